@@ -1,0 +1,2 @@
+//! The MemoryStreamer server.
+pub mod config;

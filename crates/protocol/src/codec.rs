@@ -1,0 +1,132 @@
+//! The frame codec: a `tokio_util` decoder and encoder with a frame-size limit.
+//!
+//! Decoding is a two-state machine. In `Header` state the decoder waits for 40 bytes and
+//! checks them ([`FrameHeader::decode`]); only a header that passes every check moves it to
+//! `Payload` state, where it reserves exactly the announced payload and waits for it. So a bad
+//! or oversized frame is rejected before a byte of its payload is buffered, and the read buffer
+//! never grows past one header plus the largest allowed payload. The payload is cut from the
+//! read buffer with `split_to(..).freeze()`: no copy.
+
+use bytes::{Buf, BytesMut};
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::error::FrameError;
+use crate::frame::Frame;
+use crate::header::{FrameHeader, HEADER_LEN};
+
+/// The smallest `max_frame_bytes` a codec accepts: a header and a 4 KiB payload, enough for
+/// any handshake.
+pub const MIN_FRAME_BYTES: u32 = HEADER_LEN as u32 + 4096;
+
+/// Decodes and encodes [`Frame`]s, enforcing `max_frame_bytes` (header plus payload).
+#[derive(Debug)]
+pub struct FrameCodec {
+    max_frame_bytes: u32,
+    state: DecodeState,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum DecodeState {
+    Header,
+    Payload(FrameHeader),
+}
+
+impl FrameCodec {
+    /// A codec with the given limit on header plus payload, clamped up to [`MIN_FRAME_BYTES`].
+    pub fn new(max_frame_bytes: u32) -> FrameCodec {
+        FrameCodec {
+            max_frame_bytes: max_frame_bytes.max(MIN_FRAME_BYTES),
+            state: DecodeState::Header,
+        }
+    }
+
+    /// The limit on header plus payload in force.
+    pub fn max_frame_bytes(&self) -> u32 {
+        self.max_frame_bytes
+    }
+}
+
+impl Decoder for FrameCodec {
+    type Item = Frame;
+    type Error = FrameError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        let header = match self.state {
+            DecodeState::Payload(header) => header,
+            DecodeState::Header => {
+                let Some(raw) = src.get(..HEADER_LEN) else {
+                    src.reserve(HEADER_LEN - src.len());
+                    return Ok(None);
+                };
+                let raw: &[u8; HEADER_LEN] = raw.try_into().expect("slice is HEADER_LEN long");
+                let header = FrameHeader::decode(raw, self.max_frame_bytes)?;
+                src.advance(HEADER_LEN);
+                self.state = DecodeState::Payload(header);
+                header
+            }
+        };
+        // Bounded by max_frame_bytes, checked in FrameHeader::decode.
+        let payload_len = header.payload_len as usize;
+        if src.len() < payload_len {
+            src.reserve(payload_len - src.len());
+            return Ok(None);
+        }
+        let payload = src.split_to(payload_len).freeze();
+        self.state = DecodeState::Header;
+        let computed = if payload.is_empty() {
+            0
+        } else {
+            crc32c::crc32c(&payload)
+        };
+        if computed != header.payload_crc {
+            return Err(FrameError::PayloadChecksum { header, computed });
+        }
+        Ok(Some(Frame {
+            opcode: header.opcode,
+            flags: header.flags,
+            stream_id: header.stream_id,
+            correlation_id: header.correlation_id,
+            timestamp_ns: header.timestamp_ns,
+            payload,
+        }))
+    }
+}
+
+impl Encoder<Frame> for FrameCodec {
+    type Error = FrameError;
+
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), FrameError> {
+        self.encode(&frame, dst)
+    }
+}
+
+impl Encoder<&Frame> for FrameCodec {
+    type Error = FrameError;
+
+    /// Refuses to encode a frame the peer would reject as too large.
+    fn encode(&mut self, frame: &Frame, dst: &mut BytesMut) -> Result<(), FrameError> {
+        let frame_len = frame.encoded_len() as u64;
+        if frame_len > u64::from(self.max_frame_bytes) {
+            return Err(FrameError::TooLarge {
+                header: frame_header_stub(frame),
+                frame_len,
+                max_frame_bytes: self.max_frame_bytes,
+            });
+        }
+        frame.encode(dst);
+        Ok(())
+    }
+}
+
+/// Header fields of `frame` without computing the payload checksum (used only in errors).
+fn frame_header_stub(frame: &Frame) -> FrameHeader {
+    FrameHeader {
+        opcode: frame.opcode,
+        flags: frame.flags,
+        stream_id: frame.stream_id,
+        payload_len: u32::try_from(frame.payload.len()).unwrap_or(u32::MAX),
+        correlation_id: frame.correlation_id,
+        timestamp_ns: frame.timestamp_ns,
+        payload_crc: 0,
+    }
+}

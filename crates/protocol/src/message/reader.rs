@@ -1,0 +1,79 @@
+//! Checked, cursor-style reading of untrusted payload bytes.
+
+use crate::error::PayloadError;
+
+/// Reads little-endian fields from a payload; every read is bounds-checked.
+pub(crate) struct PayloadReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> PayloadReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        PayloadReader { rest: bytes }
+    }
+
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], PayloadError> {
+        if self.rest.len() < n {
+            return Err(PayloadError::Truncated { field });
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, PayloadError> {
+        Ok(self.take(1, field)?[0])
+    }
+
+    pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, PayloadError> {
+        let b = self.take(2, field)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    pub(crate) fn u64(&mut self, field: &'static str) -> Result<u64, PayloadError> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8, field)?);
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// A `u16` length followed by that many UTF-8 bytes, at most `max` of them.
+    pub(crate) fn str16(&mut self, field: &'static str, max: usize) -> Result<&'a str, PayloadError> {
+        let len = usize::from(self.u16(field)?);
+        if len > max {
+            return Err(PayloadError::TooLong { field, len, max });
+        }
+        let bytes = self.take(len, field)?;
+        std::str::from_utf8(bytes).map_err(|_| PayloadError::InvalidUtf8 { field })
+    }
+
+    /// Fails unless every byte was consumed.
+    pub(crate) fn finish(self) -> Result<(), PayloadError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(PayloadError::TrailingBytes {
+                extra: self.rest.len(),
+            })
+        }
+    }
+}
+
+/// Writes a `u16` length and the string; the caller guarantees `s.len() <= u16::MAX`.
+pub(crate) fn put_str16(dst: &mut bytes::BytesMut, s: &str) {
+    use bytes::BufMut;
+    let len = u16::try_from(s.len()).expect("caller bounds string fields");
+    dst.put_u16_le(len);
+    dst.put_slice(s.as_bytes());
+}
+
+/// The longest prefix of `s` that is at most `max` bytes and ends on a char boundary.
+pub(crate) fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
