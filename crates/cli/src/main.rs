@@ -1,1 +1,128 @@
-fn main() {}
+//! `memstream`: the server (`serve`) and its tools (`config show`, `config check`, `ping`).
+//!
+//! Binaries are thin: argument parsing, environment reads, signal handling and logging set-up
+//! live here; everything else is in the library crates.
+
+mod config_cmd;
+mod logging;
+mod ping;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use memstream_broker::config::Override;
+
+#[derive(Parser)]
+#[command(
+    name = "memstream",
+    version,
+    about = "MemoryStreamer: a memory-first message streaming server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (works with no configuration at all).
+    Serve(ServerArgs),
+    /// Inspect or validate configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Check that a server answers, and time round trips.
+    Ping {
+        /// Server address.
+        #[arg(long, env = "MEMSTREAM_SERVER", default_value = "127.0.0.1:7878")]
+        server: String,
+        /// Round trips to make.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Payload bytes per PING.
+        #[arg(long, default_value_t = 64)]
+        size: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration and where each value came from.
+    Show(ServerArgs),
+    /// Validate a configuration file.
+    Check {
+        /// The TOML file to check.
+        file: PathBuf,
+    },
+}
+
+/// Flags shared by `serve` and `config show`; they override the file and the environment.
+#[derive(Args, Clone)]
+struct ServerArgs {
+    /// TOML configuration file; reloaded on change and on SIGHUP.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address for clients [default: 127.0.0.1:7878] (server.listen).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Address of the admin HTTP listener [default: 127.0.0.1:7879] (admin.listen).
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<String>,
+    /// Data directory [default: ./memstream-data] (server.data_dir).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// The command-line flags as configuration overrides, highest precedence.
+    fn overrides(&self) -> Vec<Override> {
+        let mut out = Vec::new();
+        let mut push = |key: &str, flag: &str, value: Option<String>| {
+            if let Some(value) = value {
+                out.push(Override {
+                    key: key.to_owned(),
+                    value,
+                    flag: flag.to_owned(),
+                });
+            }
+        };
+        push("server.listen", "--listen", self.listen.clone());
+        push("admin.listen", "--admin-listen", self.admin_listen.clone());
+        push(
+            "server.data_dir",
+            "--data-dir",
+            self.data_dir.as_ref().map(|d| d.display().to_string()),
+        );
+        out
+    }
+
+    fn sources(&self) -> memstream_broker::config::ConfigSources {
+        memstream_broker::config::ConfigSources {
+            file: self.config.clone(),
+            env: std::env::vars().collect(),
+            overrides: self.overrides(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(&args),
+        Command::Config(ConfigCommand::Show(args)) => config_cmd::show(&args),
+        Command::Config(ConfigCommand::Check { file }) => config_cmd::check(&file),
+        Command::Ping {
+            server,
+            count,
+            size,
+        } => ping::run(&server, count, size),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -95,20 +95,12 @@ impl Decoder for FrameCodec {
 impl Encoder<Frame> for FrameCodec {
     type Error = FrameError;
 
-    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), FrameError> {
-        self.encode(&frame, dst)
-    }
-}
-
-impl Encoder<&Frame> for FrameCodec {
-    type Error = FrameError;
-
     /// Refuses to encode a frame the peer would reject as too large.
-    fn encode(&mut self, frame: &Frame, dst: &mut BytesMut) -> Result<(), FrameError> {
+    fn encode(&mut self, frame: Frame, dst: &mut BytesMut) -> Result<(), FrameError> {
         let frame_len = frame.encoded_len() as u64;
         if frame_len > u64::from(self.max_frame_bytes) {
             return Err(FrameError::TooLarge {
-                header: frame_header_stub(frame),
+                header: frame_header_stub(&frame),
                 frame_len,
                 max_frame_bytes: self.max_frame_bytes,
             });

@@ -59,16 +59,27 @@ impl Frame {
             Some(h) => (h.opcode, h.stream_id, h.correlation_id),
             None => (Opcode::Connection.as_u8(), 0, 0),
         };
-        let mut payload = BytesMut::new();
-        ErrorBody::new(code, message).encode(&mut payload);
         Frame {
             opcode,
             flags: Flags::RESPONSE | Flags::ERROR,
             stream_id,
             correlation_id,
             timestamp_ns: 0,
-            payload: payload.freeze(),
+            payload: error_payload(code, message),
         }
+    }
+
+    /// An error response answering the request `to`: same opcode, stream and correlation id.
+    pub fn error_response(to: &Frame, code: ErrorCode, message: &str) -> Frame {
+        Frame {
+            flags: Flags::RESPONSE | Flags::ERROR,
+            ..Frame::response(to, error_payload(code, message))
+        }
+    }
+
+    /// An unsolicited GOODBYE (stream 0, correlation id 0) carrying the reason for closing.
+    pub fn goodbye(code: ErrorCode, message: &str) -> Frame {
+        Frame::request(Opcode::Goodbye, 0, error_payload(code, message))
     }
 
     /// The header this frame encodes to, with payload length and checksum computed.
@@ -117,4 +128,10 @@ impl Frame {
     pub fn is_error(&self) -> bool {
         self.flags.contains(Flags::ERROR)
     }
+}
+
+fn error_payload(code: ErrorCode, message: &str) -> Bytes {
+    let mut payload = BytesMut::new();
+    ErrorBody::new(code, message).encode(&mut payload);
+    payload.freeze()
 }

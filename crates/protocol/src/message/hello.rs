@@ -128,9 +128,18 @@ impl HelloResponse {
         let name = truncate_utf8(&self.server_name, NAME_BYTES_MAX);
         let version = truncate_utf8(&self.server_version, NAME_BYTES_MAX);
         let limits = [
-            (LimitId::MaxFrameBytes, u64::from(self.limits.max_frame_bytes)),
-            (LimitId::MaxInFlightRequests, self.limits.max_in_flight_requests),
-            (LimitId::MaxWriteQueueBytes, self.limits.max_write_queue_bytes),
+            (
+                LimitId::MaxFrameBytes,
+                u64::from(self.limits.max_frame_bytes),
+            ),
+            (
+                LimitId::MaxInFlightRequests,
+                self.limits.max_in_flight_requests,
+            ),
+            (
+                LimitId::MaxWriteQueueBytes,
+                self.limits.max_write_queue_bytes,
+            ),
             (LimitId::IdleTimeoutMs, self.limits.idle_timeout_ms),
         ];
         dst.reserve(1 + 4 + name.len() + version.len() + 8 + 2 + limits.len() * 10);

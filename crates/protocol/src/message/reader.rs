@@ -37,7 +37,11 @@ impl<'a> PayloadReader<'a> {
     }
 
     /// A `u16` length followed by that many UTF-8 bytes, at most `max` of them.
-    pub(crate) fn str16(&mut self, field: &'static str, max: usize) -> Result<&'a str, PayloadError> {
+    pub(crate) fn str16(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<&'a str, PayloadError> {
         let len = usize::from(self.u16(field)?);
         if len > max {
             return Err(PayloadError::TooLong { field, len, max });

@@ -1,0 +1,239 @@
+//! The schema: one row per configuration key naming its type and whether a running server can
+//! apply a change to it, plus the conversion between [`Config`] and its TOML table form.
+//!
+//! Layers are merged as TOML tables and checked against this table before anything is
+//! deserialised, which is what lets an error name the key instead of quoting serde. A unit test
+//! keeps the rows equal to the fields of [`Config`].
+
+use super::Config;
+
+/// The type of a key's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Str,
+    Path,
+    U32,
+    U64,
+}
+
+/// Whether a changed value takes effect on reload or only after a restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Apply {
+    Live,
+    Restart,
+}
+
+/// One configuration key.
+#[derive(Debug)]
+pub(crate) struct Key {
+    /// `section.field`.
+    pub name: &'static str,
+    pub kind: Kind,
+    pub apply: Apply,
+}
+
+const fn key(name: &'static str, kind: Kind, apply: Apply) -> Key {
+    Key { name, kind, apply }
+}
+
+/// Every key, in the order of the [`Config`] fields (which is the order `render` prints).
+pub(crate) const KEYS: &[Key] = &[
+    key("server.listen", Kind::Str, Apply::Restart),
+    key("server.data_dir", Kind::Path, Apply::Restart),
+    key("server.node_id", Kind::U64, Apply::Restart),
+    key("server.shutdown_timeout_ms", Kind::U64, Apply::Live),
+    key("server.config_poll_ms", Kind::U64, Apply::Live),
+    key("network.max_connections", Kind::U32, Apply::Live),
+    key("network.max_frame_bytes", Kind::U32, Apply::Live),
+    key("network.max_in_flight_requests", Kind::U32, Apply::Live),
+    key("network.max_write_queue_bytes", Kind::U64, Apply::Live),
+    key("network.handshake_timeout_ms", Kind::U64, Apply::Live),
+    key("network.idle_timeout_ms", Kind::U64, Apply::Live),
+    key("network.close_linger_ms", Kind::U64, Apply::Live),
+    key("network.write_coalesce_bytes", Kind::U32, Apply::Live),
+    key("admin.listen", Kind::Str, Apply::Restart),
+    key("admin.max_connections", Kind::U32, Apply::Live),
+    key("admin.request_timeout_ms", Kind::U64, Apply::Live),
+    key("log.level", Kind::Str, Apply::Live),
+    key("log.format", Kind::Str, Apply::Restart),
+];
+
+const NOT_UNSIGNED: &str = "expected an unsigned integer";
+const NOT_STRING: &str = "expected a string";
+
+/// The row for `name` (`section.field`), if it is a key.
+pub(crate) fn find(name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|key| key.name == name)
+}
+
+/// Whether `section` names a section of [`Config`].
+pub(crate) fn is_section(section: &str) -> bool {
+    KEYS.iter().any(|key| key.section() == section)
+}
+
+impl Key {
+    pub(crate) fn section(&self) -> &'static str {
+        self.split().0
+    }
+
+    pub(crate) fn field(&self) -> &'static str {
+        self.split().1
+    }
+
+    fn split(&self) -> (&'static str, &'static str) {
+        let name: &'static str = self.name;
+        name.split_once('.').unwrap_or((name, ""))
+    }
+
+    /// Checks a value taken from a TOML file against this key's type. `Err` is the reason.
+    pub(crate) fn check_toml(&self, value: &toml::Value) -> Result<toml::Value, String> {
+        match (self.kind, value) {
+            (Kind::Str | Kind::Path, toml::Value::String(_)) => Ok(value.clone()),
+            (Kind::Str | Kind::Path, _) => Err(NOT_STRING.to_owned()),
+            (Kind::U32 | Kind::U64, toml::Value::Integer(n)) => match u64::try_from(*n) {
+                Ok(n) => self.check_unsigned(n),
+                Err(_) => Err(NOT_UNSIGNED.to_owned()),
+            },
+            (Kind::U32 | Kind::U64, _) => Err(NOT_UNSIGNED.to_owned()),
+        }
+    }
+
+    /// Converts a string from the environment or a flag to this key's type. `Err` is the reason.
+    pub(crate) fn parse_str(&self, raw: &str) -> Result<toml::Value, String> {
+        match self.kind {
+            Kind::Str | Kind::Path => Ok(toml::Value::String(raw.to_owned())),
+            Kind::U32 | Kind::U64 => match raw.parse::<u64>() {
+                Ok(n) => self.check_unsigned(n),
+                Err(err) if *err.kind() == std::num::IntErrorKind::PosOverflow => {
+                    Err(self.out_of_range())
+                }
+                Err(_) => Err(NOT_UNSIGNED.to_owned()),
+            },
+        }
+    }
+
+    /// An unsigned value must fit the field and, being stored as TOML, an `i64`.
+    fn check_unsigned(&self, n: u64) -> Result<toml::Value, String> {
+        let max = self.max_unsigned();
+        match i64::try_from(n) {
+            Ok(stored) if n <= max => Ok(toml::Value::Integer(stored)),
+            _ => Err(self.out_of_range()),
+        }
+    }
+
+    fn max_unsigned(&self) -> u64 {
+        match self.kind {
+            Kind::U32 => u64::from(u32::MAX),
+            _ => i64::MAX as u64,
+        }
+    }
+
+    fn out_of_range(&self) -> String {
+        format!(
+            "out of range: an unsigned integer of at most {}",
+            self.max_unsigned()
+        )
+    }
+}
+
+/// A TOML value as an error message shows it: strings bare, everything else as TOML.
+pub(crate) fn show(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `config` as a table of sections. Cannot fail for a config built by [`super::load`], whose
+/// strings and paths are UTF-8 and whose integers fit an `i64`; a hand-built config breaking
+/// either gives an empty table.
+pub(crate) fn to_table(config: &Config) -> toml::Table {
+    toml::Table::try_from(config).unwrap_or_default()
+}
+
+/// The value of `key` in a table made by [`to_table`] or by merging layers onto it.
+pub(crate) fn get<'t>(table: &'t toml::Table, key: &Key) -> Option<&'t toml::Value> {
+    table.get(key.section())?.as_table()?.get(key.field())
+}
+
+/// Sets the value of `key` in a table made by [`to_table`].
+pub(crate) fn set(table: &mut toml::Table, key: &Key, value: toml::Value) {
+    if let Some(toml::Value::Table(section)) = table.get_mut(key.section()) {
+        section.insert(key.field().to_owned(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_exactly_the_config_fields() {
+        let table = to_table(&Config::default());
+        let mut fields = Vec::new();
+        for (section, value) in &table {
+            for field in value.as_table().expect("section is a table").keys() {
+                fields.push(format!("{section}.{field}"));
+            }
+        }
+        let mut keys: Vec<String> = KEYS.iter().map(|k| k.name.to_owned()).collect();
+        fields.sort();
+        keys.sort();
+        assert_eq!(keys, fields);
+    }
+
+    #[test]
+    fn key_kinds_match_the_default_values() {
+        let table = to_table(&Config::default());
+        for key in KEYS {
+            let value = get(&table, key).expect("key present");
+            assert!(
+                key.check_toml(value).is_ok(),
+                "{} has kind {:?}",
+                key.name,
+                key.kind
+            );
+        }
+    }
+
+    #[test]
+    fn parse_str_converts_to_the_key_type() {
+        let n = find("network.max_connections").unwrap();
+        assert_eq!(n.parse_str("5000"), Ok(toml::Value::Integer(5000)));
+        assert_eq!(n.parse_str("abc"), Err(NOT_UNSIGNED.to_owned()));
+        assert_eq!(n.parse_str("-1"), Err(NOT_UNSIGNED.to_owned()));
+        assert_eq!(n.parse_str(""), Err(NOT_UNSIGNED.to_owned()));
+        assert!(n
+            .parse_str("4294967296")
+            .unwrap_err()
+            .contains("4294967295"));
+        assert_eq!(
+            n.parse_str("4294967295"),
+            Ok(toml::Value::Integer(4294967295))
+        );
+
+        let wide = find("server.node_id").unwrap();
+        assert!(wide.parse_str("9223372036854775808").is_err());
+        assert!(wide.parse_str("99999999999999999999").is_err());
+        assert!(wide.parse_str("9223372036854775807").is_ok());
+
+        let s = find("server.listen").unwrap();
+        assert_eq!(
+            s.parse_str("0.0.0.0:1"),
+            Ok(toml::Value::String("0.0.0.0:1".into()))
+        );
+    }
+
+    #[test]
+    fn check_toml_rejects_wrong_types() {
+        let n = find("network.max_connections").unwrap();
+        assert!(n.check_toml(&toml::Value::String("many".into())).is_err());
+        assert!(n.check_toml(&toml::Value::Float(5.0)).is_err());
+        assert!(n.check_toml(&toml::Value::Integer(-1)).is_err());
+        let s = find("log.level").unwrap();
+        assert_eq!(
+            s.check_toml(&toml::Value::Integer(1)),
+            Err(NOT_STRING.to_owned())
+        );
+    }
+}

@@ -1,0 +1,376 @@
+//! Range and format checks on a merged [`Config`]: the rules a value must meet beyond its type.
+//!
+//! The first broken rule is returned as a [`Violation`]; the loader adds the origin of the key.
+
+use std::net::SocketAddr;
+
+use memstream_protocol::codec::MIN_FRAME_BYTES;
+
+use super::Config;
+
+/// Largest accepted `network.max_frame_bytes`: 256 MiB.
+pub(crate) const MAX_FRAME_BYTES: u32 = 256 << 20;
+/// Longest accepted timeout: one day.
+pub(crate) const MAX_TIMEOUT_MS: u64 = 86_400_000;
+
+const LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace", "off"];
+
+/// A broken rule: the key, its value as text, and why the value is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Violation {
+    pub key: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Checks every rule, in key order; returns the first that `config` breaks.
+pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
+    let server = &config.server;
+    socket_addr("server.listen", &server.listen)?;
+    if server.data_dir.as_os_str().is_empty() {
+        return Err(violation("server.data_dir", "", "must not be empty"));
+    }
+    range(
+        "server.shutdown_timeout_ms",
+        server.shutdown_timeout_ms,
+        0,
+        MAX_TIMEOUT_MS,
+    )?;
+    range(
+        "server.config_poll_ms",
+        server.config_poll_ms,
+        10,
+        3_600_000,
+    )?;
+
+    let network = &config.network;
+    range(
+        "network.max_connections",
+        network.max_connections.into(),
+        1,
+        1_000_000,
+    )?;
+    range(
+        "network.max_frame_bytes",
+        network.max_frame_bytes.into(),
+        MIN_FRAME_BYTES.into(),
+        MAX_FRAME_BYTES.into(),
+    )?;
+    at_least(
+        "network.max_in_flight_requests",
+        network.max_in_flight_requests.into(),
+        1,
+    )?;
+    if network.max_write_queue_bytes < u64::from(network.max_frame_bytes) {
+        return Err(violation(
+            "network.max_write_queue_bytes",
+            &network.max_write_queue_bytes.to_string(),
+            &format!(
+                "must be at least network.max_frame_bytes ({}) so one frame fits",
+                network.max_frame_bytes
+            ),
+        ));
+    }
+    timeout("network.handshake_timeout_ms", network.handshake_timeout_ms)?;
+    timeout("network.idle_timeout_ms", network.idle_timeout_ms)?;
+    range(
+        "network.close_linger_ms",
+        network.close_linger_ms,
+        0,
+        MAX_TIMEOUT_MS,
+    )?;
+    at_least(
+        "network.write_coalesce_bytes",
+        network.write_coalesce_bytes.into(),
+        4096,
+    )?;
+
+    let admin = &config.admin;
+    let admin_addr = socket_addr("admin.listen", &admin.listen)?;
+    let server_addr = socket_addr("server.listen", &server.listen)?;
+    if admin_addr == server_addr && admin_addr.port() != 0 {
+        return Err(violation(
+            "admin.listen",
+            &admin.listen,
+            "must differ from server.listen",
+        ));
+    }
+    range(
+        "admin.max_connections",
+        admin.max_connections.into(),
+        1,
+        10_000,
+    )?;
+    timeout("admin.request_timeout_ms", admin.request_timeout_ms)?;
+
+    log_level(&config.log.level)?;
+    if !matches!(config.log.format.as_str(), "text" | "json") {
+        return Err(violation(
+            "log.format",
+            &config.log.format,
+            "expected `text` or `json`",
+        ));
+    }
+    Ok(())
+}
+
+fn violation(key: &'static str, value: &str, reason: &str) -> Violation {
+    Violation {
+        key,
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Violation> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    let reason = format!("must be between {min} and {max}");
+    Err(violation(key, &value.to_string(), &reason))
+}
+
+fn at_least(key: &'static str, value: u64, min: u64) -> Result<(), Violation> {
+    if value >= min {
+        return Ok(());
+    }
+    Err(violation(
+        key,
+        &value.to_string(),
+        &format!("must be at least {min}"),
+    ))
+}
+
+fn timeout(key: &'static str, value_ms: u64) -> Result<(), Violation> {
+    range(key, value_ms, 1, MAX_TIMEOUT_MS)
+}
+
+fn socket_addr(key: &'static str, value: &str) -> Result<SocketAddr, Violation> {
+    value.parse().map_err(|_| {
+        violation(
+            key,
+            value,
+            "expected an IP address and port, e.g. 127.0.0.1:7878",
+        )
+    })
+}
+
+/// A comma-separated list of `level` or `target=level` directives, as `tracing`'s `EnvFilter`
+/// reads them (span and field filters are not accepted).
+fn log_level(value: &str) -> Result<(), Violation> {
+    let bad = |reason: &str| Err(violation("log.level", value, reason));
+    if value.trim().is_empty() {
+        return bad("must not be empty");
+    }
+    for directive in value.split(',') {
+        let directive = directive.trim();
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => (Some(target), level),
+            None => (None, directive),
+        };
+        if let Some(target) = target {
+            let target_ok = !target.is_empty()
+                && target
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'));
+            if !target_ok {
+                return bad(&format!(
+                    "directive `{directive}`: target must be a module path such as memstream_broker"
+                ));
+            }
+        }
+        if !LEVELS.iter().any(|known| known.eq_ignore_ascii_case(level)) {
+            return bad(&format!(
+                "directive `{directive}`: level must be one of error, warn, info, debug, trace, off"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(config: &Config) -> Option<&'static str> {
+        validate(config).err().map(|v| v.key)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(validate(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn listen_addresses_must_parse() {
+        let mut c = Config::default();
+        c.server.listen = "localhost".into();
+        assert_eq!(key_of(&c), Some("server.listen"));
+        let mut c = Config::default();
+        c.admin.listen = "127.0.0.1".into();
+        assert_eq!(key_of(&c), Some("admin.listen"));
+        let mut c = Config::default();
+        c.server.listen = "[::1]:9000".into();
+        assert_eq!(key_of(&c), None);
+    }
+
+    #[test]
+    fn admin_and_server_must_not_share_a_fixed_port() {
+        let mut c = Config::default();
+        c.admin.listen = c.server.listen.clone();
+        assert_eq!(key_of(&c), Some("admin.listen"));
+        c.server.listen = "127.0.0.1:0".into();
+        c.admin.listen = "127.0.0.1:0".into();
+        assert_eq!(key_of(&c), None);
+    }
+
+    /// Sets one field, the key it is, and its inclusive range.
+    type RangeCase = (fn(&mut Config, u64), &'static str, u64, u64);
+
+    #[test]
+    fn ranges_are_enforced_at_both_ends() {
+        let cases: Vec<RangeCase> = vec![
+            (
+                |c, v| c.server.shutdown_timeout_ms = v,
+                "server.shutdown_timeout_ms",
+                0,
+                MAX_TIMEOUT_MS,
+            ),
+            (
+                |c, v| c.server.config_poll_ms = v,
+                "server.config_poll_ms",
+                10,
+                3_600_000,
+            ),
+            (
+                |c, v| c.network.max_connections = v as u32,
+                "network.max_connections",
+                1,
+                1_000_000,
+            ),
+            (
+                |c, v| c.network.handshake_timeout_ms = v,
+                "network.handshake_timeout_ms",
+                1,
+                MAX_TIMEOUT_MS,
+            ),
+            (
+                |c, v| c.network.idle_timeout_ms = v,
+                "network.idle_timeout_ms",
+                1,
+                MAX_TIMEOUT_MS,
+            ),
+            (
+                |c, v| c.network.close_linger_ms = v,
+                "network.close_linger_ms",
+                0,
+                MAX_TIMEOUT_MS,
+            ),
+            (
+                |c, v| c.admin.max_connections = v as u32,
+                "admin.max_connections",
+                1,
+                10_000,
+            ),
+            (
+                |c, v| c.admin.request_timeout_ms = v,
+                "admin.request_timeout_ms",
+                1,
+                MAX_TIMEOUT_MS,
+            ),
+        ];
+        for (set, key, min, max) in cases {
+            for ok in [min, max] {
+                let mut c = Config::default();
+                set(&mut c, ok);
+                assert_eq!(key_of(&c), None, "{key} = {ok} should be valid");
+            }
+            let mut c = Config::default();
+            set(&mut c, max + 1);
+            assert_eq!(
+                key_of(&c),
+                Some(key),
+                "{key} = {} should be invalid",
+                max + 1
+            );
+            if min > 0 {
+                let mut c = Config::default();
+                set(&mut c, min - 1);
+                assert_eq!(
+                    key_of(&c),
+                    Some(key),
+                    "{key} = {} should be invalid",
+                    min - 1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn frame_bytes_limits() {
+        let mut c = Config::default();
+        c.network.max_frame_bytes = MAX_FRAME_BYTES;
+        c.network.max_write_queue_bytes = MAX_FRAME_BYTES.into();
+        assert_eq!(key_of(&c), None);
+        c.network.max_frame_bytes = MAX_FRAME_BYTES + 1;
+        assert_eq!(key_of(&c), Some("network.max_frame_bytes"));
+        c.network.max_frame_bytes = MIN_FRAME_BYTES - 1;
+        assert_eq!(key_of(&c), Some("network.max_frame_bytes"));
+    }
+
+    #[test]
+    fn write_queue_must_hold_one_frame() {
+        let mut c = Config::default();
+        c.network.max_write_queue_bytes = u64::from(c.network.max_frame_bytes) - 1;
+        let v = validate(&c).unwrap_err();
+        assert_eq!(v.key, "network.max_write_queue_bytes");
+        assert!(v.reason.contains("network.max_frame_bytes"), "{}", v.reason);
+    }
+
+    #[test]
+    fn small_limits() {
+        let mut c = Config::default();
+        c.network.max_in_flight_requests = 0;
+        assert_eq!(key_of(&c), Some("network.max_in_flight_requests"));
+        let mut c = Config::default();
+        c.network.write_coalesce_bytes = 4095;
+        assert_eq!(key_of(&c), Some("network.write_coalesce_bytes"));
+        let mut c = Config::default();
+        c.server.data_dir = "".into();
+        assert_eq!(key_of(&c), Some("server.data_dir"));
+    }
+
+    #[test]
+    fn log_level_directives() {
+        for ok in [
+            "info",
+            "WARN",
+            "off",
+            "info,memstream_broker=debug",
+            "a::b=trace, warn",
+        ] {
+            assert_eq!(log_level(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "verbose",
+            "info,",
+            "=info",
+            "x=",
+            "a b=info",
+            "x[span]=info",
+        ] {
+            assert!(log_level(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        let mut c = Config::default();
+        c.log.format = "json".into();
+        assert_eq!(key_of(&c), None);
+        c.log.format = "xml".into();
+        assert_eq!(key_of(&c), Some("log.format"));
+    }
+}

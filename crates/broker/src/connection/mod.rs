@@ -1,0 +1,460 @@
+//! One client connection: the read loop, pipelining, timeouts and an orderly close.
+//!
+//! The request path through this module:
+//! [`serve`] -> `Connection::read_frame` -> `Request::decode` -> `handler::apply` ->
+//! `Connection::write_frame` -> [`writer`] task -> socket.
+//!
+//! Requests are pipelined: the reader keeps decoding frames while earlier responses wait for
+//! room in the write queue, up to `network.max_in_flight_requests` requests read but not yet
+//! answered; at the limit it stops reading, so TCP flow control pushes back on the client.
+//!
+//! **Invariant:** a frame-level or handshake error is answered with one error frame, after the
+//! responses to every request read before it, and then the connection closes. Nothing a peer
+//! sends reaches a panic: the decoder and request parsers are checked, and every other
+//! connection keeps being served.
+
+pub(crate) mod writer;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{Future, StreamExt};
+use memstream_protocol::{ErrorCode, Frame, FrameCodec, FrameError, Opcode, Request};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::time::Instant;
+use tokio_util::codec::FramedRead;
+
+use crate::handler::{self, Action, ConnLimits, Context, Session};
+use crate::metrics::Metrics;
+use crate::server::Shared;
+use writer::{Closed, WriteQueue};
+
+type Pending = Pin<Box<dyn Future<Output = Result<(), Closed>> + Send>>;
+
+/// Why the read loop stopped.
+#[derive(Debug)]
+enum End {
+    /// The peer closed its side (EOF) or the socket failed.
+    PeerGone,
+    /// The peer broke the protocol; this error frame is the last thing it gets.
+    Fatal(Frame, ErrorCode),
+    /// The peer said GOODBYE; its response is queued.
+    Goodbye,
+    /// The server is shutting down.
+    Shutdown,
+    /// The handshake or idle timeout expired.
+    Timeout(ErrorCode),
+    /// The writer stopped (the socket failed while writing).
+    WriterGone,
+}
+
+/// Serves one accepted connection until it closes. `reader` and `writer` are its two halves.
+pub(crate) async fn serve<R, W>(reader: R, writer: W, shared: Arc<Shared>)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let cfg = shared.config.load();
+    let limits = ConnLimits {
+        max_frame_bytes: cfg.network.max_frame_bytes,
+        max_in_flight_requests: cfg.network.max_in_flight_requests,
+        max_write_queue_bytes: cfg.network.max_write_queue_bytes,
+        idle_timeout_ms: cfg.network.idle_timeout_ms,
+    };
+    let (queue, write_task) = writer::channel(
+        writer,
+        cfg.network.max_write_queue_bytes,
+        cfg.network.write_coalesce_bytes,
+        shared.metrics.clone(),
+    );
+    let write_task = tokio::spawn(write_task);
+    let mut conn = Connection {
+        frames: FramedRead::new(reader, FrameCodec::new(limits.max_frame_bytes)),
+        queue,
+        in_flight: FuturesUnordered::new(),
+        session: Session::default(),
+        limits,
+        shared,
+    };
+    let end = conn.run().await;
+    conn.close(end, write_task).await;
+}
+
+struct Connection<R> {
+    frames: FramedRead<R, FrameCodec>,
+    queue: WriteQueue,
+    /// Responses that are waiting for room in the write queue.
+    in_flight: FuturesUnordered<Pending>,
+    session: Session,
+    limits: ConnLimits,
+    shared: Arc<Shared>,
+}
+
+impl<R: AsyncRead + Unpin> Connection<R> {
+    /// The read loop: decode frames, dispatch requests, watch timeouts and shutdown.
+    async fn run(&mut self) -> End {
+        let accepted = Instant::now();
+        let mut last_activity = accepted;
+        let shutdown = self.shared.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
+        // One timer, re-armed lazily: activity only moves `last_activity`, and when the timer
+        // fires early it is pushed to the real deadline.
+        let timer = tokio::time::sleep_until(self.deadline(accepted, last_activity));
+        tokio::pin!(timer);
+        loop {
+            let can_read = self.in_flight.len() < self.limits.max_in_flight_requests as usize;
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return End::Shutdown,
+                Some(sent) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                    if sent.is_err() {
+                        return End::WriterGone;
+                    }
+                    last_activity = Instant::now();
+                }
+                next = read_frame(&mut self.frames, &self.shared.metrics), if can_read => {
+                    last_activity = Instant::now();
+                    match next {
+                        Ok(Some(frame)) => {
+                            if let Some(end) = self.on_frame(frame) {
+                                return end;
+                            }
+                            // The deadline only moves later with activity, except when the
+                            // handshake completes or a reload shortens a timeout.
+                            let deadline = self.deadline(accepted, last_activity);
+                            if deadline < timer.deadline() {
+                                timer.as_mut().reset(deadline);
+                            }
+                        }
+                        Ok(None) => return End::PeerGone,
+                        Err(end) => return end,
+                    }
+                }
+                () = &mut timer, if self.in_flight.is_empty() => {
+                    let deadline = self.deadline(accepted, last_activity);
+                    if deadline > Instant::now() {
+                        timer.as_mut().reset(deadline);
+                        continue;
+                    }
+                    return if self.session.version.is_none() {
+                        End::Timeout(ErrorCode::HandshakeTimeout)
+                    } else {
+                        End::Timeout(ErrorCode::IdleTimeout)
+                    };
+                }
+            }
+        }
+    }
+
+    /// When the connection times out if nothing else happens: the handshake deadline until
+    /// HELLO succeeds, then the idle deadline. Both read the live configuration.
+    fn deadline(&self, accepted: Instant, last_activity: Instant) -> Instant {
+        let cfg = self.shared.config.load();
+        if self.session.version.is_none() {
+            accepted + Duration::from_millis(cfg.network.handshake_timeout_ms)
+        } else {
+            last_activity + Duration::from_millis(cfg.network.idle_timeout_ms)
+        }
+    }
+
+    /// Checks handshake state, decodes the request and runs its handler.
+    fn on_frame(&mut self, frame: Frame) -> Option<End> {
+        if self.session.version.is_none() && frame.opcode != Opcode::Hello.as_u8() {
+            self.shared.metrics.handshake_failed();
+            let code = ErrorCode::HandshakeRequired;
+            let error = Frame::error_response(&frame, code, "HELLO must be the first frame");
+            return Some(End::Fatal(error, code));
+        }
+        let request = match Request::decode(&frame) {
+            Ok(request) => request,
+            Err(e) => {
+                let code = e.code();
+                let error = Frame::error_response(&frame, code, &e.to_string());
+                if self.session.version.is_none() {
+                    self.shared.metrics.handshake_failed();
+                    return Some(End::Fatal(error, code));
+                }
+                self.shared.metrics.protocol_error(code);
+                self.write_frame(error);
+                return None;
+            }
+        };
+        let ctx = Context {
+            shared: &self.shared,
+            limits: &self.limits,
+        };
+        match handler::apply(request, &frame, &mut self.session, &ctx) {
+            Action::Reply(response) => {
+                self.write_frame(response);
+                None
+            }
+            Action::ReplyAndClose(response) => {
+                self.write_frame(response);
+                Some(End::Goodbye)
+            }
+            Action::Fatal(error, code) => Some(End::Fatal(error, code)),
+        }
+    }
+
+    /// Queues a response; when the queue is full it waits as an in-flight request.
+    fn write_frame(&mut self, frame: Frame) {
+        if let Err(frame) = self.queue.try_send(frame) {
+            let queue = self.queue.clone();
+            self.in_flight
+                .push(Box::pin(async move { queue.send(frame).await }));
+        }
+    }
+
+    /// Sends the last frames, answers what is in flight, flushes, closes, then drains the
+    /// peer's unread input for a moment so the last frame is not lost to a TCP reset.
+    async fn close(self, end: End, write_task: tokio::task::JoinHandle<std::io::Result<()>>)
+    where
+        R: Send + 'static,
+    {
+        let Connection {
+            frames,
+            queue,
+            mut in_flight,
+            session,
+            shared,
+            ..
+        } = self;
+        let cfg = shared.config.load();
+        let linger = Duration::from_millis(cfg.network.close_linger_ms);
+        let budget = match end {
+            End::Shutdown => Duration::from_millis(cfg.server.shutdown_timeout_ms),
+            _ => linger,
+        };
+        tracing::debug!(client = %session.client_name, reason = ?end, "closing connection");
+        let peer_gone = matches!(end, End::PeerGone | End::WriterGone);
+        let (first, last) = match end {
+            End::Shutdown => (
+                Some(Frame::goodbye(
+                    ErrorCode::ShuttingDown,
+                    "server shutting down",
+                )),
+                None,
+            ),
+            End::Fatal(frame, code) => {
+                shared.metrics.protocol_error(code);
+                (None, Some(frame))
+            }
+            End::Timeout(code) => {
+                shared.metrics.protocol_error(code);
+                if code == ErrorCode::HandshakeTimeout {
+                    shared.metrics.handshake_failed();
+                }
+                let message = match code {
+                    ErrorCode::HandshakeTimeout => "no HELLO within the handshake timeout",
+                    _ => "connection idle for longer than the idle timeout",
+                };
+                (None, Some(Frame::error(None, code, message)))
+            }
+            End::PeerGone | End::Goodbye | End::WriterGone => (None, None),
+        };
+        let flushed = tokio::time::timeout(budget, async {
+            if let Some(frame) = first {
+                queue.send_control(frame)?;
+            }
+            while let Some(sent) = in_flight.next().await {
+                sent?;
+            }
+            if let Some(frame) = last {
+                queue.send_control(frame)?;
+            }
+            drop(queue);
+            Ok::<(), Closed>(())
+        })
+        .await;
+        let mut write_task = write_task;
+        let wrote = match flushed {
+            Ok(Ok(())) => tokio::time::timeout(linger, &mut write_task).await.is_ok(),
+            _ => false,
+        };
+        if !wrote {
+            write_task.abort();
+            return;
+        }
+        if !peer_gone {
+            let mut reader = frames.into_inner();
+            let _ = tokio::time::timeout(linger, discard_until_eof(&mut reader)).await;
+        }
+    }
+}
+
+/// Reads the next whole frame. `Ok(None)` is a clean end of input; frame-level errors
+/// become a fatal [`End`].
+async fn read_frame<R: AsyncRead + Unpin>(
+    frames: &mut FramedRead<R, FrameCodec>,
+    metrics: &Metrics,
+) -> Result<Option<Frame>, End> {
+    match frames.next().await {
+        None => Ok(None),
+        Some(Ok(frame)) => {
+            metrics.frame_in(frame.encoded_len());
+            Ok(Some(frame))
+        }
+        Some(Err(FrameError::Io(e))) => {
+            tracing::debug!(error = %e, "read failed");
+            Err(End::PeerGone)
+        }
+        Some(Err(e)) => {
+            let code = e.code();
+            tracing::debug!(error = %e, "frame rejected");
+            Err(End::Fatal(
+                Frame::error(e.trusted_header(), code, &e.to_string()),
+                code,
+            ))
+        }
+    }
+}
+
+/// Reads and drops input until the peer closes or the read fails.
+pub(crate) async fn discard_until_eof<R: AsyncRead + Unpin>(reader: &mut R) {
+    let mut scratch = [0u8; 4096];
+    while let Ok(n) = reader.read(&mut scratch).await {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, ConfigHandle};
+    use crate::metrics::Metrics;
+    use crate::server::ServerInfo;
+    use bytes::{Bytes, BytesMut};
+    use memstream_protocol::{ErrorBody, HelloRequest};
+    use tokio::io::{AsyncWriteExt, DuplexStream};
+    use tokio_util::sync::CancellationToken;
+
+    fn shared(tweak: impl FnOnce(&mut Config)) -> Arc<Shared> {
+        let mut cfg = Config::default();
+        tweak(&mut cfg);
+        Arc::new(Shared {
+            config: ConfigHandle::fixed(cfg),
+            metrics: Arc::new(Metrics::default()),
+            shutdown: CancellationToken::new(),
+            info: ServerInfo {
+                name: "memstream",
+                version: "test",
+                node_id: 1,
+            },
+        })
+    }
+
+    /// Starts `serve` on one end of an in-memory pipe of `pipe_bytes` and returns the other.
+    fn start(shared: &Arc<Shared>, pipe_bytes: usize) -> DuplexStream {
+        let (client, server) = tokio::io::duplex(pipe_bytes);
+        let (r, w) = tokio::io::split(server);
+        tokio::spawn(serve(r, w, shared.clone()));
+        client
+    }
+
+    fn requests(pings: u64) -> BytesMut {
+        let mut out = BytesMut::new();
+        let mut hello = BytesMut::new();
+        HelloRequest {
+            min_version: 1,
+            max_version: 1,
+            client_name: "unit".into(),
+        }
+        .encode(&mut hello);
+        Frame::request(Opcode::Hello, 1, hello.freeze()).encode(&mut out);
+        for id in 2..2 + pings {
+            Frame::request(Opcode::Ping, id, Bytes::from_static(&[0; 24])).encode(&mut out);
+        }
+        out
+    }
+
+    async fn read_all(client: impl AsyncRead + Unpin) -> Vec<Frame> {
+        FramedRead::new(client, FrameCodec::new(u32::MAX))
+            .map(|f| f.expect("valid frames"))
+            .collect()
+            .await
+    }
+
+    fn frames_in(shared: &Shared) -> u64 {
+        let text = shared.metrics.render();
+        text.lines()
+            .find_map(|l| l.strip_prefix("memstream_frames_in_total ")?.parse().ok())
+            .expect("frames_in metric")
+    }
+
+    /// Paused time: sleeping lets every task run until all are blocked, so what we observe
+    /// afterwards is the quiescent state, not a race.
+    async fn settle() {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_does_not_read_stops_the_server_reading() {
+        let shared = shared(|c| {
+            c.network.max_in_flight_requests = 4;
+            c.network.max_write_queue_bytes = 256;
+        });
+        let client = start(&shared, 128);
+        let (read_half, mut write_half) = tokio::io::split(client);
+        let burst = requests(1000);
+        let writer = tokio::spawn(async move {
+            write_half.write_all(&burst).await.unwrap();
+            write_half
+        });
+        settle().await;
+        let stalled = frames_in(&shared);
+        assert!(stalled < 100, "server kept reading: {stalled} frames");
+        settle().await;
+        assert_eq!(frames_in(&shared), stalled, "reading must stay stopped");
+        assert!(!writer.is_finished(), "the client must be pushed back");
+
+        // Once the client reads, everything is answered in order.
+        let reader = tokio::spawn(async move {
+            let mut frames = FramedRead::new(read_half, FrameCodec::new(u32::MAX));
+            let mut ids = Vec::new();
+            while ids.len() < 1001 {
+                ids.push(frames.next().await.unwrap().unwrap().correlation_id);
+            }
+            ids
+        });
+        let ids = reader.await.unwrap();
+        assert_eq!(ids, (1..=1001).collect::<Vec<u64>>());
+        writer.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_flushes_queued_answers_after_goodbye() {
+        let shared = shared(|c| {
+            c.network.max_in_flight_requests = 4;
+            c.network.max_write_queue_bytes = 256;
+        });
+        let client = start(&shared, 128);
+        let (read_half, mut write_half) = tokio::io::split(client);
+        let burst = requests(50);
+        tokio::spawn(async move {
+            let _ = write_half.write_all(&burst).await;
+            // Keep the write half open so the server sees no EOF.
+            std::future::pending::<()>().await;
+        });
+        settle().await;
+        let read = frames_in(&shared);
+        shared.shutdown.cancel();
+        let frames = read_all(read_half).await;
+        let goodbye = frames
+            .iter()
+            .position(|f| f.opcode == Opcode::Goodbye.as_u8())
+            .expect("GOODBYE");
+        let body = ErrorBody::decode(&frames[goodbye].payload).unwrap();
+        assert_eq!(body.known_code(), Some(ErrorCode::ShuttingDown));
+        let answered: Vec<u64> = frames
+            .iter()
+            .filter(|f| f.opcode != Opcode::Goodbye.as_u8())
+            .map(|f| f.correlation_id)
+            .collect();
+        // Every request the server had read is answered exactly once, in order.
+        assert_eq!(answered, (1..=read).collect::<Vec<u64>>());
+    }
+}

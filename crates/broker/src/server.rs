@@ -1,0 +1,203 @@
+//! The server: binds its listeners, runs them, and shuts down gracefully.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::admin;
+use crate::config::{ConfigError, ConfigHandle, ReloadReport};
+use crate::listener::Listener;
+use crate::metrics::Metrics;
+
+/// Who this server is, as announced in HELLO.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub node_id: u64,
+}
+
+/// State every task of the server shares.
+pub(crate) struct Shared {
+    pub config: ConfigHandle,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: CancellationToken,
+    pub info: ServerInfo,
+}
+
+/// Errors that stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A listener could not bind its address.
+    #[error("cannot listen on {addr} ({key}): {source}")]
+    Bind {
+        /// The configuration key of the address.
+        key: &'static str,
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The data directory could not be created.
+    #[error("cannot create data directory {}: {source}", path.display())]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// How [`Server::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownReport {
+    /// Every connection said goodbye, answered its in-flight requests and closed in time.
+    Graceful,
+    /// `server.shutdown_timeout_ms` ran out; this many tasks were cut off.
+    TimedOut {
+        /// Connection and admin tasks still running at the deadline.
+        aborted: usize,
+    },
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: TcpListener,
+    admin: TcpListener,
+    shared: Arc<Shared>,
+}
+
+/// Controls a running server from elsewhere: shutdown, reload, metrics. Cheap to clone.
+#[derive(Clone)]
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Creates the data directory and binds the client and admin listeners.
+    pub async fn bind(config: ConfigHandle) -> Result<Server, ServerError> {
+        let cfg = config.load();
+        std::fs::create_dir_all(&cfg.server.data_dir).map_err(|source| ServerError::DataDir {
+            path: cfg.server.data_dir.clone(),
+            source,
+        })?;
+        let bind = |key: &'static str, addr: String| async move {
+            TcpListener::bind(&addr)
+                .await
+                .map_err(|source| ServerError::Bind { key, addr, source })
+        };
+        let listener = bind("server.listen", cfg.server.listen.clone()).await?;
+        let admin = bind("admin.listen", cfg.admin.listen.clone()).await?;
+        let shared = Arc::new(Shared {
+            info: ServerInfo {
+                name: "memstream",
+                version: env!("CARGO_PKG_VERSION"),
+                node_id: cfg.server.node_id,
+            },
+            config,
+            metrics: Arc::new(Metrics::default()),
+            shutdown: CancellationToken::new(),
+        });
+        Ok(Server {
+            listener,
+            admin,
+            shared,
+        })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The address of the admin HTTP listener.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// A handle to shut down or reload the server once it runs.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Serves until [`ServerHandle::shutdown`], then closes every connection gracefully within
+    /// `server.shutdown_timeout_ms`.
+    pub async fn run(self) -> ShutdownReport {
+        let Server {
+            listener,
+            admin,
+            shared,
+        } = self;
+        let mut tasks = JoinSet::new();
+        if shared.config.sources().file.is_some() {
+            let watched = shared.config.clone();
+            let stop = shared.shutdown.clone().cancelled_owned();
+            tasks.spawn(crate::config::watch_file(watched, stop));
+        }
+        tasks.spawn(admin::run(admin, shared.clone()));
+        tracing::info!(
+            listen = %listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),
+            "accepting connections"
+        );
+        Listener::new(listener, shared.clone())
+            .run(&mut tasks)
+            .await;
+
+        let timeout = Duration::from_millis(shared.config.load().server.shutdown_timeout_ms);
+        tracing::info!(
+            tasks = tasks.len(),
+            timeout_ms = timeout.as_millis() as u64,
+            "shutting down"
+        );
+        let drained = tokio::time::timeout(timeout, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        match drained {
+            Ok(()) => ShutdownReport::Graceful,
+            Err(_) => {
+                let aborted = tasks.len();
+                tasks.abort_all();
+                tracing::warn!(
+                    aborted,
+                    "shutdown timeout reached, closing remaining connections"
+                );
+                ShutdownReport::TimedOut { aborted }
+            }
+        }
+    }
+}
+
+impl ServerHandle {
+    /// Starts a graceful shutdown: stop accepting, GOODBYE to every connection, answer
+    /// in-flight requests, flush, close. Idempotent.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.cancel();
+    }
+
+    /// Re-reads the configuration sources and applies what can change live (SIGHUP).
+    pub fn reload_config(&self) -> Result<ReloadReport, ConfigError> {
+        self.shared.config.reload()
+    }
+
+    /// The server's configuration.
+    pub fn config(&self) -> &ConfigHandle {
+        &self.shared.config
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+}

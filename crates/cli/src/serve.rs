@@ -1,0 +1,97 @@
+//! `memstream serve`: load configuration, start the server, handle signals.
+//!
+//! SIGINT or SIGTERM starts a graceful shutdown; a second one exits at once with status 130.
+//! SIGHUP reloads the configuration. The process exits 0 after a graceful shutdown and 1 when
+//! `server.shutdown_timeout_ms` ran out first.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use memstream_broker::config::{self, Config, ConfigHandle};
+use memstream_broker::{Server, ServerHandle, ShutdownReport};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+use crate::logging::{self, LevelHandle};
+use crate::ServerArgs;
+
+/// Runs the server until it is shut down.
+pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
+    let sources = args.sources();
+    let loaded = config::load(&sources)?;
+    let levels = logging::init(&loaded.config.log.level, &loaded.config.log.format)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("memstream")
+        .build()?;
+    runtime.block_on(async move {
+        let config = ConfigHandle::new(loaded, sources);
+        let server = Server::bind(config.clone()).await?;
+        // Scripts and tests read these two lines to find the ports (for example with port 0).
+        // A closed stdout must not stop the server, so write errors are ignored.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "memstream listening on {}", server.local_addr());
+            let _ = writeln!(out, "memstream admin listening on {}", server.admin_addr());
+            let _ = out.flush();
+        }
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            listen = %server.local_addr(),
+            admin = %server.admin_addr(),
+            "memstream started"
+        );
+        let handle = server.handle();
+        tokio::spawn(handle_signals(handle.clone()));
+        tokio::spawn(follow_log_level(config.subscribe(), levels));
+        let report = server.run().await;
+        tracing::info!(?report, "memstream stopped");
+        Ok(match report {
+            ShutdownReport::Graceful => ExitCode::SUCCESS,
+            ShutdownReport::TimedOut { .. } => ExitCode::FAILURE,
+        })
+    })
+}
+
+/// First SIGINT/SIGTERM: graceful shutdown. Second: exit now. SIGHUP: reload configuration.
+async fn handle_signals(handle: ServerHandle) -> std::io::Result<()> {
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading configuration");
+                // The outcome is logged by the reload itself.
+                let _ = handle.reload_config();
+                continue;
+            }
+        }
+        if stopping {
+            eprintln!("memstream: second signal, exiting immediately");
+            std::process::exit(130);
+        }
+        stopping = true;
+        tracing::info!("signal received: shutting down gracefully (send again to exit now)");
+        handle.shutdown();
+    }
+}
+
+/// Applies `log.level` whenever a reload changes it.
+async fn follow_log_level(mut changes: watch::Receiver<Arc<Config>>, levels: LevelHandle) {
+    let mut current = changes.borrow().log.level.clone();
+    while changes.changed().await.is_ok() {
+        let level = changes.borrow_and_update().log.level.clone();
+        if level != current {
+            match levels.set(&level) {
+                Ok(()) => tracing::info!(%level, "log level changed"),
+                Err(e) => tracing::error!(%level, error = %e, "cannot apply log level"),
+            }
+            current = level;
+        }
+    }
+}

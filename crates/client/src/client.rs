@@ -1,0 +1,235 @@
+//! One connection to a server: handshake, pipelining, responses matched by correlation id.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{SinkExt, StreamExt};
+use memstream_protocol::{
+    ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, PROTOCOL_VERSION,
+};
+use tokio::net::{TcpStream, ToSocketAddrs};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use crate::error::ClientError;
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Name sent in HELLO, visible in server logs.
+    pub client_name: String,
+    /// How long any request waits for its response.
+    pub request_timeout: Duration,
+    /// Requests queued for the socket before `request` waits.
+    pub send_queue_frames_max: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            client_name: format!("memstream-client/{}", env!("CARGO_PKG_VERSION")),
+            request_timeout: Duration::from_secs(30),
+            send_queue_frames_max: 1024,
+        }
+    }
+}
+
+type Waiters = Arc<Mutex<Pending>>;
+
+#[derive(Default)]
+struct Pending {
+    waiters: HashMap<u64, oneshot::Sender<Frame>>,
+    /// Set once the connection is gone; later requests fail with it.
+    closed: Option<Option<ErrorBody>>,
+}
+
+/// A connected, handshaken client. Cheap to share behind an `Arc`; every method takes `&self`,
+/// so many tasks can pipeline requests over the one connection.
+pub struct Client {
+    outbound: mpsc::Sender<Frame>,
+    waiters: Waiters,
+    next_id: AtomicU64,
+    server: HelloResponse,
+    options: ClientOptions,
+}
+
+impl Client {
+    /// Connects with default options and completes the HELLO handshake.
+    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Client, ClientError> {
+        Client::connect_with(addr, ClientOptions::default()).await
+    }
+
+    /// Connects with `options` and completes the HELLO handshake.
+    pub async fn connect_with(
+        addr: impl ToSocketAddrs,
+        options: ClientOptions,
+    ) -> Result<Client, ClientError> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (read, write) = stream.into_split();
+        // Until HELLO tells us the server's limit, accept frames up to the protocol maximum.
+        let mut reader = FramedRead::new(read, FrameCodec::new(u32::MAX));
+        let mut writer = FramedWrite::new(write, FrameCodec::new(u32::MAX));
+
+        let mut payload = BytesMut::new();
+        HelloRequest {
+            min_version: PROTOCOL_VERSION,
+            max_version: PROTOCOL_VERSION,
+            client_name: options.client_name.clone(),
+        }
+        .encode(&mut payload);
+        writer
+            .send(Frame::request(Opcode::Hello, 1, payload.freeze()))
+            .await?;
+        let reply = tokio::time::timeout(options.request_timeout, reader.next())
+            .await
+            .map_err(|_| ClientError::Timeout(options.request_timeout))?
+            .ok_or(ClientError::Closed { reason: None })??;
+        if reply.is_error() {
+            return Err(error_from(&reply));
+        }
+        let server = HelloResponse::decode(&reply.payload)
+            .map_err(|e| ClientError::Malformed(e.to_string()))?;
+        *writer.encoder_mut() = FrameCodec::new(server.limits.max_frame_bytes);
+
+        let waiters: Waiters = Arc::default();
+        let (outbound, rx) = mpsc::channel(options.send_queue_frames_max.max(1));
+        tokio::spawn(write_loop(writer, rx, waiters.clone()));
+        tokio::spawn(read_loop(reader, waiters.clone()));
+        Ok(Client {
+            outbound,
+            waiters,
+            next_id: AtomicU64::new(2),
+            server,
+            options,
+        })
+    }
+
+    /// What the server said in its HELLO response: version, identity, limits.
+    pub fn server(&self) -> &HelloResponse {
+        &self.server
+    }
+
+    /// Sends a request and waits for its response (an error frame becomes
+    /// [`ClientError::Server`]).
+    pub async fn request(&self, opcode: Opcode, payload: Bytes) -> Result<Frame, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.waiters.lock().expect("waiters lock");
+            if let Some(reason) = &pending.closed {
+                return Err(ClientError::Closed {
+                    reason: reason.clone(),
+                });
+            }
+            pending.waiters.insert(id, tx);
+        }
+        let sent = self
+            .outbound
+            .send(Frame::request(opcode, id, payload))
+            .await;
+        if sent.is_err() {
+            self.waiters
+                .lock()
+                .expect("waiters lock")
+                .waiters
+                .remove(&id);
+            return Err(self.closed_error());
+        }
+        let timeout = self.options.request_timeout;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(frame)) if frame.is_error() => Err(error_from(&frame)),
+            Ok(Ok(frame)) => Ok(frame),
+            Ok(Err(_)) => Err(self.closed_error()),
+            Err(_) => {
+                self.waiters
+                    .lock()
+                    .expect("waiters lock")
+                    .waiters
+                    .remove(&id);
+                Err(ClientError::Timeout(timeout))
+            }
+        }
+    }
+
+    /// Round-trips `payload` through the server.
+    pub async fn ping(&self, payload: Bytes) -> Result<Bytes, ClientError> {
+        Ok(self.request(Opcode::Ping, payload).await?.payload)
+    }
+
+    /// Says GOODBYE and waits for the server's acknowledgement.
+    pub async fn close(self) -> Result<(), ClientError> {
+        self.request(Opcode::Goodbye, Bytes::new()).await.map(drop)
+    }
+
+    fn closed_error(&self) -> ClientError {
+        let pending = self.waiters.lock().expect("waiters lock");
+        ClientError::Closed {
+            reason: pending.closed.clone().flatten(),
+        }
+    }
+}
+
+fn error_from(frame: &Frame) -> ClientError {
+    match ErrorBody::decode(&frame.payload) {
+        Ok(body) => ClientError::from_body(body),
+        Err(e) => ClientError::Malformed(e.to_string()),
+    }
+}
+
+/// Sends queued frames, flushing only when the queue is empty so bursts share syscalls.
+async fn write_loop(
+    mut writer: FramedWrite<tokio::net::tcp::OwnedWriteHalf, FrameCodec>,
+    mut rx: mpsc::Receiver<Frame>,
+    waiters: Waiters,
+) {
+    while let Some(frame) = rx.recv().await {
+        if writer.feed(frame).await.is_err() {
+            break;
+        }
+        while let Ok(frame) = rx.try_recv() {
+            if writer.feed(frame).await.is_err() {
+                break;
+            }
+        }
+        if writer.flush().await.is_err() {
+            break;
+        }
+    }
+    fail_all(&waiters, None);
+}
+
+/// Routes responses to their waiters; an unsolicited GOODBYE or error closes the client.
+async fn read_loop(
+    mut reader: FramedRead<tokio::net::tcp::OwnedReadHalf, FrameCodec>,
+    waiters: Waiters,
+) {
+    let mut reason = None;
+    while let Some(Ok(frame)) = reader.next().await {
+        if frame.correlation_id == 0 {
+            // Unsolicited: GOODBYE or a connection-level error. Either way the server closes.
+            reason = ErrorBody::decode(&frame.payload).ok();
+            continue;
+        }
+        let waiter = waiters
+            .lock()
+            .expect("waiters lock")
+            .waiters
+            .remove(&frame.correlation_id);
+        if let Some(waiter) = waiter {
+            let _ = waiter.send(frame);
+        }
+    }
+    fail_all(&waiters, reason);
+}
+
+fn fail_all(waiters: &Waiters, reason: Option<ErrorBody>) {
+    let mut pending = waiters.lock().expect("waiters lock");
+    if pending.closed.is_none() {
+        pending.closed = Some(reason);
+    }
+    pending.waiters.clear();
+}

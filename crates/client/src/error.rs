@@ -1,0 +1,55 @@
+//! The client's error type.
+
+use memstream_protocol::{ErrorBody, ErrorCode, FrameError};
+
+/// Everything a client call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Connecting or the socket failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The server sent bytes that are not a valid frame.
+    #[error("protocol error from server: {0}")]
+    Protocol(#[from] FrameError),
+    /// The server answered with an error frame.
+    #[error("server error {name} ({code}): {message}")]
+    Server {
+        /// The raw wire code.
+        code: u16,
+        /// Its name, or `UNKNOWN` for a code this client does not know.
+        name: &'static str,
+        /// The server's message.
+        message: String,
+    },
+    /// The server's response could not be parsed.
+    #[error("malformed response: {0}")]
+    Malformed(String),
+    /// The connection is closed; `reason` is the server's GOODBYE or error, when it sent one.
+    #[error("connection closed{}", .reason.as_ref().map(|r| format!(": {} ({})", r.message, r.code)).unwrap_or_default())]
+    Closed {
+        /// Why the server closed, when it said.
+        reason: Option<ErrorBody>,
+    },
+    /// No response within the request timeout.
+    #[error("request timed out after {0:?}")]
+    Timeout(std::time::Duration),
+}
+
+impl ClientError {
+    /// The server's error code, for [`ClientError::Server`].
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Server { code, .. } => ErrorCode::from_u16(*code),
+            ClientError::Closed { reason: Some(r) } => r.known_code(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_body(body: ErrorBody) -> ClientError {
+        ClientError::Server {
+            code: body.code,
+            name: body.known_code().map_or("UNKNOWN", ErrorCode::name),
+            message: body.message,
+        }
+    }
+}
