@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use memstream_broker::config::{self, Config, ConfigHandle};
 use memstream_broker::{Server, ServerHandle, ShutdownReport};
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::watch;
 
 use crate::logging::{self, LevelHandle};
@@ -27,6 +27,9 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let config = ConfigHandle::new(loaded, sources);
         let server = Server::bind(config.clone()).await?;
+        // Handlers are installed before the server announces itself, so a signal sent as soon
+        // as the address is printed is never met by the default action (SIGHUP would kill).
+        let signals = Signals::install()?;
         // Scripts and tests read these two lines to find the ports (for example with port 0).
         // A closed stdout must not stop the server, so write errors are ignored.
         {
@@ -43,8 +46,9 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
             "memstream started"
         );
         let handle = server.handle();
-        tokio::spawn(handle_signals(handle.clone()));
-        tokio::spawn(follow_log_level(config.subscribe(), levels));
+        tokio::spawn(signals.handle(handle.clone()));
+        let level = config.load().log.level.clone();
+        tokio::spawn(follow_log_level(config.subscribe(), level, levels));
         let report = server.run().await;
         tracing::info!(?report, "memstream stopped");
         Ok(match report {
@@ -54,36 +58,54 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// First SIGINT/SIGTERM: graceful shutdown. Second: exit now. SIGHUP: reload configuration.
-async fn handle_signals(handle: ServerHandle) -> std::io::Result<()> {
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut stopping = false;
-    loop {
-        tokio::select! {
-            _ = terminate.recv() => {},
-            _ = interrupt.recv() => {},
-            _ = hangup.recv() => {
-                tracing::info!("SIGHUP: reloading configuration");
-                // The outcome is logged by the reload itself.
-                let _ = handle.reload_config();
-                continue;
+/// The signals the server reacts to.
+struct Signals {
+    terminate: Signal,
+    interrupt: Signal,
+    hangup: Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// First SIGINT/SIGTERM: graceful shutdown. Second: exit now. SIGHUP: reload configuration.
+    async fn handle(mut self, handle: ServerHandle) {
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                _ = self.terminate.recv() => {},
+                _ = self.interrupt.recv() => {},
+                _ = self.hangup.recv() => {
+                    tracing::info!("SIGHUP: reloading configuration");
+                    // The outcome is logged by the reload itself.
+                    let _ = handle.reload_config();
+                    continue;
+                }
             }
+            if stopping {
+                eprintln!("memstream: second signal, exiting immediately");
+                std::process::exit(130);
+            }
+            stopping = true;
+            tracing::info!("signal received: shutting down gracefully (send again to exit now)");
+            handle.shutdown();
         }
-        if stopping {
-            eprintln!("memstream: second signal, exiting immediately");
-            std::process::exit(130);
-        }
-        stopping = true;
-        tracing::info!("signal received: shutting down gracefully (send again to exit now)");
-        handle.shutdown();
     }
 }
 
 /// Applies `log.level` whenever a reload changes it.
-async fn follow_log_level(mut changes: watch::Receiver<Arc<Config>>, levels: LevelHandle) {
-    let mut current = changes.borrow().log.level.clone();
+/// `current` is the level in force when `changes` was subscribed.
+async fn follow_log_level(
+    mut changes: watch::Receiver<Arc<Config>>,
+    mut current: String,
+    levels: LevelHandle,
+) {
     while changes.changed().await.is_ok() {
         let level = changes.borrow_and_update().log.level.clone();
         if level != current {

@@ -299,3 +299,30 @@ async fn config_check_accepts_good_files_and_explains_bad_ones() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn sighup_changes_the_log_level_live_and_flags_restart_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("memstream.toml");
+    let write = |level: &str, data_dir: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[server]\nconfig_poll_ms = 3600000\ndata_dir = \"{data_dir}\"\n[log]\nlevel = \"{level}\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("warn", "data-a");
+    let mut server = Running::start(dir.path(), &["--config", file.to_str().unwrap()], &[]).await;
+    write("info", "data-b");
+    server.signal(libc::SIGHUP);
+    // Logged at warn: visible before and after the change.
+    let line = server.log_line("server.data_dir").await;
+    assert!(line.contains("WARN"), "{line}");
+    // Logged at info: only visible once the new level is in force.
+    server.log_line("log level changed").await;
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.exit_code().await, 0);
+    assert!(dir.path().join("data-a").is_dir() && !dir.path().join("data-b").exists());
+}

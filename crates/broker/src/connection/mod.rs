@@ -25,6 +25,7 @@ use memstream_protocol::{ErrorCode, Frame, FrameCodec, FrameError, Opcode, Reque
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::handler::{self, Action, ConnLimits, Context, Session};
 use crate::metrics::Metrics;
@@ -69,7 +70,8 @@ where
         cfg.network.write_coalesce_bytes,
         shared.metrics.clone(),
     );
-    let write_task = tokio::spawn(write_task);
+    // Aborted with the connection task, so a writer stuck on a dead peer never outlives it.
+    let write_task = AbortOnDropHandle::new(tokio::spawn(write_task));
     let mut conn = Connection {
         frames: FramedRead::new(reader, FrameCodec::new(limits.max_frame_bytes)),
         queue,
@@ -209,7 +211,7 @@ impl<R: AsyncRead + Unpin> Connection<R> {
 
     /// Sends the last frames, answers what is in flight, flushes, closes, then drains the
     /// peer's unread input for a moment so the last frame is not lost to a TCP reset.
-    async fn close(self, end: End, write_task: tokio::task::JoinHandle<std::io::Result<()>>)
+    async fn close(self, end: End, mut write_task: AbortOnDropHandle<std::io::Result<()>>)
     where
         R: Send + 'static,
     {
@@ -268,7 +270,6 @@ impl<R: AsyncRead + Unpin> Connection<R> {
             Ok::<(), Closed>(())
         })
         .await;
-        let mut write_task = write_task;
         let wrote = match flushed {
             Ok(Ok(())) => tokio::time::timeout(linger, &mut write_task).await.is_ok(),
             _ => false,

@@ -271,4 +271,66 @@ mod tests {
         assert_eq!(queued, budget);
         assert!(queue.try_send(ping(2, 60)).is_err());
     }
+
+    /// Records the size of every write call.
+    struct CountingSink(std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+
+    impl AsyncWrite for CountingSink {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            self.0.lock().unwrap().push(buf.len());
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_write_vectored(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let n = bufs.iter().map(|b| b.len()).sum();
+            self.0.lock().unwrap().push(n);
+            std::task::Poll::Ready(Ok(n))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_ready_together_share_a_write_up_to_the_coalesce_limit() {
+        let writes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        // Each frame is 100 bytes on the wire; batches stop once 250 bytes are gathered.
+        let (queue, writer) = channel(
+            CountingSink(writes.clone()),
+            1 << 20,
+            250,
+            Arc::new(Metrics::default()),
+        );
+        for id in 0..10 {
+            queue.send(ping(id, 60)).await.unwrap();
+        }
+        drop(queue);
+        writer.await.unwrap();
+        // Ten frames queued before the writer ran: three frames (300 bytes) per syscall, then
+        // the remainder.
+        assert_eq!(*writes.lock().unwrap(), [300, 300, 300, 100]);
+    }
 }
