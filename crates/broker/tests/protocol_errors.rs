@@ -143,15 +143,10 @@ async fn unknown_opcode_before_hello_is_a_handshake_error() {
 #[tokio::test]
 async fn no_common_version() {
     let server = TestServer::start(|_| {}).await;
-    let mut payload = BytesMut::new();
-    HelloRequest {
-        min_version: 2,
-        max_version: 9,
-        client_name: "from the future".into(),
-    }
-    .encode(&mut payload);
     let mut buf = BytesMut::new();
-    Frame::request(Opcode::Hello, 1, payload.freeze()).encode(&mut buf);
+    HelloRequest::new(2, 9, "from the future")
+        .to_frame(1)
+        .encode(&mut buf);
     rejects(&server, &buf, ErrorCode::UnsupportedVersion).await;
     server.stop().await;
 }
@@ -170,14 +165,7 @@ async fn a_second_hello_is_refused_without_closing() {
     let server = TestServer::start(|_| {}).await;
     let mut peer = Peer::connect(server.addr).await;
     peer.hello().await;
-    let mut payload = BytesMut::new();
-    HelloRequest {
-        min_version: 1,
-        max_version: 1,
-        client_name: "again".into(),
-    }
-    .encode(&mut payload);
-    peer.send(&Frame::request(Opcode::Hello, 2, payload.freeze()))
+    peer.send(&HelloRequest::new(1, 1, "again").to_frame(2))
         .await;
     peer.expect_error(ErrorCode::AlreadyHandshaken).await;
     peer.send(&Frame::request(Opcode::Ping, 3, Bytes::new()))

@@ -108,14 +108,7 @@ async fn sigint_with_requests_in_flight_answers_them_and_exits_zero() {
     let server = Running::start(dir.path(), &[], &[]).await;
     let mut stream = TcpStream::connect(server.addr.as_str()).await.unwrap();
     let mut out = BytesMut::new();
-    let mut hello = BytesMut::new();
-    HelloRequest {
-        min_version: 1,
-        max_version: 1,
-        client_name: "t".into(),
-    }
-    .encode(&mut hello);
-    Frame::request(Opcode::Hello, 1, hello.freeze()).encode(&mut out);
+    HelloRequest::new(1, 1, "t").to_frame(1).encode(&mut out);
     for id in 2..=5000u64 {
         Frame::request(Opcode::Ping, id, Bytes::from_static(&[1; 64])).encode(&mut out);
     }
@@ -167,14 +160,7 @@ async fn a_second_signal_exits_at_once() {
     // A client that never reads keeps the graceful shutdown waiting for its write queue.
     let mut stream = TcpStream::connect(server.addr.as_str()).await.unwrap();
     let mut out = BytesMut::new();
-    let mut hello = BytesMut::new();
-    HelloRequest {
-        min_version: 1,
-        max_version: 1,
-        client_name: "t".into(),
-    }
-    .encode(&mut hello);
-    Frame::request(Opcode::Hello, 1, hello.freeze()).encode(&mut out);
+    HelloRequest::new(1, 1, "t").to_frame(1).encode(&mut out);
     for id in 2..=40_000u64 {
         Frame::request(Opcode::Ping, id, Bytes::from_static(&[2; 1000])).encode(&mut out);
     }

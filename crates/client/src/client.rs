@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use memstream_protocol::{
     ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, PROTOCOL_VERSION,
@@ -74,16 +74,8 @@ impl Client {
         let mut reader = FramedRead::new(read, FrameCodec::new(u32::MAX));
         let mut writer = FramedWrite::new(write, FrameCodec::new(u32::MAX));
 
-        let mut payload = BytesMut::new();
-        HelloRequest {
-            min_version: PROTOCOL_VERSION,
-            max_version: PROTOCOL_VERSION,
-            client_name: options.client_name.clone(),
-        }
-        .encode(&mut payload);
-        writer
-            .send(Frame::request(Opcode::Hello, 1, payload.freeze()))
-            .await?;
+        let hello = HelloRequest::new(PROTOCOL_VERSION, PROTOCOL_VERSION, &options.client_name);
+        writer.send(hello.to_frame(1)).await?;
         let reply = tokio::time::timeout(options.request_timeout, reader.next())
             .await
             .map_err(|_| ClientError::Timeout(options.request_timeout))?

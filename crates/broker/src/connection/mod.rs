@@ -358,14 +358,7 @@ mod tests {
 
     fn requests(pings: u64) -> BytesMut {
         let mut out = BytesMut::new();
-        let mut hello = BytesMut::new();
-        HelloRequest {
-            min_version: 1,
-            max_version: 1,
-            client_name: "unit".into(),
-        }
-        .encode(&mut hello);
-        Frame::request(Opcode::Hello, 1, hello.freeze()).encode(&mut out);
+        HelloRequest::new(1, 1, "unit").to_frame(1).encode(&mut out);
         for id in 2..2 + pings {
             Frame::request(Opcode::Ping, id, Bytes::from_static(&[0; 24])).encode(&mut out);
         }

@@ -154,14 +154,7 @@ impl Peer {
 
     /// Completes the handshake.
     pub async fn hello(&mut self) -> HelloResponse {
-        let mut payload = BytesMut::new();
-        HelloRequest {
-            min_version: 1,
-            max_version: 1,
-            client_name: "test".into(),
-        }
-        .encode(&mut payload);
-        self.send(&Frame::request(Opcode::Hello, 1, payload.freeze()))
+        self.send(&HelloRequest::new(1, 1, "test").to_frame(1))
             .await;
         let reply = self.read().await.expect("HELLO response");
         assert!(

@@ -27,6 +27,8 @@ use bytes::{BufMut, BytesMut};
 
 use super::reader::{put_str16, truncate_utf8, PayloadReader};
 use crate::error::PayloadError;
+use crate::frame::Frame;
+use crate::opcode::Opcode;
 
 /// Longest client name, server name or server version string.
 pub const NAME_BYTES_MAX: usize = 255;
@@ -43,6 +45,22 @@ pub struct HelloRequest {
 }
 
 impl HelloRequest {
+    /// A request for protocol versions `min_version..=max_version`.
+    pub fn new(min_version: u8, max_version: u8, client_name: impl Into<String>) -> HelloRequest {
+        HelloRequest {
+            min_version,
+            max_version,
+            client_name: client_name.into(),
+        }
+    }
+
+    /// This request as a HELLO frame with `correlation_id`.
+    pub fn to_frame(&self, correlation_id: u64) -> Frame {
+        let mut payload = BytesMut::new();
+        self.encode(&mut payload);
+        Frame::request(Opcode::Hello, correlation_id, payload.freeze())
+    }
+
     /// Appends the encoded payload; the name is cut to [`NAME_BYTES_MAX`].
     pub fn encode(&self, dst: &mut BytesMut) {
         let name = truncate_utf8(&self.client_name, NAME_BYTES_MAX);
