@@ -1,5 +1,7 @@
 //! Structured logging to stderr, text or JSON, with a level that can change live.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter, Registry};
@@ -24,7 +26,10 @@ pub fn init(level: &str, format: &str) -> anyhow::Result<LevelHandle> {
     };
     let (filter, handle) = reload::Layer::new(filter);
     let registry = tracing_subscriber::registry().with(filter);
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colour only for people: logs piped to a file or collector stay plain text.
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if format == "json" {
         registry.with(fmt.json()).try_init()?;
     } else {

@@ -26,6 +26,9 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         let config = ConfigHandle::new(loaded, sources);
+        // Follow reloads from here on: nothing can reload before this point.
+        let level = config.load().log.level.clone();
+        tokio::spawn(follow_log_level(config.subscribe(), level, levels));
         let server = Server::bind(config.clone()).await?;
         // Handlers are installed before the server announces itself, so a signal sent as soon
         // as the address is printed is never met by the default action (SIGHUP would kill).
@@ -47,8 +50,6 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
         );
         let handle = server.handle();
         tokio::spawn(signals.handle(handle.clone()));
-        let level = config.load().log.level.clone();
-        tokio::spawn(follow_log_level(config.subscribe(), level, levels));
         let report = server.run().await;
         tracing::info!(?report, "memstream stopped");
         Ok(match report {

@@ -65,16 +65,22 @@ impl Running {
 
     /// Waits for a log line on stderr containing `needle`.
     async fn log_line(&mut self, needle: &str) -> String {
-        tokio::time::timeout(WAIT, async {
+        let mut seen = Vec::new();
+        let found = tokio::time::timeout(WAIT, async {
             while let Some(line) = self.stderr.next_line().await.unwrap() {
                 if line.contains(needle) {
-                    return line;
+                    return Some(line);
                 }
+                seen.push(line);
             }
-            panic!("stderr ended before a line with {needle:?}");
+            None
         })
-        .await
-        .unwrap_or_else(|_| panic!("no log line with {needle:?}"))
+        .await;
+        match found {
+            Ok(Some(line)) => line,
+            Ok(None) => panic!("stderr ended before a line with {needle:?}; saw {seen:#?}"),
+            Err(_) => panic!("no log line with {needle:?}; saw {seen:#?}"),
+        }
     }
 
     async fn exit_code(mut self) -> i32 {
@@ -190,7 +196,8 @@ async fn sighup_reloads_the_file() {
     )
     .unwrap();
     server.signal(libc::SIGHUP);
-    server.log_line("network.max_connections").await;
+    let line = server.log_line("configuration reloaded").await;
+    assert!(line.contains("applied=1"), "{line}");
     let refused = Client::connect(server.addr.as_str())
         .await
         .err()

@@ -136,6 +136,11 @@ impl ConfigHandle {
         let next = deserialise(next, self.inner.sources.file.as_deref())?;
         // The loaded config is valid; this guards rules that mix live and restart-only keys.
         check(&next, &loaded.origins)?;
+        if !report.applied.is_empty() {
+            let next = Arc::new(next);
+            self.inner.current.store(Arc::clone(&next));
+            self.inner.changed.send_replace(next);
+        }
 
         for change in &changes {
             let key = change.key.name;
@@ -153,13 +158,16 @@ impl ConfigHandle {
                 ),
             }
         }
-        if report.applied.is_empty() {
-            tracing::debug!("configuration reloaded; no live key changed");
-            return Ok(report);
+        // Logged after the new configuration is in force, so a reader of the log knows it is.
+        if changes.is_empty() {
+            tracing::debug!("configuration reloaded; nothing changed");
+        } else {
+            tracing::info!(
+                applied = report.applied.len(),
+                needs_restart = report.needs_restart.len(),
+                "configuration reloaded"
+            );
         }
-        let next = Arc::new(next);
-        self.inner.current.store(Arc::clone(&next));
-        self.inner.changed.send_replace(next);
         Ok(report)
     }
 }
