@@ -68,7 +68,7 @@ impl Decoder for FrameCodec {
         // Bounded by max_frame_bytes, checked in FrameHeader::decode.
         let payload_len = header.payload_len as usize;
         if src.len() < payload_len {
-            src.reserve(payload_len - src.len());
+            reserve_exact(src, payload_len);
             return Ok(None);
         }
         let payload = src.split_to(payload_len).freeze();
@@ -90,6 +90,33 @@ impl Decoder for FrameCodec {
             payload,
         }))
     }
+
+    /// At end of input, a partial frame (even a whole header whose payload never came) is an
+    /// error, never a clean end of stream.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
+        if let Some(frame) = self.decode(src)? {
+            return Ok(Some(frame));
+        }
+        if src.is_empty() && matches!(self.state, DecodeState::Header) {
+            return Ok(None);
+        }
+        Err(FrameError::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "stream ended inside a frame",
+        )))
+    }
+}
+
+/// Makes room for `needed` bytes from the start of `src` with one allocation of exactly that
+/// size, when the buffer is too small. `BytesMut::reserve` would round a reallocation up to
+/// twice the old capacity, which could exceed the frame limit.
+fn reserve_exact(src: &mut BytesMut, needed: usize) {
+    if src.capacity() >= needed {
+        return;
+    }
+    let mut exact = BytesMut::with_capacity(needed);
+    exact.extend_from_slice(src);
+    *src = exact;
 }
 
 impl Encoder<Frame> for FrameCodec {
@@ -120,5 +147,46 @@ fn frame_header_stub(frame: &Frame) -> FrameHeader {
         correlation_id: frame.correlation_id,
         timestamp_ns: frame.timestamp_ns,
         payload_crc: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::opcode::Opcode;
+    use bytes::Bytes;
+
+    fn encoded(payload: &'static [u8]) -> BytesMut {
+        let mut buf = BytesMut::new();
+        Frame::request(Opcode::Ping, 1, Bytes::from_static(payload)).encode(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn end_of_input_inside_a_frame_is_an_error() {
+        let whole = encoded(b"payload");
+        // Regression: a whole header with none of its payload used to read as a clean end.
+        for cut in [
+            1,
+            HEADER_LEN - 1,
+            HEADER_LEN,
+            HEADER_LEN + 1,
+            whole.len() - 1,
+        ] {
+            let mut buf = BytesMut::from(&whole[..cut]);
+            let result = FrameCodec::new(MIN_FRAME_BYTES).decode_eof(&mut buf);
+            assert!(
+                matches!(result, Err(FrameError::Io(ref e)) if e.kind() == std::io::ErrorKind::UnexpectedEof),
+                "cut at {cut}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn end_of_input_between_frames_is_clean() {
+        let mut codec = FrameCodec::new(MIN_FRAME_BYTES);
+        let mut buf = encoded(b"x");
+        assert!(codec.decode_eof(&mut buf).unwrap().is_some());
+        assert!(codec.decode_eof(&mut buf).unwrap().is_none());
     }
 }
