@@ -12,8 +12,10 @@
 //!   [`Encoder`](tokio_util::codec::Encoder) that rejects bad frames from the header alone.
 //! - [`opcode`]: the operation numbers.
 //! - [`message`]: typed payloads (HELLO, PING, GOODBYE, error bodies) and [`Request`] decoding.
+//! - [`batch`]: the record-batch layout shared by the wire, memory and disk.
 //! - [`error`]: the stable numbered [`ErrorCode`] table and the Rust errors that map onto it.
 
+pub mod batch;
 pub mod codec;
 pub mod error;
 pub mod frame;
