@@ -11,6 +11,7 @@
 //! - `admin`: the admin HTTP listener (`/metrics`, `/health`).
 //! - [`config`]: configuration sources, validation, hot reload.
 //! - [`metrics`]: counters and gauges in the Prometheus text format.
+//! - [`streams`]: the stream registry, stream definitions on disk, the append path.
 
 mod admin;
 pub mod config;
@@ -19,5 +20,6 @@ mod handler;
 mod listener;
 pub mod metrics;
 pub mod server;
+pub mod streams;
 
 pub use server::{Server, ServerError, ServerHandle, ShutdownReport};

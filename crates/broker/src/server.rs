@@ -13,6 +13,7 @@ use crate::admin;
 use crate::config::{ConfigError, ConfigHandle, ReloadReport};
 use crate::listener::Listener;
 use crate::metrics::Metrics;
+use crate::streams::Streams;
 
 /// Who this server is, as announced in HELLO.
 #[derive(Debug, Clone)]
@@ -25,6 +26,7 @@ pub(crate) struct ServerInfo {
 /// State every task of the server shares.
 pub(crate) struct Shared {
     pub config: ConfigHandle,
+    pub streams: Arc<Streams>,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     pub info: ServerInfo,
@@ -43,6 +45,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The stored streams could not be opened.
+    #[error("cannot open streams: {0}")]
+    Streams(String),
     /// The data directory could not be created.
     #[error("cannot create data directory {}: {source}", path.display())]
     DataDir {
@@ -91,6 +96,8 @@ impl Server {
                 .await
                 .map_err(|source| ServerError::Bind { key, addr, source })
         };
+        let streams = Streams::open(&cfg.server.data_dir, cfg.streams.sync_threads as usize)
+            .map_err(ServerError::Streams)?;
         let listener = bind("server.listen", cfg.server.listen.clone()).await?;
         let admin = bind("admin.listen", cfg.admin.listen.clone()).await?;
         let shared = Arc::new(Shared {
@@ -100,6 +107,7 @@ impl Server {
                 node_id: cfg.server.node_id,
             },
             config,
+            streams: Arc::new(streams),
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),
         });
@@ -146,6 +154,7 @@ impl Server {
             tasks.spawn(crate::config::watch_file(watched, stop));
         }
         tasks.spawn(admin::run(admin, shared.clone()));
+        tasks.spawn(retention(shared.clone()));
         tracing::info!(
             listen = %listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),
             "accepting connections"
@@ -164,6 +173,9 @@ impl Server {
             while tasks.join_next().await.is_some() {}
         })
         .await;
+        // Every connection is closed or cut off: no append can race the final fsync.
+        let streams = shared.streams.clone();
+        let _ = tokio::task::spawn_blocking(move || streams.shutdown()).await;
         match drained {
             Ok(()) => ShutdownReport::Graceful,
             Err(_) => {
@@ -176,6 +188,20 @@ impl Server {
                 ShutdownReport::TimedOut { aborted }
             }
         }
+    }
+}
+
+/// Applies stream retention every `streams.retention_check_ms` until shutdown.
+async fn retention(shared: Arc<Shared>) {
+    loop {
+        let every = Duration::from_millis(shared.config.load().streams.retention_check_ms.max(1));
+        tokio::select! {
+            () = shared.shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let streams = shared.streams.clone();
+        let now = crate::handler::now_ms();
+        let _ = tokio::task::spawn_blocking(move || streams.enforce_retention(now)).await;
     }
 }
 

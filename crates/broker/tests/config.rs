@@ -75,7 +75,7 @@ fn assert_invalid(err: ConfigError, key: &str, value: &str, reason: &str, origin
 fn defaults_validate() {
     let loaded = load(&ConfigSources::default()).expect("defaults are valid");
     assert_eq!(loaded.config, Config::default());
-    assert_eq!(loaded.origins.len(), 18);
+    assert_eq!(loaded.origins.len(), 33);
     assert!(loaded.origins.values().all(|o| *o == Origin::Default));
 }
 
@@ -153,6 +153,32 @@ fn env_sets_paths_and_strings() {
     let config = load(&sources).unwrap().config;
     assert_eq!(config.server.data_dir, PathBuf::from("/var/lib/memstream"));
     assert_eq!(config.log.format, "json");
+}
+
+#[test]
+fn env_sets_stream_defaults() {
+    let sources = ConfigSources {
+        env: env(&[
+            ("MEMSTREAM_STREAMS__STORAGE", "memory"),
+            ("MEMSTREAM_STREAMS__FSYNC", "interval"),
+            ("MEMSTREAM_STREAMS__PARTITIONS", "8"),
+        ]),
+        ..ConfigSources::default()
+    };
+    let loaded = load(&sources).unwrap();
+    let streams = &loaded.config.streams;
+    assert_eq!(streams.storage, "memory");
+    assert_eq!(streams.fsync, "interval");
+    assert_eq!(streams.partitions, 8);
+    assert_eq!(
+        loaded.origins["streams.storage"],
+        Origin::Env("MEMSTREAM_STREAMS__STORAGE".into())
+    );
+    assert_eq!(
+        streams.retention_bytes,
+        Config::default().streams.retention_bytes
+    );
+    assert_eq!(loaded.origins["streams.retention_bytes"], Origin::Default);
 }
 
 // ----- errors -----
@@ -386,6 +412,165 @@ fn bad_listen_address_and_log_settings_are_invalid() {
 }
 
 #[test]
+fn invalid_stream_storage_and_fsync_name_the_key() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "[streams]\nstorage = \"ssd\"\n");
+    let err = load(&file_only(&path)).unwrap_err();
+    assert_invalid(
+        err,
+        "streams.storage",
+        "ssd",
+        "expected `disk` or `memory`",
+        Origin::File(path),
+    );
+
+    let sources = ConfigSources {
+        env: env(&[("MEMSTREAM_STREAMS__FSYNC", "sometimes")]),
+        ..ConfigSources::default()
+    };
+    let err = load(&sources).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid value `sometimes` for `streams.fsync` (env MEMSTREAM_STREAMS__FSYNC): \
+         expected `always`, `interval` or `never`"
+    );
+}
+
+#[test]
+fn max_message_bytes_must_leave_room_in_a_frame() {
+    let dir = TempDir::new().unwrap();
+    // As large as the frame: the frame header and PRODUCE fields would not fit.
+    let path = write(&dir, "[streams]\nmax_message_bytes = 1048576\n");
+    let err = load(&file_only(&path)).unwrap_err();
+    assert_invalid(
+        err,
+        "streams.max_message_bytes",
+        "1048576",
+        "network.max_frame_bytes",
+        Origin::File(path.clone()),
+    );
+
+    // Checked on the merged result: a frame limit raised in the environment admits it.
+    let sources = ConfigSources {
+        env: env(&[("MEMSTREAM_NETWORK__MAX_FRAME_BYTES", "2097152")]),
+        overrides: vec![flag(
+            "network.max_write_queue_bytes",
+            "2097152",
+            "--max-write-queue-bytes",
+        )],
+        ..file_only(&path)
+    };
+    let config = load(&sources).unwrap().config;
+    assert_eq!(config.streams.max_message_bytes, 1_048_576);
+
+    // ... and one lowered there rejects the file's value, naming the file.
+    let path = write(&dir, "[streams]\nmax_message_bytes = 8192\n");
+    let sources = ConfigSources {
+        env: env(&[("MEMSTREAM_NETWORK__MAX_FRAME_BYTES", "8192")]),
+        ..file_only(&path)
+    };
+    let err = load(&sources).unwrap_err();
+    assert_invalid(
+        err,
+        "streams.max_message_bytes",
+        "8192",
+        "between 1 and 7168",
+        Origin::File(path),
+    );
+}
+
+#[test]
+fn partition_total_below_per_stream_limit_is_invalid() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "[streams]\nmax_partitions_per_stream = 100\nmax_partitions_total = 99\n",
+    );
+    let err = load(&file_only(&path)).unwrap_err();
+    assert_invalid(
+        err,
+        "streams.max_partitions_total",
+        "99",
+        "at least streams.max_partitions_per_stream (100)",
+        Origin::File(path),
+    );
+
+    let sources = ConfigSources {
+        env: env(&[("MEMSTREAM_STREAMS__PARTITIONS", "5000")]),
+        ..ConfigSources::default()
+    };
+    let err = load(&sources).unwrap_err();
+    assert_invalid(
+        err,
+        "streams.partitions",
+        "5000",
+        "at most streams.max_partitions_per_stream (4096)",
+        Origin::Env("MEMSTREAM_STREAMS__PARTITIONS".into()),
+    );
+}
+
+#[test]
+fn stream_ranges_are_enforced() {
+    let dir = TempDir::new().unwrap();
+    let cases = [
+        (
+            "segment_bytes = 1048575",
+            "streams.segment_bytes",
+            "1048575",
+        ),
+        ("fsync_interval_ms = 0", "streams.fsync_interval_ms", "0"),
+        (
+            "index_interval_bytes = 63",
+            "streams.index_interval_bytes",
+            "63",
+        ),
+        ("max_streams = 0", "streams.max_streams", "0"),
+        (
+            "fetch_max_wait_ms = 600001",
+            "streams.fetch_max_wait_ms",
+            "600001",
+        ),
+        ("sync_threads = 65", "streams.sync_threads", "65"),
+        (
+            "retention_check_ms = 99",
+            "streams.retention_check_ms",
+            "99",
+        ),
+    ];
+    for (line, key, value) in cases {
+        let path = write(&dir, &format!("[streams]\n{line}\n"));
+        let err = load(&file_only(&path)).unwrap_err();
+        assert_invalid(err, key, value, "must be between", Origin::File(path));
+    }
+}
+
+#[test]
+fn memory_streams_without_a_retention_limit_are_invalid() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "[streams]\nstorage = \"memory\"\nretention_bytes = 0\n",
+    );
+    let err = load(&file_only(&path)).unwrap_err();
+    assert_invalid(
+        err,
+        "streams.retention_bytes",
+        "0",
+        "streams.storage is `memory`",
+        Origin::File(path.clone()),
+    );
+    let path = write(&dir, "[streams]\nstorage = \"disk\"\nretention_bytes = 0\n");
+    assert_eq!(
+        load(&file_only(&path))
+            .unwrap()
+            .config
+            .streams
+            .retention_bytes,
+        0
+    );
+}
+
+#[test]
 fn toml_syntax_error_has_line_and_column() {
     let dir = TempDir::new().unwrap();
     let path = write(&dir, "[network]\nmax_connections = \n");
@@ -442,7 +627,7 @@ fn render_shows_origins_and_round_trips() {
     assert!(lines.contains(&"listen = \"127.0.0.1:9001\"  # flag --listen"));
     assert!(lines.contains(&format!("level = \"debug\"  # file {}", path.display()).as_str()));
     assert!(lines.contains(&"listen = \"127.0.0.1:7879\"  # default"));
-    for section in ["[server]", "[network]", "[admin]", "[log]"] {
+    for section in ["[server]", "[network]", "[streams]", "[admin]", "[log]"] {
         assert!(lines.contains(&section), "{text}");
     }
     let parsed: Config = toml::from_str(&text).expect("render output is TOML");
@@ -532,6 +717,39 @@ fn reload_keeps_a_restart_key_and_reports_it() {
     let running = handle.load();
     assert_eq!(running.server.listen, "127.0.0.1:7000");
     assert_eq!(running.network.max_connections, 200);
+}
+
+#[test]
+fn reload_applies_stream_defaults_but_not_sync_threads() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "");
+    let handle = handle_for(&path);
+    write(
+        &dir,
+        "[streams]\nstorage = \"memory\"\nmax_streams = 10\nsync_threads = 8\n",
+    );
+    let report = handle.reload().unwrap();
+    assert_eq!(report.applied, ["streams.storage", "streams.max_streams"]);
+    assert_eq!(report.needs_restart, ["streams.sync_threads"]);
+    let running = handle.load();
+    assert_eq!(running.streams.storage, "memory");
+    assert_eq!(running.streams.max_streams, 10);
+    assert_eq!(running.streams.sync_threads, 2);
+}
+
+#[test]
+fn reload_that_shrinks_the_frame_below_the_message_limit_is_rejected() {
+    let dir = TempDir::new().unwrap();
+    let path = write(&dir, "");
+    let handle = handle_for(&path);
+    let before = handle.load();
+    write(&dir, "[network]\nmax_frame_bytes = 524288\n");
+    let err = handle.reload().unwrap_err();
+    assert!(
+        matches!(err, ConfigError::Invalid { ref key, .. } if key == "streams.max_message_bytes"),
+        "{err:?}"
+    );
+    assert_eq!(handle.load(), before);
 }
 
 #[test]

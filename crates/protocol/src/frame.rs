@@ -105,6 +105,28 @@ impl Frame {
         }
     }
 
+    /// The header of this frame when `tail` follows the payload as more payload bytes: the
+    /// payload length and checksum cover both. Lets a server send stored bytes (record
+    /// batches) after a small encoded prefix without copying them into one buffer.
+    ///
+    /// # Panics
+    /// If the total payload is 4 GiB or more, which no codec lets through.
+    pub fn header_with_tail(&self, tail: &[Bytes]) -> FrameHeader {
+        let mut header = self.header();
+        if tail.is_empty() {
+            return header;
+        }
+        let mut len = self.payload.len();
+        let mut crc = crc32c::crc32c(&self.payload);
+        for chunk in tail {
+            len += chunk.len();
+            crc = crc32c::crc32c_append(crc, chunk);
+        }
+        header.payload_len = u32::try_from(len).expect("payload length is bounded by the codec");
+        header.payload_crc = if len == 0 { 0 } else { crc };
+        header
+    }
+
     /// Bytes this frame occupies on the wire: header plus payload.
     pub fn encoded_len(&self) -> usize {
         HEADER_LEN + self.payload.len()

@@ -22,6 +22,8 @@ pub mod frame;
 pub mod header;
 pub mod message;
 pub mod opcode;
+pub mod partitioner;
+pub mod pattern;
 
 pub use codec::FrameCodec;
 pub use error::{ErrorCode, FrameError, PayloadError, RequestError};
@@ -29,3 +31,4 @@ pub use frame::Frame;
 pub use header::{Flags, FrameHeader, HEADER_LEN, MAGIC, PROTOCOL_VERSION};
 pub use message::{ErrorBody, HelloRequest, HelloResponse, Limits, Request};
 pub use opcode::Opcode;
+pub use partitioner::partition_for_key;

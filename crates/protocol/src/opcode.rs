@@ -16,6 +16,18 @@ pub enum Opcode {
     Ping = 0x02,
     /// Orderly close, sent by either side.
     Goodbye = 0x03,
+    /// Create a stream.
+    StreamCreate = 0x10,
+    /// Delete a stream and its data.
+    StreamDelete = 0x11,
+    /// List streams.
+    StreamList = 0x12,
+    /// Describe a stream: settings and per-partition offsets.
+    StreamDescribe = 0x13,
+    /// Append record batches.
+    Produce = 0x20,
+    /// Read record batches from a partition.
+    Fetch = 0x21,
 }
 
 impl Opcode {
@@ -26,6 +38,12 @@ impl Opcode {
             0x01 => Opcode::Hello,
             0x02 => Opcode::Ping,
             0x03 => Opcode::Goodbye,
+            0x10 => Opcode::StreamCreate,
+            0x11 => Opcode::StreamDelete,
+            0x12 => Opcode::StreamList,
+            0x13 => Opcode::StreamDescribe,
+            0x20 => Opcode::Produce,
+            0x21 => Opcode::Fetch,
             _ => return None,
         })
     }
@@ -42,6 +60,12 @@ impl Opcode {
             Opcode::Hello => "HELLO",
             Opcode::Ping => "PING",
             Opcode::Goodbye => "GOODBYE",
+            Opcode::StreamCreate => "STREAM_CREATE",
+            Opcode::StreamDelete => "STREAM_DELETE",
+            Opcode::StreamList => "STREAM_LIST",
+            Opcode::StreamDescribe => "STREAM_DESCRIBE",
+            Opcode::Produce => "PRODUCE",
+            Opcode::Fetch => "FETCH",
         }
     }
 }

@@ -10,6 +10,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use bytes::{Bytes, BytesMut};
+use memstream_protocol::message::{
+    Acks, CreateStream, FetchRequest, OffsetSpec, PartitionSelector, ProduceBatch, ProduceRequest,
+    StreamRef, StreamSettings,
+};
 use memstream_protocol::{
     ErrorBody, ErrorCode, Flags, Frame, FrameCodec, FrameError, FrameHeader, HelloRequest,
     HelloResponse, Limits, Opcode, Request, RequestError, HEADER_LEN, PROTOCOL_VERSION,
@@ -251,20 +255,61 @@ fn arb_request() -> impl Strategy<Value = Request> {
         arb_hello_request().prop_map(Request::Hello),
         vec(any::<u8>(), 0..512).prop_map(|p| Request::Ping(Bytes::from(p))),
         arb_error_body().prop_map(Request::Goodbye),
+        (
+            arb_name(60),
+            any::<u32>(),
+            proptest::option::of(any::<u64>())
+        )
+            .prop_map(|(name, partitions, retention_ms)| Request::CreateStream(
+                CreateStream {
+                    name,
+                    partitions,
+                    settings: StreamSettings {
+                        retention_ms,
+                        ..StreamSettings::default()
+                    },
+                }
+            )),
+        arb_name(60).prop_map(|name| Request::DeleteStream(StreamRef { name })),
+        Just(Request::ListStreams),
+        (arb_name(60), vec(vec(any::<u8>(), 0..300), 0..4)).prop_map(|(stream, batches)| {
+            Request::Produce(ProduceRequest {
+                stream,
+                acks: Acks::Written,
+                batches: batches
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| ProduceBatch {
+                        selector: PartitionSelector::Explicit(i as u32),
+                        batch: Bytes::from(b),
+                    })
+                    .collect(),
+            })
+        }),
+        (
+            arb_name(60),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u32>(),
+            any::<u32>()
+        )
+            .prop_map(
+                |(stream, partition, offset, max_bytes, max_wait_ms)| Request::Fetch(
+                    FetchRequest {
+                        stream,
+                        partition,
+                        from: OffsetSpec::Offset(offset),
+                        max_bytes,
+                        max_wait_ms,
+                    }
+                )
+            ),
     ]
 }
 
 /// The frame a client sends for `request`.
 fn request_frame(request: &Request, correlation_id: u64) -> Frame {
-    match request {
-        Request::Hello(hello) => hello.to_frame(correlation_id),
-        Request::Ping(payload) => Frame::request(Opcode::Ping, correlation_id, payload.clone()),
-        Request::Goodbye(body) => {
-            let mut payload = BytesMut::new();
-            body.encode(&mut payload);
-            Frame::request(Opcode::Goodbye, correlation_id, payload.freeze())
-        }
-    }
+    request.to_frame(correlation_id)
 }
 
 proptest! {

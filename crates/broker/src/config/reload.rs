@@ -253,12 +253,14 @@ mod tests {
                 "server.listen",
                 "server.data_dir",
                 "server.node_id",
+                "streams.sync_threads",
                 "admin.listen",
                 "log.format"
             ]
         );
         assert!(is_reloadable("network.max_connections"));
         assert!(is_reloadable("log.level"));
+        assert!(is_reloadable("streams.storage"));
         assert!(!is_reloadable("network.nonsense"));
     }
 

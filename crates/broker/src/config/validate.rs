@@ -6,12 +6,16 @@ use std::net::SocketAddr;
 
 use memstream_protocol::codec::MIN_FRAME_BYTES;
 
-use super::Config;
+use super::{Config, StreamsConfig, MESSAGE_HEADROOM_BYTES};
 
 /// Largest accepted `network.max_frame_bytes`: 256 MiB.
 pub(crate) const MAX_FRAME_BYTES: u32 = 256 << 20;
 /// Longest accepted timeout: one day.
 pub(crate) const MAX_TIMEOUT_MS: u64 = 86_400_000;
+/// Smallest accepted `streams.segment_bytes`: 1 MiB.
+pub(crate) const MIN_SEGMENT_BYTES: u64 = 1 << 20;
+/// Largest accepted `streams.segment_bytes`: 1 GiB.
+pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 30;
 
 const LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace", "off"];
 
@@ -23,7 +27,8 @@ pub(crate) struct Violation {
     pub reason: String,
 }
 
-/// Checks every rule, in key order; returns the first that `config` breaks.
+/// Checks every rule, in key order; returns the first that `config` breaks. A rule relating a
+/// key to a later one runs after the later key's own checks, so it compares valid values.
 pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
     let server = &config.server;
     socket_addr("server.listen", &server.listen)?;
@@ -85,6 +90,8 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
         4096,
     )?;
 
+    streams(&config.streams, network.max_frame_bytes)?;
+
     let admin = &config.admin;
     let admin_addr = socket_addr("admin.listen", &admin.listen)?;
     let server_addr = socket_addr("server.listen", &server.listen)?;
@@ -104,14 +111,101 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
     timeout("admin.request_timeout_ms", admin.request_timeout_ms)?;
 
     log_level(&config.log.level)?;
-    if !matches!(config.log.format.as_str(), "text" | "json") {
+    one_of("log.format", &config.log.format, &["text", "json"])
+}
+
+/// The `[streams]` rules; `max_frame_bytes` is the already validated `network.max_frame_bytes`.
+fn streams(streams: &StreamsConfig, max_frame_bytes: u32) -> Result<(), Violation> {
+    one_of("streams.storage", &streams.storage, &["disk", "memory"])?;
+    at_least("streams.partitions", streams.partitions.into(), 1)?;
+    if streams.storage == "memory" && streams.retention_bytes == 0 {
         return Err(violation(
-            "log.format",
-            &config.log.format,
-            "expected `text` or `json`",
+            "streams.retention_bytes",
+            "0",
+            "must not be 0 (unlimited) when streams.storage is `memory`: \
+             a memory partition holds all it retains in RAM",
         ));
     }
-    Ok(())
+    range(
+        "streams.segment_bytes",
+        streams.segment_bytes,
+        MIN_SEGMENT_BYTES,
+        MAX_SEGMENT_BYTES,
+    )?;
+    let max_message_bytes = u64::from(max_frame_bytes.saturating_sub(MESSAGE_HEADROOM_BYTES));
+    if !(1..=max_message_bytes).contains(&streams.max_message_bytes) {
+        return Err(violation(
+            "streams.max_message_bytes",
+            &streams.max_message_bytes.to_string(),
+            &format!(
+                "must be between 1 and {max_message_bytes}: network.max_frame_bytes \
+                 ({max_frame_bytes}) less {MESSAGE_HEADROOM_BYTES} bytes for headers"
+            ),
+        ));
+    }
+    one_of(
+        "streams.fsync",
+        &streams.fsync,
+        &["always", "interval", "never"],
+    )?;
+    range(
+        "streams.fsync_interval_ms",
+        streams.fsync_interval_ms,
+        1,
+        60_000,
+    )?;
+    range(
+        "streams.index_interval_bytes",
+        streams.index_interval_bytes.into(),
+        64,
+        1 << 20,
+    )?;
+    range(
+        "streams.max_streams",
+        streams.max_streams.into(),
+        1,
+        1_000_000,
+    )?;
+    range(
+        "streams.max_partitions_per_stream",
+        streams.max_partitions_per_stream.into(),
+        1,
+        100_000,
+    )?;
+    if streams.partitions > streams.max_partitions_per_stream {
+        return Err(violation(
+            "streams.partitions",
+            &streams.partitions.to_string(),
+            &format!(
+                "must be at most streams.max_partitions_per_stream ({})",
+                streams.max_partitions_per_stream
+            ),
+        ));
+    }
+    if streams.max_partitions_total < streams.max_partitions_per_stream {
+        return Err(violation(
+            "streams.max_partitions_total",
+            &streams.max_partitions_total.to_string(),
+            &format!(
+                "must be at least streams.max_partitions_per_stream ({}) so one stream of \
+                 the largest size fits",
+                streams.max_partitions_per_stream
+            ),
+        ));
+    }
+    range(
+        "streams.fetch_max_wait_ms",
+        streams.fetch_max_wait_ms,
+        0,
+        600_000,
+    )?;
+    range("streams.sync_threads", streams.sync_threads.into(), 1, 64)?;
+    range(
+        "streams.retention_check_ms",
+        streams.retention_check_ms,
+        100,
+        3_600_000,
+    )
 }
 
 fn violation(key: &'static str, value: &str, reason: &str) -> Violation {
@@ -139,6 +233,19 @@ fn at_least(key: &'static str, value: u64, min: u64) -> Result<(), Violation> {
         &value.to_string(),
         &format!("must be at least {min}"),
     ))
+}
+
+fn one_of(key: &'static str, value: &str, allowed: &[&str]) -> Result<(), Violation> {
+    if allowed.contains(&value) {
+        return Ok(());
+    }
+    let allowed: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+    let reason = match allowed.split_last() {
+        Some((last, [])) => format!("expected {last}"),
+        Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
+        None => "no value is accepted".to_owned(),
+    };
+    Err(violation(key, value, &reason))
 }
 
 fn timeout(key: &'static str, value_ms: u64) -> Result<(), Violation> {
@@ -267,6 +374,54 @@ mod tests {
                 MAX_TIMEOUT_MS,
             ),
             (
+                |c, v| c.streams.segment_bytes = v,
+                "streams.segment_bytes",
+                MIN_SEGMENT_BYTES,
+                MAX_SEGMENT_BYTES,
+            ),
+            (
+                |c, v| c.streams.fsync_interval_ms = v,
+                "streams.fsync_interval_ms",
+                1,
+                60_000,
+            ),
+            (
+                |c, v| c.streams.index_interval_bytes = v as u32,
+                "streams.index_interval_bytes",
+                64,
+                1 << 20,
+            ),
+            (
+                |c, v| c.streams.max_streams = v as u32,
+                "streams.max_streams",
+                1,
+                1_000_000,
+            ),
+            (
+                |c, v| c.streams.max_partitions_per_stream = v as u32,
+                "streams.max_partitions_per_stream",
+                1,
+                100_000,
+            ),
+            (
+                |c, v| c.streams.fetch_max_wait_ms = v,
+                "streams.fetch_max_wait_ms",
+                0,
+                600_000,
+            ),
+            (
+                |c, v| c.streams.sync_threads = v as u32,
+                "streams.sync_threads",
+                1,
+                64,
+            ),
+            (
+                |c, v| c.streams.retention_check_ms = v,
+                "streams.retention_check_ms",
+                100,
+                3_600_000,
+            ),
+            (
                 |c, v| c.admin.max_connections = v as u32,
                 "admin.max_connections",
                 1,
@@ -372,5 +527,92 @@ mod tests {
         assert_eq!(key_of(&c), None);
         c.log.format = "xml".into();
         assert_eq!(key_of(&c), Some("log.format"));
+    }
+
+    #[test]
+    fn stream_storage_and_fsync_are_closed_sets() {
+        for ok in ["disk", "memory"] {
+            let mut c = Config::default();
+            c.streams.storage = ok.into();
+            assert_eq!(key_of(&c), None, "{ok}");
+        }
+        for ok in ["always", "interval", "never"] {
+            let mut c = Config::default();
+            c.streams.fsync = ok.into();
+            assert_eq!(key_of(&c), None, "{ok}");
+        }
+        let mut c = Config::default();
+        c.streams.storage = "Disk".into();
+        let v = validate(&c).unwrap_err();
+        assert_eq!(v.key, "streams.storage");
+        assert_eq!(v.reason, "expected `disk` or `memory`");
+        let mut c = Config::default();
+        c.streams.fsync = "sometimes".into();
+        let v = validate(&c).unwrap_err();
+        assert_eq!(v.key, "streams.fsync");
+        assert_eq!(v.reason, "expected `always`, `interval` or `never`");
+    }
+
+    #[test]
+    fn max_message_leaves_headroom_in_a_frame() {
+        let mut c = Config::default();
+        let largest = u64::from(c.network.max_frame_bytes - MESSAGE_HEADROOM_BYTES);
+        c.streams.max_message_bytes = largest;
+        assert_eq!(key_of(&c), None);
+        for bad in [0, largest + 1, u64::from(c.network.max_frame_bytes)] {
+            c.streams.max_message_bytes = bad;
+            let v = validate(&c).unwrap_err();
+            assert_eq!(v.key, "streams.max_message_bytes", "{bad}");
+            assert!(v.reason.contains("network.max_frame_bytes"), "{}", v.reason);
+        }
+        // Follows the frame limit: a larger frame admits a larger message.
+        c.network.max_frame_bytes = MAX_FRAME_BYTES;
+        c.network.max_write_queue_bytes = MAX_FRAME_BYTES.into();
+        c.streams.max_message_bytes = u64::from(MAX_FRAME_BYTES - MESSAGE_HEADROOM_BYTES);
+        assert_eq!(key_of(&c), None);
+    }
+
+    #[test]
+    fn default_partitions_within_the_per_stream_limit() {
+        let mut c = Config::default();
+        c.streams.partitions = 0;
+        assert_eq!(key_of(&c), Some("streams.partitions"));
+        c.streams.partitions = c.streams.max_partitions_per_stream;
+        assert_eq!(key_of(&c), None);
+        c.streams.partitions += 1;
+        let v = validate(&c).unwrap_err();
+        assert_eq!(v.key, "streams.partitions");
+        assert!(
+            v.reason.contains("max_partitions_per_stream"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn partition_total_holds_one_largest_stream() {
+        let mut c = Config::default();
+        c.streams.max_partitions_total = c.streams.max_partitions_per_stream;
+        assert_eq!(key_of(&c), None);
+        c.streams.max_partitions_total -= 1;
+        let v = validate(&c).unwrap_err();
+        assert_eq!(v.key, "streams.max_partitions_total");
+        assert!(
+            v.reason.contains("max_partitions_per_stream"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn memory_streams_need_a_retention_limit() {
+        let mut c = Config::default();
+        c.streams.retention_bytes = 0;
+        c.streams.retention_ms = 0;
+        assert_eq!(key_of(&c), None, "unlimited disk retention is allowed");
+        c.streams.storage = "memory".into();
+        assert_eq!(key_of(&c), Some("streams.retention_bytes"));
+        c.streams.retention_bytes = 1;
+        assert_eq!(key_of(&c), None);
     }
 }

@@ -27,12 +27,12 @@ use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::handler::{self, Action, ConnLimits, Context, Session};
+use crate::handler::{self, Action, ConnLimits, Context, Response, Session};
 use crate::metrics::Metrics;
 use crate::server::Shared;
 use writer::{Closed, WriteQueue};
 
-type Pending = Pin<Box<dyn Future<Output = Result<(), Closed>> + Send>>;
+type InFlight = Pin<Box<dyn Future<Output = Result<(), Closed>> + Send>>;
 
 /// Why the read loop stopped.
 #[derive(Debug)]
@@ -88,7 +88,7 @@ struct Connection<R> {
     frames: FramedRead<R, FrameCodec>,
     queue: WriteQueue,
     /// Responses that are waiting for room in the write queue.
-    in_flight: FuturesUnordered<Pending>,
+    in_flight: FuturesUnordered<InFlight>,
     session: Session,
     limits: ConnLimits,
     shared: Arc<Shared>,
@@ -179,7 +179,7 @@ impl<R: AsyncRead + Unpin> Connection<R> {
                     return Some(End::Fatal(error, code));
                 }
                 self.shared.metrics.protocol_error(code);
-                self.write_frame(error);
+                self.write_frame(error.into());
                 return None;
             }
         };
@@ -192,8 +192,19 @@ impl<R: AsyncRead + Unpin> Connection<R> {
                 self.write_frame(response);
                 None
             }
+            Action::Later(pending) => {
+                let queue = self.queue.clone();
+                self.in_flight.push(Box::pin(async move {
+                    match pending.await {
+                        Some(response) => queue.send(response).await,
+                        None => Ok(()),
+                    }
+                }));
+                None
+            }
+            Action::NoReply => None,
             Action::ReplyAndClose(response) => {
-                self.write_frame(response);
+                self.write_frame(response.into());
                 Some(End::Goodbye)
             }
             Action::Fatal(error, code) => Some(End::Fatal(error, code)),
@@ -201,11 +212,11 @@ impl<R: AsyncRead + Unpin> Connection<R> {
     }
 
     /// Queues a response; when the queue is full it waits as an in-flight request.
-    fn write_frame(&mut self, frame: Frame) {
-        if let Err(frame) = self.queue.try_send(frame) {
+    fn write_frame(&mut self, response: Response) {
+        if let Err(response) = self.queue.try_send(response) {
             let queue = self.queue.clone();
             self.in_flight
-                .push(Box::pin(async move { queue.send(frame).await }));
+                .push(Box::pin(async move { queue.send(response).await }));
         }
     }
 
@@ -336,8 +347,11 @@ mod tests {
     fn shared(tweak: impl FnOnce(&mut Config)) -> Arc<Shared> {
         let mut cfg = Config::default();
         tweak(&mut cfg);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let streams = crate::streams::Streams::open(dir.path(), 1).expect("streams");
         Arc::new(Shared {
             config: ConfigHandle::fixed(cfg),
+            streams: Arc::new(streams),
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),
             info: ServerInfo {

@@ -17,6 +17,7 @@ use memstream_protocol::{Frame, HEADER_LEN};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Semaphore};
 
+use crate::handler::Response;
 use crate::metrics::Metrics;
 
 /// Payloads up to this size are copied into the staging buffer beside their header; larger
@@ -26,7 +27,7 @@ const COPY_PAYLOAD_BYTES_MAX: usize = 4096;
 const IOVECS_MAX: usize = 64;
 
 struct Outbound {
-    frame: Frame,
+    response: Response,
     /// Budget taken for this frame, returned after it is written.
     permits: u32,
 }
@@ -44,22 +45,23 @@ pub struct WriteQueue {
 }
 
 impl WriteQueue {
-    fn permits_for(&self, frame: &Frame) -> u32 {
-        u32::try_from(frame.encoded_len())
+    fn permits_for(&self, response: &Response) -> u32 {
+        u32::try_from(response.encoded_len())
             .unwrap_or(u32::MAX)
             .min(self.budget_max)
     }
 
-    /// Queues `frame`, waiting while the queue holds `max_write_queue_bytes`.
-    pub async fn send(&self, frame: Frame) -> Result<(), Closed> {
-        let permits = self.permits_for(&frame);
+    /// Queues `response`, waiting while the queue holds `max_write_queue_bytes`.
+    pub async fn send(&self, response: impl Into<Response>) -> Result<(), Closed> {
+        let response = response.into();
+        let permits = self.permits_for(&response);
         self.budget
             .acquire_many(permits)
             .await
             .map_err(|_| Closed)?
             .forget();
         self.tx
-            .send(Outbound { frame, permits })
+            .send(Outbound { response, permits })
             .map_err(|_| Closed)
     }
 
@@ -68,20 +70,23 @@ impl WriteQueue {
     /// waiting for budget. At most one or two such frames exist per connection, each small.
     pub fn send_control(&self, frame: Frame) -> Result<(), Closed> {
         self.tx
-            .send(Outbound { frame, permits: 0 })
+            .send(Outbound {
+                response: frame.into(),
+                permits: 0,
+            })
             .map_err(|_| Closed)
     }
 
-    /// Queues `frame` if the budget allows it right now; otherwise gives the frame back.
-    pub fn try_send(&self, frame: Frame) -> Result<(), Frame> {
-        let permits = self.permits_for(&frame);
+    /// Queues `response` if the budget allows it right now; otherwise gives it back.
+    pub fn try_send(&self, response: Response) -> Result<(), Response> {
+        let permits = self.permits_for(&response);
         match self.budget.try_acquire_many(permits) {
             Ok(p) => p.forget(),
-            Err(_) => return Err(frame),
+            Err(_) => return Err(response),
         }
         self.tx
-            .send(Outbound { frame, permits })
-            .map_err(|rejected| rejected.0.frame)
+            .send(Outbound { response, permits })
+            .map_err(|rejected| rejected.0.response)
     }
 }
 
@@ -139,9 +144,9 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
             let mut next = Some(first);
             while let Some(out) = next.take() {
                 frames += 1;
-                bytes += out.frame.encoded_len();
+                bytes += out.response.encoded_len();
                 permits += u64::from(out.permits);
-                stage(&out.frame, &mut staging, &mut chunks);
+                stage(&out.response, &mut staging, &mut chunks);
                 if bytes < self.coalesce_bytes {
                     next = self.rx.try_recv().ok();
                 }
@@ -158,17 +163,22 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     }
 }
 
-/// Appends `frame` to the pending output: its header into `staging`, its payload too when
-/// small, else as its own chunk (zero-copy).
-fn stage(frame: &Frame, staging: &mut BytesMut, chunks: &mut VecDeque<Bytes>) {
+/// Appends `response` to the pending output: its header into `staging`, each payload part
+/// too when small, else as its own chunk (zero-copy).
+fn stage(response: &Response, staging: &mut BytesMut, chunks: &mut VecDeque<Bytes>) {
     let mut header = [0u8; HEADER_LEN];
-    frame.header().encode(&mut header);
+    response
+        .frame
+        .header_with_tail(&response.tail)
+        .encode(&mut header);
     staging.put_slice(&header);
-    if frame.payload.len() <= COPY_PAYLOAD_BYTES_MAX {
-        staging.put_slice(&frame.payload);
-    } else {
-        chunks.push_back(staging.split().freeze());
-        chunks.push_back(frame.payload.clone());
+    for part in std::iter::once(&response.frame.payload).chain(&response.tail) {
+        if part.len() <= COPY_PAYLOAD_BYTES_MAX {
+            staging.put_slice(part);
+        } else {
+            chunks.push_back(staging.split().freeze());
+            chunks.push_back(part.clone());
+        }
     }
 }
 
@@ -261,7 +271,7 @@ mod tests {
         tokio::spawn(writer);
         let mut queued = 0u64;
         loop {
-            match queue.try_send(ping(1, 60)) {
+            match queue.try_send(ping(1, 60).into()) {
                 Ok(()) => queued += 100,
                 Err(_) => break,
             }
@@ -269,7 +279,7 @@ mod tests {
         }
         // The writer's first batch is stuck in the pipe and keeps its budget until written.
         assert_eq!(queued, budget);
-        assert!(queue.try_send(ping(2, 60)).is_err());
+        assert!(queue.try_send(ping(2, 60).into()).is_err());
     }
 
     /// Records the size of every write call.

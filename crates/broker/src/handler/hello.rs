@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 use bytes::BytesMut;
 use memstream_protocol::{ErrorCode, Frame, HelloRequest, HelloResponse, Limits};
 
-use super::{Action, Context, Session};
+use super::{Action, Context, Response, Session};
 
 /// Protocol versions this server speaks.
 pub(crate) const SUPPORTED_VERSIONS: RangeInclusive<u8> = 1..=1;
@@ -18,11 +18,11 @@ pub(crate) fn apply(
     ctx: &Context<'_>,
 ) -> Action {
     if session.version.is_some() {
-        return Action::Reply(Frame::error_response(
+        return Action::Reply(Response::from(Frame::error_response(
             frame,
             ErrorCode::AlreadyHandshaken,
             "HELLO was already completed on this connection",
-        ));
+        )));
     }
     let Some(version) = hello.negotiate(SUPPORTED_VERSIONS) else {
         ctx.shared.metrics.handshake_failed();
@@ -55,5 +55,5 @@ pub(crate) fn apply(
     };
     let mut payload = BytesMut::new();
     response.encode(&mut payload);
-    Action::Reply(Frame::response(frame, payload.freeze()))
+    Action::Reply(Frame::response(frame, payload.freeze()).into())
 }

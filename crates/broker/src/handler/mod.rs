@@ -4,13 +4,53 @@
 //! [`Request`] and hands it here with the connection's [`Session`]; the handler answers with an
 //! [`Action`] telling the connection what to write and whether to go on.
 
+mod fetch;
 mod goodbye;
 mod hello;
 mod ping;
+mod produce;
+mod stream_create;
+mod stream_delete;
+mod stream_describe;
+mod stream_list;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
 use memstream_protocol::{ErrorCode, Frame, Request};
 
 use crate::server::Shared;
+use crate::streams::StreamError;
+
+/// A response: a frame, and optionally stored bytes sent after its payload as more payload
+/// (record batches, without copying them into the frame).
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub frame: Frame,
+    pub tail: Vec<Bytes>,
+}
+
+impl Response {
+    /// Bytes on the wire.
+    pub fn encoded_len(&self) -> usize {
+        self.frame.encoded_len() + self.tail.iter().map(Bytes::len).sum::<usize>()
+    }
+}
+
+impl From<Frame> for Response {
+    fn from(frame: Frame) -> Response {
+        Response {
+            frame,
+            tail: Vec::new(),
+        }
+    }
+}
+
+/// A handler that must wait (for an fsync, or for new records): resolves to its response, or
+/// to `None` when the request wants none (`acks = none`).
+pub(crate) type Pending = Pin<Box<dyn Future<Output = Option<Response>> + Send>>;
 
 /// Per-connection protocol state that handlers may read and change.
 #[derive(Debug, Default)]
@@ -22,10 +62,13 @@ pub(crate) struct Session {
 }
 
 /// What the connection must do after a request.
-#[derive(Debug)]
 pub(crate) enum Action {
     /// Queue this response and keep serving.
-    Reply(Frame),
+    Reply(Response),
+    /// The response comes later; the request counts as in flight until it does.
+    Later(Pending),
+    /// The request wants no response.
+    NoReply,
     /// Queue this response, answer what is already in flight, then close (GOODBYE).
     ReplyAndClose(Frame),
     /// Answer with this error and close the connection: the request broke the protocol.
@@ -43,8 +86,20 @@ pub(crate) struct ConnLimits {
 
 /// What handlers see of the server and the connection.
 pub(crate) struct Context<'a> {
-    pub shared: &'a Shared,
+    pub shared: &'a Arc<Shared>,
     pub limits: &'a ConnLimits,
+}
+
+/// The error response for a failed stream operation.
+pub(crate) fn stream_error(to: &Frame, e: &StreamError) -> Frame {
+    Frame::error_response(to, e.code(), &e.to_string())
+}
+
+/// The current time in ms since the Unix epoch (record timestamps, retention).
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Runs `request` (carried by `frame`) against the session and the server.
@@ -58,5 +113,11 @@ pub(crate) fn apply(
         Request::Hello(hello) => hello::apply(hello, frame, session, ctx),
         Request::Ping(payload) => ping::apply(payload, frame),
         Request::Goodbye(reason) => goodbye::apply(reason, frame, session),
+        Request::CreateStream(create) => stream_create::apply(create, frame, ctx),
+        Request::DeleteStream(stream) => stream_delete::apply(stream, frame, ctx),
+        Request::ListStreams => stream_list::apply(frame, ctx),
+        Request::DescribeStream(stream) => stream_describe::apply(stream, frame, ctx),
+        Request::Produce(produce) => produce::apply(produce, frame, ctx),
+        Request::Fetch(fetch) => fetch::apply(fetch, frame, ctx),
     }
 }

@@ -7,5 +7,5 @@ use super::Action;
 
 /// Echoes `payload`.
 pub(crate) fn apply(payload: Bytes, frame: &Frame) -> Action {
-    Action::Reply(Frame::response(frame, payload))
+    Action::Reply(Frame::response(frame, payload).into())
 }

@@ -5,10 +5,26 @@
 //! field, so no payload can make a decoder panic, and refuses trailing bytes.
 
 mod error_body;
+mod fetch;
 mod hello;
+mod produce;
 pub(crate) mod reader;
 mod request;
+mod stream;
+mod subscribe;
 
 pub use error_body::{ErrorBody, ERROR_MESSAGE_BYTES_MAX};
+pub use fetch::{
+    FetchRequest, FetchResponse, FetchResponseHeader, OffsetSpec, FETCH_RESPONSE_HEADER_LEN,
+};
 pub use hello::{HelloRequest, HelloResponse, LimitId, Limits, NAME_BYTES_MAX};
+pub use produce::{
+    Acks, Durability, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
+    ProduceResult,
+};
 pub use request::Request;
+pub use stream::{
+    validate_stream_name, CreateStream, FsyncMode, PartitionInfo, StorageKind, StreamDescription,
+    StreamList, StreamRef, StreamSettings, StreamSummary, STREAM_NAME_BYTES_MAX,
+};
+pub use subscribe::{Credit, PushHeader, Subscribe, ALL_PARTITIONS};

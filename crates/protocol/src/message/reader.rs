@@ -5,11 +5,30 @@ use crate::error::PayloadError;
 /// Reads little-endian fields from a payload; every read is bounds-checked.
 pub(crate) struct PayloadReader<'a> {
     rest: &'a [u8],
+    total: usize,
 }
 
 impl<'a> PayloadReader<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        PayloadReader { rest: bytes }
+        PayloadReader {
+            rest: bytes,
+            total: bytes.len(),
+        }
+    }
+
+    /// Bytes consumed so far: where the next field starts in the payload.
+    pub(crate) fn position(&self) -> usize {
+        self.total - self.rest.len()
+    }
+
+    pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, PayloadError> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Skips `n` bytes (a blob the caller slices out of the payload by position).
+    pub(crate) fn skip(&mut self, n: usize, field: &'static str) -> Result<(), PayloadError> {
+        self.take(n, field).map(drop)
     }
 
     fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], PayloadError> {

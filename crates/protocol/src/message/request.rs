@@ -1,8 +1,8 @@
 //! [`Request::decode`]: from a sound frame to a typed request.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
-use super::{ErrorBody, HelloRequest};
+use super::{CreateStream, ErrorBody, FetchRequest, HelloRequest, ProduceRequest, StreamRef};
 use crate::error::{ErrorCode, RequestError};
 use crate::frame::Frame;
 use crate::opcode::Opcode;
@@ -16,6 +16,18 @@ pub enum Request {
     Ping(Bytes),
     /// The client is closing; the body gives the reason (empty payload means `OK`).
     Goodbye(ErrorBody),
+    /// Create a stream.
+    CreateStream(CreateStream),
+    /// Delete a stream.
+    DeleteStream(StreamRef),
+    /// List streams (empty payload).
+    ListStreams,
+    /// Describe a stream.
+    DescribeStream(StreamRef),
+    /// Append batches.
+    Produce(ProduceRequest),
+    /// Read batches.
+    Fetch(FetchRequest),
 }
 
 impl Request {
@@ -43,6 +55,27 @@ impl Request {
             Some(Opcode::Goodbye) => ErrorBody::decode(&frame.payload)
                 .map(Request::Goodbye)
                 .map_err(malformed(Opcode::Goodbye)),
+            Some(Opcode::StreamCreate) => CreateStream::decode(&frame.payload)
+                .map(Request::CreateStream)
+                .map_err(malformed(Opcode::StreamCreate)),
+            Some(Opcode::StreamDelete) => StreamRef::decode(&frame.payload)
+                .map(Request::DeleteStream)
+                .map_err(malformed(Opcode::StreamDelete)),
+            Some(Opcode::StreamList) if frame.payload.is_empty() => Ok(Request::ListStreams),
+            Some(Opcode::StreamList) => Err(malformed(Opcode::StreamList)(
+                crate::error::PayloadError::TrailingBytes {
+                    extra: frame.payload.len(),
+                },
+            )),
+            Some(Opcode::StreamDescribe) => StreamRef::decode(&frame.payload)
+                .map(Request::DescribeStream)
+                .map_err(malformed(Opcode::StreamDescribe)),
+            Some(Opcode::Produce) => ProduceRequest::decode(&frame.payload)
+                .map(Request::Produce)
+                .map_err(malformed(Opcode::Produce)),
+            Some(Opcode::Fetch) => FetchRequest::decode(&frame.payload)
+                .map(Request::Fetch)
+                .map_err(malformed(Opcode::Fetch)),
             Some(Opcode::Connection) | None => Err(RequestError::UnknownOpcode {
                 opcode: frame.opcode,
             }),
@@ -55,6 +88,32 @@ impl Request {
             Request::Hello(_) => Opcode::Hello,
             Request::Ping(_) => Opcode::Ping,
             Request::Goodbye(_) => Opcode::Goodbye,
+            Request::CreateStream(_) => Opcode::StreamCreate,
+            Request::DeleteStream(_) => Opcode::StreamDelete,
+            Request::ListStreams => Opcode::StreamList,
+            Request::DescribeStream(_) => Opcode::StreamDescribe,
+            Request::Produce(_) => Opcode::Produce,
+            Request::Fetch(_) => Opcode::Fetch,
         }
+    }
+
+    /// The frame a client sends for this request.
+    pub fn to_frame(&self, correlation_id: u64) -> Frame {
+        let mut payload = BytesMut::new();
+        match self {
+            Request::Hello(hello) => hello.encode(&mut payload),
+            Request::Ping(bytes) => {
+                return Frame::request(Opcode::Ping, correlation_id, bytes.clone());
+            }
+            Request::Goodbye(body) => body.encode(&mut payload),
+            Request::CreateStream(create) => create.encode(&mut payload),
+            Request::DeleteStream(stream) | Request::DescribeStream(stream) => {
+                stream.encode(&mut payload)
+            }
+            Request::ListStreams => {}
+            Request::Produce(produce) => produce.encode(&mut payload),
+            Request::Fetch(fetch) => fetch.encode(&mut payload),
+        }
+        Frame::request(self.opcode(), correlation_id, payload.freeze())
     }
 }

@@ -1,0 +1,76 @@
+//! Errors of stream operations and their wire codes (the broker's one mapping place).
+
+use memstream_log::LogError;
+use memstream_protocol::batch::BatchError;
+use memstream_protocol::ErrorCode;
+
+/// Why a stream operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// No stream has that name.
+    #[error("stream `{0}` does not exist")]
+    NotFound(String),
+    /// The name is taken.
+    #[error("stream `{0}` already exists")]
+    AlreadyExists(String),
+    /// The name breaks the naming rules.
+    #[error("invalid stream name `{name}`: {reason}")]
+    InvalidName {
+        /// The name.
+        name: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// The stream has no such partition.
+    #[error("stream `{stream}` has no partition {partition}")]
+    PartitionNotFound {
+        /// Stream.
+        stream: String,
+        /// Partition asked for.
+        partition: u32,
+    },
+    /// A request value is out of range, or a configured limit is reached.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The batch is refused.
+    #[error("{0}")]
+    Batch(#[from] BatchError),
+    /// An idempotent producer's sequence number is not the next one.
+    #[error("producer {producer_id}: sequence {got}, expected {expected}")]
+    OutOfOrderSequence {
+        /// The producer.
+        producer_id: u64,
+        /// Sequence received.
+        got: u32,
+        /// Sequence expected.
+        expected: u32,
+    },
+    /// The partition log failed.
+    #[error("{0}")]
+    Log(#[from] LogError),
+    /// Reading or writing stream definitions failed.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl StreamError {
+    /// The wire code reported to the client.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StreamError::NotFound(_) => ErrorCode::StreamNotFound,
+            StreamError::AlreadyExists(_) => ErrorCode::StreamAlreadyExists,
+            StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
+            StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
+            StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            StreamError::Batch(e) => e.code(),
+            StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
+            StreamError::Log(LogError::OffsetOutOfRange { .. }) => ErrorCode::OffsetOutOfRange,
+            StreamError::Log(LogError::Corrupt { .. }) => ErrorCode::CorruptData,
+            StreamError::Log(LogError::Fenced { .. }) => ErrorCode::PartitionFenced,
+            StreamError::Log(LogError::Closed) => ErrorCode::ShuttingDown,
+            StreamError::Log(LogError::Io { .. }) | StreamError::Storage(_) => {
+                ErrorCode::StorageError
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Streams: the registry of named, partitioned logs, their durable definitions, and the
+//! operations handlers call (create, delete, list, describe, append).
+//!
+//! Files: `<data_dir>/streams/<name>/meta.toml` holds a stream's definition; disk partitions
+//! live in `<data_dir>/streams/<name>/<partition:05>/` (see `docs/storage.md`).
+
+mod error;
+mod meta;
+mod producer;
+mod settings;
+mod stream;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use memstream_log::{Partition, Syncer};
+use memstream_protocol::message::{
+    validate_stream_name, CreateStream, PartitionInfo, StorageKind, StreamDescription, StreamList,
+    StreamSummary,
+};
+
+pub use error::StreamError;
+pub use meta::StreamMeta;
+pub use settings::Effective;
+pub use stream::{Appended, Stream, StreamPartition};
+
+use crate::config::Config;
+
+/// Every stream of the server.
+pub struct Streams {
+    root: PathBuf,
+    syncer: Syncer,
+    streams: RwLock<HashMap<String, Arc<Stream>>>,
+    /// Serialises creates and deletes (which do disk I/O) without blocking lookups.
+    admin: Mutex<()>,
+}
+
+impl Streams {
+    /// Opens every stored stream under `<data_dir>/streams`, recovering disk partitions.
+    pub fn open(data_dir: &Path, sync_threads: usize) -> Result<Streams, String> {
+        let root = data_dir.join("streams");
+        let syncer = Syncer::new(sync_threads.max(1));
+        let mut streams = HashMap::new();
+        for meta in meta::load_all(&root)? {
+            let logs = open_partitions(&root, &meta, &syncer)
+                .map_err(|e| format!("stream `{}`: {e}", meta.name))?;
+            tracing::info!(stream = %meta.name, partitions = meta.partitions, storage = %meta.settings.storage, "stream opened");
+            streams.insert(meta.name.clone(), Arc::new(Stream::new(meta, logs)));
+        }
+        Ok(Streams {
+            root,
+            syncer,
+            streams: RwLock::new(streams),
+            admin: Mutex::new(()),
+        })
+    }
+
+    /// The stream called `name`.
+    pub fn get(&self, name: &str) -> Result<Arc<Stream>, StreamError> {
+        self.streams
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StreamError::NotFound(name.to_owned()))
+    }
+
+    /// Creates a stream; blocking (disk I/O): call from a blocking context.
+    pub fn create(&self, req: &CreateStream, cfg: &Config) -> Result<Arc<Stream>, StreamError> {
+        validate_stream_name(&req.name).map_err(|reason| StreamError::InvalidName {
+            name: req.name.clone(),
+            reason,
+        })?;
+        let limits = &cfg.streams;
+        let partitions = if req.partitions == 0 {
+            limits.partitions
+        } else {
+            req.partitions
+        };
+        if partitions > limits.max_partitions_per_stream {
+            return Err(StreamError::InvalidArgument(format!(
+                "{partitions} partitions exceed streams.max_partitions_per_stream = {}",
+                limits.max_partitions_per_stream
+            )));
+        }
+        let settings = Effective::resolve(&req.settings, limits, cfg.network.max_frame_bytes)
+            .map_err(StreamError::InvalidArgument)?;
+        let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
+        {
+            let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+            if streams.contains_key(&req.name) {
+                return Err(StreamError::AlreadyExists(req.name.clone()));
+            }
+            if streams.len() >= limits.max_streams as usize {
+                return Err(StreamError::InvalidArgument(format!(
+                    "streams.max_streams = {} reached",
+                    limits.max_streams
+                )));
+            }
+            let total: u64 = streams.values().map(|s| u64::from(s.meta.partitions)).sum();
+            if total + u64::from(partitions) > u64::from(limits.max_partitions_total) {
+                return Err(StreamError::InvalidArgument(format!(
+                    "streams.max_partitions_total = {} would be exceeded",
+                    limits.max_partitions_total
+                )));
+            }
+        }
+        let meta = StreamMeta {
+            name: req.name.clone(),
+            partitions,
+            settings,
+        };
+        meta::save(&self.root, &meta).map_err(|e| StreamError::Storage(e.to_string()))?;
+        let logs = match open_partitions(&self.root, &meta, &self.syncer) {
+            Ok(logs) => logs,
+            Err(e) => {
+                let _ = meta::remove(&self.root, &meta.name);
+                return Err(e);
+            }
+        };
+        let stream = Arc::new(Stream::new(meta, logs));
+        self.streams
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(req.name.clone(), stream.clone());
+        tracing::info!(stream = %req.name, partitions, "stream created");
+        Ok(stream)
+    }
+
+    /// Deletes a stream and its data; blocking (disk I/O).
+    pub fn delete(&self, name: &str) -> Result<(), StreamError> {
+        let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
+        let stream = self
+            .streams
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name)
+            .ok_or_else(|| StreamError::NotFound(name.to_owned()))?;
+        meta::remove(&self.root, name).map_err(|e| StreamError::Storage(e.to_string()))?;
+        for p in stream.partitions() {
+            if let Err(e) = p.log.clone().destroy() {
+                tracing::warn!(stream = name, error = %e, "cannot remove partition files");
+            }
+        }
+        tracing::info!(stream = name, "stream deleted");
+        Ok(())
+    }
+
+    /// Every stream, by name.
+    pub fn list(&self) -> StreamList {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<StreamSummary> = streams
+            .values()
+            .map(|s| StreamSummary {
+                name: s.meta.name.clone(),
+                partitions: s.meta.partitions,
+                storage: if s.meta.settings.is_memory() {
+                    StorageKind::Memory
+                } else {
+                    StorageKind::Disk
+                },
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        StreamList { streams: out }
+    }
+
+    /// Settings and per-partition offsets of a stream.
+    pub fn describe(&self, name: &str) -> Result<StreamDescription, StreamError> {
+        let stream = self.get(name)?;
+        Ok(StreamDescription {
+            name: stream.meta.name.clone(),
+            settings: stream.meta.settings.to_wire(),
+            partitions: stream
+                .partitions()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PartitionInfo {
+                    partition: i as u32,
+                    start_offset: p.log.start_offset(),
+                    end_offset: p.log.end_offset(),
+                    durable_offset: p.log.durable_offset(),
+                    size_bytes: p.log.size_bytes(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Applies retention to every partition of every stream.
+    pub fn enforce_retention(&self, now_ms: u64) {
+        let streams: Vec<Arc<Stream>> = self
+            .streams
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for stream in streams {
+            for (i, p) in stream.partitions().iter().enumerate() {
+                match p.log.enforce_retention(now_ms) {
+                    Ok(r) if r.segments_deleted > 0 => tracing::info!(
+                        stream = stream.name(),
+                        partition = i,
+                        segments = r.segments_deleted,
+                        bytes = r.bytes_deleted,
+                        start_offset = r.new_start_offset,
+                        "retention removed old segments"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(stream = stream.name(), partition = i, error = %e, "retention failed")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Flushes what the fsync threads still owe and stops them.
+    pub fn shutdown(&self) {
+        self.syncer.shutdown();
+    }
+}
+
+/// Opens (creating when new) every partition log of a stream.
+fn open_partitions(
+    root: &Path,
+    meta: &StreamMeta,
+    syncer: &Syncer,
+) -> Result<Vec<Partition>, StreamError> {
+    let config = meta.settings.log_config();
+    (0..meta.partitions)
+        .map(|p| {
+            if meta.settings.is_memory() {
+                return Ok(Partition::open_memory(config.clone()));
+            }
+            let dir = meta::partition_dir(root, &meta.name, p);
+            std::fs::create_dir_all(&dir).map_err(|e| StreamError::Storage(format!("{}: {e}", dir.display())))?;
+            let (log, report) = Partition::open_disk(&dir, config.clone(), syncer)?;
+            if let Some((segment, position, reason)) = &report.corrupt {
+                tracing::error!(
+                    stream = %meta.name, partition = p, %segment, position, %reason,
+                    truncated_bytes = report.truncated_bytes,
+                    "corrupt batch found during recovery; the log was truncated before it"
+                );
+            } else if report.truncated_bytes > 0 {
+                tracing::warn!(stream = %meta.name, partition = p, truncated_bytes = report.truncated_bytes, "torn tail truncated during recovery");
+            }
+            Ok(log)
+        })
+        .collect()
+}

@@ -1,0 +1,137 @@
+//! Idempotent producers: a retried batch is acknowledged with its original offset and not
+//! stored twice.
+//!
+//! Per partition, for each producer id, the server remembers the epoch, the next expected
+//! sequence number and the last few batches it appended ([`RECENT_BATCHES`]). A batch whose
+//! `base_sequence` matches one of those is a duplicate; one that continues the sequence is
+//! appended; anything else is `OUT_OF_ORDER_SEQUENCE`. A higher epoch starts the producer
+//! afresh. The state lives in memory: after a restart, retries of batches sent before it are
+//! not recognised (see the notes in CHANGELOG.md).
+
+use std::collections::{HashMap, VecDeque};
+
+/// Batches remembered per producer and partition, like Kafka's five in-flight batches.
+pub const RECENT_BATCHES: usize = 5;
+
+/// What to do with an incoming batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Append it.
+    Append,
+    /// Already appended at this base offset: acknowledge without storing.
+    Duplicate(u64),
+    /// Sequence gap or an old epoch.
+    OutOfOrder {
+        /// What the server expected.
+        expected: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Appended {
+    base_sequence: u32,
+    base_offset: u64,
+}
+
+#[derive(Debug)]
+struct ProducerState {
+    epoch: u16,
+    next_sequence: u32,
+    recent: VecDeque<Appended>,
+}
+
+/// Producer states of one partition.
+#[derive(Debug, Default)]
+pub struct Producers {
+    states: HashMap<u64, ProducerState>,
+}
+
+impl Producers {
+    /// Classifies a batch from `producer_id` (non-zero).
+    pub fn check(&self, producer_id: u64, epoch: u16, base_sequence: u32) -> Check {
+        let Some(state) = self.states.get(&producer_id) else {
+            return Check::Append;
+        };
+        if epoch > state.epoch {
+            return Check::Append;
+        }
+        if epoch < state.epoch {
+            return Check::OutOfOrder {
+                expected: state.next_sequence,
+            };
+        }
+        if let Some(seen) = state
+            .recent
+            .iter()
+            .find(|b| b.base_sequence == base_sequence)
+        {
+            return Check::Duplicate(seen.base_offset);
+        }
+        if base_sequence == state.next_sequence {
+            Check::Append
+        } else {
+            Check::OutOfOrder {
+                expected: state.next_sequence,
+            }
+        }
+    }
+
+    /// Records an appended batch of `record_count` records.
+    pub fn record(
+        &mut self,
+        producer_id: u64,
+        epoch: u16,
+        base_sequence: u32,
+        record_count: u32,
+        base_offset: u64,
+    ) {
+        let state = self.states.entry(producer_id).or_insert(ProducerState {
+            epoch,
+            next_sequence: base_sequence,
+            recent: VecDeque::new(),
+        });
+        if epoch > state.epoch {
+            state.epoch = epoch;
+            state.recent.clear();
+        }
+        state.next_sequence = base_sequence.wrapping_add(record_count);
+        if state.recent.len() == RECENT_BATCHES {
+            state.recent.pop_front();
+        }
+        state.recent.push_back(Appended {
+            base_sequence,
+            base_offset,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_are_duplicates_and_gaps_are_refused() {
+        let mut p = Producers::default();
+        assert_eq!(p.check(9, 0, 0), Check::Append);
+        p.record(9, 0, 0, 10, 100);
+        assert_eq!(p.check(9, 0, 0), Check::Duplicate(100));
+        assert_eq!(p.check(9, 0, 10), Check::Append);
+        assert_eq!(p.check(9, 0, 11), Check::OutOfOrder { expected: 10 });
+        p.record(9, 0, 10, 5, 110);
+        assert_eq!(p.check(9, 0, 10), Check::Duplicate(110));
+        // A new epoch starts afresh; the old one is fenced.
+        assert_eq!(p.check(9, 1, 0), Check::Append);
+        p.record(9, 1, 0, 1, 200);
+        assert_eq!(p.check(9, 0, 15), Check::OutOfOrder { expected: 1 });
+    }
+
+    #[test]
+    fn only_recent_batches_are_remembered() {
+        let mut p = Producers::default();
+        for i in 0..(RECENT_BATCHES as u32 + 2) {
+            p.record(1, 0, i, 1, u64::from(i));
+        }
+        assert!(matches!(p.check(1, 0, 0), Check::OutOfOrder { .. }));
+        assert_eq!(p.check(1, 0, 6), Check::Duplicate(6));
+    }
+}

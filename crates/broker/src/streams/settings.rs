@@ -1,0 +1,130 @@
+//! A stream's effective settings: the request's overrides on top of `[streams]` defaults,
+//! checked, fixed at creation and stored with the stream.
+
+use memstream_log::{FsyncPolicy, LogConfig};
+use memstream_protocol::message::{FsyncMode, StorageKind, StreamSettings};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{StreamsConfig, MESSAGE_HEADROOM_BYTES};
+
+/// Smallest segment a stream may ask for.
+const SEGMENT_BYTES_MIN: u64 = 1 << 20;
+/// Largest segment a stream may ask for.
+const SEGMENT_BYTES_MAX: u64 = 1 << 30;
+
+/// Every setting of a stream, resolved. Stored in the stream's `meta.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Effective {
+    /// `memory` or `disk`.
+    pub storage: String,
+    /// Bytes retained per partition; 0 = unlimited.
+    pub retention_bytes: u64,
+    /// Age retained; 0 = unlimited.
+    pub retention_ms: u64,
+    /// Segment size.
+    pub segment_bytes: u64,
+    /// Largest record.
+    pub max_message_bytes: u64,
+    /// `always`, `interval` or `never`.
+    pub fsync: String,
+    /// Interval for `fsync = "interval"`.
+    pub fsync_interval_ms: u64,
+    /// Sparse index spacing.
+    pub index_interval_bytes: u32,
+}
+
+impl Effective {
+    /// Applies `overrides` to the defaults in `cfg`; the error names the setting and why.
+    pub fn resolve(
+        overrides: &StreamSettings,
+        cfg: &StreamsConfig,
+        max_frame_bytes: u32,
+    ) -> Result<Effective, String> {
+        let storage = match overrides.storage {
+            Some(StorageKind::Memory) => "memory".to_owned(),
+            Some(StorageKind::Disk) => "disk".to_owned(),
+            None => cfg.storage.clone(),
+        };
+        let fsync = match overrides.fsync {
+            Some(FsyncMode::Always) => "always".to_owned(),
+            Some(FsyncMode::Interval) => "interval".to_owned(),
+            Some(FsyncMode::Never) => "never".to_owned(),
+            None => cfg.fsync.clone(),
+        };
+        let eff = Effective {
+            storage,
+            retention_bytes: overrides.retention_bytes.unwrap_or(cfg.retention_bytes),
+            retention_ms: overrides.retention_ms.unwrap_or(cfg.retention_ms),
+            segment_bytes: overrides.segment_bytes.unwrap_or(cfg.segment_bytes),
+            max_message_bytes: overrides.max_message_bytes.unwrap_or(cfg.max_message_bytes),
+            fsync,
+            fsync_interval_ms: overrides.fsync_interval_ms.unwrap_or(cfg.fsync_interval_ms),
+            index_interval_bytes: cfg.index_interval_bytes,
+        };
+        if !(SEGMENT_BYTES_MIN..=SEGMENT_BYTES_MAX).contains(&eff.segment_bytes) {
+            return Err(format!(
+                "segment_bytes {} is outside {SEGMENT_BYTES_MIN}..={SEGMENT_BYTES_MAX}",
+                eff.segment_bytes
+            ));
+        }
+        let max_message = u64::from(max_frame_bytes.saturating_sub(MESSAGE_HEADROOM_BYTES));
+        if eff.max_message_bytes == 0 || eff.max_message_bytes > max_message {
+            return Err(format!(
+                "max_message_bytes {} must be between 1 and {max_message} (the frame limit less \
+                 {MESSAGE_HEADROOM_BYTES} bytes of headers)",
+                eff.max_message_bytes
+            ));
+        }
+        if eff.is_memory() && eff.retention_bytes == 0 {
+            return Err("a memory stream needs a retention_bytes limit".to_owned());
+        }
+        if eff.fsync == "interval" && eff.fsync_interval_ms == 0 {
+            return Err("fsync_interval_ms must be at least 1".to_owned());
+        }
+        Ok(eff)
+    }
+
+    /// True for memory streams.
+    pub fn is_memory(&self) -> bool {
+        self.storage == "memory"
+    }
+
+    /// The partition log configuration.
+    pub fn log_config(&self) -> LogConfig {
+        LogConfig {
+            segment_bytes: self.segment_bytes,
+            retention_bytes: self.retention_bytes,
+            retention_ms: self.retention_ms,
+            index_interval_bytes: self.index_interval_bytes,
+            fsync: match self.fsync.as_str() {
+                "interval" => FsyncPolicy::Interval {
+                    interval_ms: self.fsync_interval_ms,
+                },
+                "never" => FsyncPolicy::Never,
+                _ => FsyncPolicy::Always,
+            },
+        }
+    }
+
+    /// The settings as sent in STREAM_DESCRIBE (every field set).
+    pub fn to_wire(&self) -> StreamSettings {
+        StreamSettings {
+            storage: Some(if self.is_memory() {
+                StorageKind::Memory
+            } else {
+                StorageKind::Disk
+            }),
+            retention_bytes: Some(self.retention_bytes),
+            retention_ms: Some(self.retention_ms),
+            segment_bytes: Some(self.segment_bytes),
+            max_message_bytes: Some(self.max_message_bytes),
+            fsync: Some(match self.fsync.as_str() {
+                "interval" => FsyncMode::Interval,
+                "never" => FsyncMode::Never,
+                _ => FsyncMode::Always,
+            }),
+            fsync_interval_ms: Some(self.fsync_interval_ms),
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! One stream: its partitions, partition selection, and the append path with idempotence.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use bytes::{Bytes, BytesMut};
+use memstream_log::Partition;
+use memstream_protocol::batch::{self, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::message::PartitionSelector;
+use memstream_protocol::partition_for_key;
+
+use super::error::StreamError;
+use super::meta::StreamMeta;
+use super::producer::{Check, Producers};
+
+/// A partition and the idempotent-producer state that guards its appends.
+pub struct StreamPartition {
+    /// The partition log.
+    pub log: Partition,
+    /// Held across check-and-append so a retry cannot slip between them.
+    producers: Mutex<Producers>,
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Partition.
+    pub partition: u32,
+    /// First offset of the batch.
+    pub base_offset: u64,
+    /// Last offset of the batch.
+    pub last_offset: u64,
+    /// True when the batch was a retry of one already stored.
+    pub duplicate: bool,
+}
+
+/// A named stream.
+pub struct Stream {
+    /// Definition and settings.
+    pub meta: StreamMeta,
+    partitions: Vec<StreamPartition>,
+    round_robin: AtomicU32,
+}
+
+impl Stream {
+    /// A stream over already opened partition logs.
+    pub fn new(meta: StreamMeta, logs: Vec<Partition>) -> Stream {
+        Stream {
+            meta,
+            partitions: logs
+                .into_iter()
+                .map(|log| StreamPartition {
+                    log,
+                    producers: Mutex::new(Producers::default()),
+                })
+                .collect(),
+            round_robin: AtomicU32::new(0),
+        }
+    }
+
+    /// Stream name.
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    /// Every partition, in order.
+    pub fn partitions(&self) -> &[StreamPartition] {
+        &self.partitions
+    }
+
+    /// Partition `partition`, or PARTITION_NOT_FOUND.
+    pub fn partition(&self, partition: u32) -> Result<&StreamPartition, StreamError> {
+        self.partitions
+            .get(partition as usize)
+            .ok_or_else(|| StreamError::PartitionNotFound {
+                stream: self.meta.name.clone(),
+                partition,
+            })
+    }
+
+    fn next_round_robin(&self) -> u32 {
+        self.round_robin.fetch_add(1, Ordering::Relaxed) % self.meta.partitions
+    }
+
+    /// Checks `batch` once, picks its partition and appends it (or recognises a retry).
+    pub fn append(
+        &self,
+        selector: PartitionSelector,
+        batch: &Bytes,
+        now_ms: u64,
+    ) -> Result<Appended, StreamError> {
+        let max_record =
+            usize::try_from(self.meta.settings.max_message_bytes).unwrap_or(usize::MAX);
+        let header = batch::verify(batch, max_record)?;
+        let partition = match selector {
+            PartitionSelector::Explicit(p) => p,
+            PartitionSelector::RoundRobin => self.next_round_robin(),
+            PartitionSelector::Key => {
+                let first_key = RecordIter::new(&batch[BATCH_HEADER_LEN..], &header)
+                    .next()
+                    .and_then(Result::ok)
+                    .and_then(|record| record.key);
+                match first_key {
+                    Some(key) => partition_for_key(key, self.meta.partitions),
+                    None => self.next_round_robin(),
+                }
+            }
+        };
+        let target = self.partition(partition)?;
+        let mut producers = target
+            .producers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if header.producer_id != 0 {
+            match producers.check(
+                header.producer_id,
+                header.producer_epoch,
+                header.base_sequence,
+            ) {
+                Check::Append => {}
+                Check::Duplicate(base_offset) => {
+                    return Ok(Appended {
+                        partition,
+                        base_offset,
+                        last_offset: base_offset + u64::from(header.last_offset_delta),
+                        duplicate: true,
+                    })
+                }
+                Check::OutOfOrder { expected } => {
+                    return Err(StreamError::OutOfOrderSequence {
+                        producer_id: header.producer_id,
+                        got: header.base_sequence,
+                        expected,
+                    })
+                }
+            }
+        }
+        // The one copy on the produce path: out of the connection's read buffer into the log.
+        let outcome = target.log.append(BytesMut::from(&batch[..]), now_ms)?;
+        if header.producer_id != 0 {
+            producers.record(
+                header.producer_id,
+                header.producer_epoch,
+                header.base_sequence,
+                header.record_count,
+                outcome.base_offset,
+            );
+        }
+        Ok(Appended {
+            partition,
+            base_offset: outcome.base_offset,
+            last_offset: outcome.last_offset,
+            duplicate: false,
+        })
+    }
+}

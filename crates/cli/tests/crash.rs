@@ -1,0 +1,191 @@
+//! kill -9 of the real server while producing with `acks = durable` loses no acknowledged
+//! record.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use memstream_client::Client;
+use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::message::{
+    Acks, CreateStream, Durability, FetchRequest, FetchResponse, OffsetSpec, PartitionSelector,
+    ProduceBatch, ProduceRequest, ProduceResponse, StorageKind, StreamSettings,
+};
+use memstream_protocol::Request;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const WAIT: Duration = Duration::from_secs(30);
+/// Producers running at once, each with its own connection.
+const PRODUCERS: usize = 4;
+/// Acknowledged batches after which the server is killed.
+const ACKED_BEFORE_KILL: usize = 200;
+
+async fn start(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memstream"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env_remove("RUST_LOG")
+        .env("MEMSTREAM_LOG__LEVEL", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn memstream");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(addr) = line.strip_prefix("memstream listening on ") {
+                return addr.to_owned();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server starts");
+    // Keep reading stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
+async fn call(
+    client: &Client,
+    request: Request,
+) -> Result<memstream_protocol::Frame, memstream_client::ClientError> {
+    let frame = request.to_frame(0);
+    client.request(request.opcode(), frame.payload).await
+}
+
+#[tokio::test]
+async fn kill_9_while_producing_durably_loses_no_acknowledged_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = start(dir.path()).await;
+    let admin = Client::connect(addr.as_str()).await.unwrap();
+    call(
+        &admin,
+        Request::CreateStream(CreateStream {
+            name: "crash".into(),
+            partitions: 2,
+            settings: StreamSettings {
+                storage: Some(StorageKind::Disk),
+                ..StreamSettings::default()
+            },
+        }),
+    )
+    .await
+    .unwrap();
+
+    // Producers send batches until the connection dies, recording what was acknowledged.
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<(u32, u64, String)>();
+    let mut producers = Vec::new();
+    for id in 0..PRODUCERS {
+        let client = Arc::new(Client::connect(addr.as_str()).await.unwrap());
+        let acked = acked_tx.clone();
+        producers.push(tokio::spawn(async move {
+            for seq in 0..100_000u32 {
+                let value = format!("p{id}-{seq}");
+                let mut b = BatchBuilder::default();
+                b.push(0, None, value.as_bytes(), &[]);
+                let request = Request::Produce(ProduceRequest {
+                    stream: "crash".into(),
+                    acks: Acks::Durable,
+                    batches: vec![ProduceBatch {
+                        selector: PartitionSelector::Explicit((id % 2) as u32),
+                        batch: b.finish(0, 0, 0),
+                    }],
+                });
+                let Ok(frame) = call(&client, request).await else {
+                    return;
+                };
+                let result = ProduceResponse::decode(&frame.payload).unwrap().results[0];
+                assert_eq!(result.error_code, 0);
+                assert_eq!(result.durability, Durability::Durable);
+                if acked
+                    .send((result.partition, result.base_offset, value))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }));
+    }
+    drop(acked_tx);
+    let mut acked = Vec::new();
+    while acked.len() < ACKED_BEFORE_KILL {
+        acked.push(
+            tokio::time::timeout(WAIT, acked_rx.recv())
+                .await
+                .unwrap()
+                .expect("producers run"),
+        );
+    }
+    server.start_kill().expect("SIGKILL");
+    server.wait().await.unwrap();
+    // Whatever was acknowledged up to the kill counts too.
+    for p in producers {
+        let _ = tokio::time::timeout(WAIT, p).await;
+    }
+    while let Ok(more) = acked_rx.try_recv() {
+        acked.push(more);
+    }
+
+    let (_server, addr) = start(dir.path()).await;
+    let client = Client::connect(addr.as_str()).await.unwrap();
+    let mut stored = std::collections::HashMap::new();
+    for partition in 0..2u32 {
+        let mut next = 0;
+        loop {
+            let frame = call(
+                &client,
+                Request::Fetch(FetchRequest {
+                    stream: "crash".into(),
+                    partition,
+                    from: OffsetSpec::Offset(next),
+                    max_bytes: 1 << 20,
+                    max_wait_ms: 0,
+                }),
+            )
+            .await
+            .unwrap();
+            let resp = FetchResponse::decode(&frame.payload).unwrap();
+            if resp.batches.is_empty() {
+                break;
+            }
+            for batch in resp.batches() {
+                let h = verify(&batch, usize::MAX).unwrap();
+                for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
+                    let r = r.unwrap();
+                    stored.insert(
+                        (partition, h.base_offset + u64::from(r.offset_delta)),
+                        Bytes::copy_from_slice(r.value),
+                    );
+                }
+            }
+            next = resp.header.next_offset;
+        }
+    }
+    assert!(acked.len() >= ACKED_BEFORE_KILL);
+    eprintln!(
+        "{} acknowledged, {} stored after the restart",
+        acked.len(),
+        stored.len()
+    );
+    for (partition, offset, value) in &acked {
+        let got = stored.get(&(*partition, *offset));
+        assert_eq!(
+            got.map(|b| &b[..]),
+            Some(value.as_bytes()),
+            "acknowledged record {value} at {partition}/{offset} lost after kill -9"
+        );
+    }
+}
