@@ -8,6 +8,7 @@
 //! - `connection`: one client connection: read loop, pipelining, timeouts, orderly close;
 //!   `connection::writer` coalesces outbound frames.
 //! - `handler`: one module per request kind.
+//! - `subscription`: push subscriptions with credit-based flow control.
 //! - `admin`: the admin HTTP listener (`/metrics`, `/health`).
 //! - [`config`]: configuration sources, validation, hot reload.
 //! - [`metrics`]: counters and gauges in the Prometheus text format.
@@ -21,5 +22,6 @@ mod listener;
 pub mod metrics;
 pub mod server;
 pub mod streams;
+mod subscription;
 
 pub use server::{Server, ServerError, ServerHandle, ShutdownReport};

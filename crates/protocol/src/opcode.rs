@@ -28,6 +28,14 @@ pub enum Opcode {
     Produce = 0x20,
     /// Read record batches from a partition.
     Fetch = 0x21,
+    /// Start a push subscription on the frame's stream id.
+    Subscribe = 0x30,
+    /// Grant a subscription more bytes.
+    Credit = 0x31,
+    /// End a subscription.
+    Unsubscribe = 0x32,
+    /// Server to client: batches for a subscription.
+    Push = 0x33,
 }
 
 impl Opcode {
@@ -44,6 +52,10 @@ impl Opcode {
             0x13 => Opcode::StreamDescribe,
             0x20 => Opcode::Produce,
             0x21 => Opcode::Fetch,
+            0x30 => Opcode::Subscribe,
+            0x31 => Opcode::Credit,
+            0x32 => Opcode::Unsubscribe,
+            0x33 => Opcode::Push,
             _ => return None,
         })
     }
@@ -66,6 +78,10 @@ impl Opcode {
             Opcode::StreamDescribe => "STREAM_DESCRIBE",
             Opcode::Produce => "PRODUCE",
             Opcode::Fetch => "FETCH",
+            Opcode::Subscribe => "SUBSCRIBE",
+            Opcode::Credit => "CREDIT",
+            Opcode::Unsubscribe => "UNSUBSCRIBE",
+            Opcode::Push => "PUSH",
         }
     }
 }

@@ -485,7 +485,11 @@ proptest! {
     #[test]
     fn request_decode_never_panics(frame in arb_frame_with(600)) {
         let result = Request::decode(&frame);
-        let known = matches!(Opcode::from_u8(frame.opcode), Some(op) if op != Opcode::Connection);
+        // Connection (0x00) and PUSH (server to client) are opcodes but never requests.
+        let known = matches!(
+            Opcode::from_u8(frame.opcode),
+            Some(op) if op != Opcode::Connection && op != Opcode::Push
+        );
         if frame.is_response() {
             prop_assert_eq!(
                 result,

@@ -186,6 +186,7 @@ impl<R: AsyncRead + Unpin> Connection<R> {
         let ctx = Context {
             shared: &self.shared,
             limits: &self.limits,
+            queue: &self.queue,
         };
         match handler::apply(request, &frame, &mut self.session, &ctx) {
             Action::Reply(response) => {

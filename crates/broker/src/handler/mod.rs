@@ -4,6 +4,7 @@
 //! [`Request`] and hands it here with the connection's [`Session`]; the handler answers with an
 //! [`Action`] telling the connection what to write and whether to go on.
 
+mod credit;
 mod fetch;
 mod goodbye;
 mod hello;
@@ -13,6 +14,8 @@ mod stream_create;
 mod stream_delete;
 mod stream_describe;
 mod stream_list;
+mod subscribe;
+mod unsubscribe;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -59,6 +62,8 @@ pub(crate) struct Session {
     pub version: Option<u8>,
     /// The client's self-reported name, for logs.
     pub client_name: String,
+    /// Push subscriptions by stream id; dropping one stops it.
+    pub subscriptions: std::collections::HashMap<u32, crate::subscription::Subscription>,
 }
 
 /// What the connection must do after a request.
@@ -88,6 +93,8 @@ pub(crate) struct ConnLimits {
 pub(crate) struct Context<'a> {
     pub shared: &'a Arc<Shared>,
     pub limits: &'a ConnLimits,
+    /// The connection's outbound queue, for pushes.
+    pub queue: &'a crate::connection::writer::WriteQueue,
 }
 
 /// The error response for a failed stream operation.
@@ -119,5 +126,8 @@ pub(crate) fn apply(
         Request::DescribeStream(stream) => stream_describe::apply(stream, frame, ctx),
         Request::Produce(produce) => produce::apply(produce, frame, ctx),
         Request::Fetch(fetch) => fetch::apply(fetch, frame, ctx),
+        Request::Subscribe(subscribe) => subscribe::apply(subscribe, frame, session, ctx),
+        Request::Credit(credit) => credit::apply(credit, frame, session),
+        Request::Unsubscribe => unsubscribe::apply(frame, session),
     }
 }

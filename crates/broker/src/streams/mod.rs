@@ -34,6 +34,8 @@ pub struct Streams {
     streams: RwLock<HashMap<String, Arc<Stream>>>,
     /// Serialises creates and deletes (which do disk I/O) without blocking lookups.
     admin: Mutex<()>,
+    /// Bumped after every create, so pattern subscriptions can pick up new streams.
+    created: tokio::sync::watch::Sender<u64>,
 }
 
 impl Streams {
@@ -53,7 +55,27 @@ impl Streams {
             syncer,
             streams: RwLock::new(streams),
             admin: Mutex::new(()),
+            created: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Every stream whose name matches `pattern`, by name.
+    pub fn matching(&self, pattern: &memstream_protocol::pattern::Pattern) -> Vec<Arc<Stream>> {
+        let mut out: Vec<Arc<Stream>> = self
+            .streams
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|s| pattern.matches(s.name()))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.name().cmp(b.name()));
+        out
+    }
+
+    /// Changes whenever a stream is created.
+    pub fn watch_created(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.created.subscribe()
     }
 
     /// The stream called `name`.
@@ -124,6 +146,7 @@ impl Streams {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(req.name.clone(), stream.clone());
+        self.created.send_modify(|generation| *generation += 1);
         tracing::info!(stream = %req.name, partitions, "stream created");
         Ok(stream)
     }

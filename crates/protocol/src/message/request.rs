@@ -2,7 +2,10 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::{CreateStream, ErrorBody, FetchRequest, HelloRequest, ProduceRequest, StreamRef};
+use super::{
+    CreateStream, Credit, ErrorBody, FetchRequest, HelloRequest, ProduceRequest, StreamRef,
+    Subscribe,
+};
 use crate::error::{ErrorCode, RequestError};
 use crate::frame::Frame;
 use crate::opcode::Opcode;
@@ -28,6 +31,12 @@ pub enum Request {
     Produce(ProduceRequest),
     /// Read batches.
     Fetch(FetchRequest),
+    /// Start a push subscription on the frame's stream id.
+    Subscribe(Subscribe),
+    /// Grant the subscription on the frame's stream id more bytes.
+    Credit(Credit),
+    /// End the subscription on the frame's stream id (empty payload).
+    Unsubscribe,
 }
 
 impl Request {
@@ -76,7 +85,20 @@ impl Request {
             Some(Opcode::Fetch) => FetchRequest::decode(&frame.payload)
                 .map(Request::Fetch)
                 .map_err(malformed(Opcode::Fetch)),
-            Some(Opcode::Connection) | None => Err(RequestError::UnknownOpcode {
+            Some(Opcode::Subscribe) => Subscribe::decode(&frame.payload)
+                .map(Request::Subscribe)
+                .map_err(malformed(Opcode::Subscribe)),
+            Some(Opcode::Credit) => Credit::decode(&frame.payload)
+                .map(Request::Credit)
+                .map_err(malformed(Opcode::Credit)),
+            Some(Opcode::Unsubscribe) if frame.payload.is_empty() => Ok(Request::Unsubscribe),
+            Some(Opcode::Unsubscribe) => Err(malformed(Opcode::Unsubscribe)(
+                crate::error::PayloadError::TrailingBytes {
+                    extra: frame.payload.len(),
+                },
+            )),
+            // PUSH flows from server to client only; as a request it is unknown.
+            Some(Opcode::Connection | Opcode::Push) | None => Err(RequestError::UnknownOpcode {
                 opcode: frame.opcode,
             }),
         }
@@ -94,6 +116,9 @@ impl Request {
             Request::DescribeStream(_) => Opcode::StreamDescribe,
             Request::Produce(_) => Opcode::Produce,
             Request::Fetch(_) => Opcode::Fetch,
+            Request::Subscribe(_) => Opcode::Subscribe,
+            Request::Credit(_) => Opcode::Credit,
+            Request::Unsubscribe => Opcode::Unsubscribe,
         }
     }
 
@@ -110,7 +135,9 @@ impl Request {
             Request::DeleteStream(stream) | Request::DescribeStream(stream) => {
                 stream.encode(&mut payload)
             }
-            Request::ListStreams => {}
+            Request::ListStreams | Request::Unsubscribe => {}
+            Request::Subscribe(subscribe) => subscribe.encode(&mut payload),
+            Request::Credit(credit) => credit.encode(&mut payload),
             Request::Produce(produce) => produce.encode(&mut payload),
             Request::Fetch(fetch) => fetch.encode(&mut payload),
         }

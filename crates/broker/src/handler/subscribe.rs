@@ -1,0 +1,63 @@
+//! SUBSCRIBE: start pushing a stream's (or a pattern's) partitions on the frame's stream id.
+
+use bytes::{BufMut, BytesMut};
+use memstream_protocol::message::Subscribe;
+use memstream_protocol::pattern::Pattern;
+use memstream_protocol::{ErrorCode, Frame, HEADER_LEN};
+
+use super::{Action, Context, Session};
+use crate::subscription::{Spec, Subscription};
+
+/// Room for the PUSH header (stream name and fixed fields) inside a frame.
+const PUSH_HEADER_BYTES_MAX: u64 = 512;
+
+/// Starts the subscription task.
+pub(crate) fn apply(
+    subscribe: Subscribe,
+    frame: &Frame,
+    session: &mut Session,
+    ctx: &Context<'_>,
+) -> Action {
+    let error =
+        |code, message: &str| Action::Reply(Frame::error_response(frame, code, message).into());
+    if frame.stream_id == 0 {
+        return error(
+            ErrorCode::InvalidArgument,
+            "a subscription needs a non-zero stream id",
+        );
+    }
+    if session.subscriptions.contains_key(&frame.stream_id) {
+        return error(
+            ErrorCode::SubscriptionExists,
+            "this stream id already carries a subscription",
+        );
+    }
+    let pattern = match Pattern::parse(&subscribe.pattern) {
+        Ok(pattern) => pattern,
+        Err(reason) => return error(ErrorCode::InvalidStreamName, reason),
+    };
+    if !pattern.is_wildcard() {
+        if let Err(e) = ctx.shared.streams.get(pattern.as_str()) {
+            return error(e.code(), &e.to_string());
+        }
+    }
+    let spec = Spec {
+        id: frame.stream_id,
+        pattern,
+        partition: subscribe.partition,
+        from: subscribe.from,
+        push_bytes_max: u64::from(ctx.limits.max_frame_bytes)
+            .saturating_sub(HEADER_LEN as u64 + PUSH_HEADER_BYTES_MAX)
+            .max(1),
+    };
+    let (subscription, matched) = Subscription::start(
+        spec,
+        ctx.shared.streams.clone(),
+        subscribe.credit_bytes,
+        ctx.queue.clone(),
+    );
+    session.subscriptions.insert(frame.stream_id, subscription);
+    let mut payload = BytesMut::with_capacity(4);
+    payload.put_u32_le(matched);
+    Action::Reply(Frame::response(frame, payload.freeze()).into())
+}

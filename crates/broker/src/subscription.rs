@@ -1,0 +1,299 @@
+//! Push subscriptions: a task per subscription reads its partitions from the log and pushes
+//! batches to the connection, never beyond the credit the client granted.
+//!
+//! Nothing is queued per consumer: a subscription is a set of cursors (stream, partition,
+//! next offset) and a credit counter. A consumer that stops granting credit stops the reads;
+//! the data stays in the log, where retention bounds it.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use memstream_log::LogError;
+use memstream_protocol::batch::BatchHeader;
+use memstream_protocol::message::{OffsetSpec, PushHeader, ALL_PARTITIONS};
+use memstream_protocol::pattern::Pattern;
+use memstream_protocol::{Frame, Opcode};
+use tokio::sync::Notify;
+use tokio_util::task::AbortOnDropHandle;
+
+use crate::connection::writer::WriteQueue;
+use crate::handler::Response;
+use crate::streams::{Stream, Streams};
+
+/// Bytes the subscription may still push.
+#[derive(Debug, Default)]
+pub(crate) struct Credit {
+    available: AtomicU64,
+    changed: Notify,
+}
+
+impl Credit {
+    /// Grants `bytes` more.
+    pub fn add(&self, bytes: u64) {
+        self.available.fetch_add(bytes, Ordering::AcqRel);
+        self.changed.notify_one();
+    }
+
+    fn available(&self) -> u64 {
+        self.available.load(Ordering::Acquire)
+    }
+
+    fn take(&self, bytes: u64) {
+        self.available.fetch_sub(bytes, Ordering::AcqRel);
+    }
+
+    /// Waits until at least `bytes` are available.
+    async fn wait_for(&self, bytes: u64) {
+        loop {
+            let notified = self.changed.notified();
+            if self.available() >= bytes {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A running subscription; dropping it stops the task.
+pub(crate) struct Subscription {
+    pub credit: Arc<Credit>,
+    _task: AbortOnDropHandle<()>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("credit", &self.credit.available())
+            .finish()
+    }
+}
+
+/// What a subscription reads and where it sends.
+pub(crate) struct Spec {
+    pub id: u32,
+    pub pattern: Pattern,
+    pub partition: u32,
+    pub from: OffsetSpec,
+    /// Most batch bytes in one PUSH (the frame limit less headers).
+    pub push_bytes_max: u64,
+}
+
+struct Cursor {
+    stream: Arc<Stream>,
+    partition: u32,
+    next: u64,
+}
+
+impl Subscription {
+    /// Starts pushing. Returns the number of partitions matched now.
+    pub fn start(
+        spec: Spec,
+        streams: Arc<Streams>,
+        credit_bytes: u32,
+        queue: WriteQueue,
+    ) -> (Subscription, u32) {
+        let credit = Arc::new(Credit::default());
+        credit.add(u64::from(credit_bytes));
+        let mut known = HashSet::new();
+        let mut cursors = Vec::new();
+        for stream in streams.matching(&spec.pattern) {
+            add_cursors(&mut cursors, &mut known, &stream, spec.partition, spec.from);
+        }
+        let matched = cursors.len() as u32;
+        let task = tokio::spawn(run(spec, streams, credit.clone(), queue, cursors, known));
+        (
+            Subscription {
+                credit,
+                _task: AbortOnDropHandle::new(task),
+            },
+            matched,
+        )
+    }
+}
+
+fn add_cursors(
+    cursors: &mut Vec<Cursor>,
+    known: &mut HashSet<String>,
+    stream: &Arc<Stream>,
+    partition: u32,
+    from: OffsetSpec,
+) {
+    if !known.insert(stream.name().to_owned()) {
+        return;
+    }
+    for (p, sp) in stream.partitions().iter().enumerate() {
+        let p = p as u32;
+        if partition != ALL_PARTITIONS && partition != p {
+            continue;
+        }
+        let log = &sp.log;
+        let next = match from {
+            OffsetSpec::Offset(o) => o.clamp(log.start_offset(), log.end_offset()),
+            OffsetSpec::Earliest => log.start_offset(),
+            OffsetSpec::Latest => log.end_offset(),
+            OffsetSpec::Timestamp(ts) => log.offset_for_timestamp(ts),
+        };
+        cursors.push(Cursor {
+            stream: stream.clone(),
+            partition: p,
+            next,
+        });
+    }
+}
+
+/// What one pass over the cursors found.
+enum Pass {
+    Pushed,
+    /// Data is waiting but needs this much credit.
+    NeedCredit(u64),
+    Idle,
+    Closed,
+}
+
+async fn run(
+    spec: Spec,
+    streams: Arc<Streams>,
+    credit: Arc<Credit>,
+    queue: WriteQueue,
+    mut cursors: Vec<Cursor>,
+    mut known: HashSet<String>,
+) {
+    let mut created = streams.watch_created();
+    created.mark_unchanged();
+    let wildcard = spec.pattern.is_wildcard();
+    loop {
+        let mut rescan = false;
+        match push_once(&spec, &credit, &queue, &mut cursors).await {
+            Pass::Pushed => continue,
+            Pass::Closed => return,
+            Pass::NeedCredit(bytes) => {
+                tokio::select! {
+                    () = credit.wait_for(bytes) => {}
+                    Ok(()) = created.changed(), if wildcard => rescan = true,
+                }
+            }
+            Pass::Idle => {
+                let mut arrivals: FuturesUnordered<_> = cursors
+                    .iter()
+                    .map(|c| {
+                        let mut rx = c
+                            .stream
+                            .partition(c.partition)
+                            .map(|p| p.log.subscribe())
+                            .ok();
+                        let next = c.next;
+                        async move {
+                            if let Some(rx) = rx.as_mut() {
+                                let _ = rx.wait_for(|&end| end > next).await;
+                            } else {
+                                std::future::pending::<()>().await;
+                            }
+                        }
+                    })
+                    .collect();
+                tokio::select! {
+                    Some(()) = arrivals.next(), if !arrivals.is_empty() => {}
+                    Ok(()) = created.changed(), if wildcard => rescan = true,
+                }
+            }
+        }
+        if rescan {
+            // New streams are read from their start.
+            for stream in streams.matching(&spec.pattern) {
+                add_cursors(
+                    &mut cursors,
+                    &mut known,
+                    &stream,
+                    spec.partition,
+                    OffsetSpec::Earliest,
+                );
+            }
+        }
+    }
+}
+
+/// Pushes at most one frame per cursor that has data and enough credit.
+async fn push_once(
+    spec: &Spec,
+    credit: &Credit,
+    queue: &WriteQueue,
+    cursors: &mut [Cursor],
+) -> Pass {
+    let mut result = Pass::Idle;
+    for cursor in cursors.iter_mut() {
+        let Ok(partition) = cursor.stream.partition(cursor.partition) else {
+            continue;
+        };
+        let log = &partition.log;
+        if log.end_offset() <= cursor.next {
+            continue;
+        }
+        let budget = credit.available().min(spec.push_bytes_max);
+        let fetched = match log.read(cursor.next, budget.max(1) as usize) {
+            Ok(fetched) => fetched,
+            Err(LogError::OffsetOutOfRange { start, .. }) if cursor.next < start => {
+                // Retention passed us: go on from the new start.
+                cursor.next = start;
+                result = Pass::Pushed;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(subscription = spec.id, stream = cursor.stream.name(), error = %e, "subscription read failed");
+                continue;
+            }
+        };
+        let mut bytes = 0u64;
+        let mut batches: Vec<Bytes> = Vec::new();
+        for batch in fetched.batches {
+            if bytes + batch.len() as u64 > budget {
+                if batches.is_empty() {
+                    let need = batch.len() as u64;
+                    result = match result {
+                        Pass::NeedCredit(n) => Pass::NeedCredit(n.min(need)),
+                        Pass::Idle => Pass::NeedCredit(need),
+                        other => other,
+                    };
+                }
+                break;
+            }
+            bytes += batch.len() as u64;
+            batches.push(batch);
+        }
+        let Some(last) = batches.last() else {
+            continue;
+        };
+        let next_offset = match BatchHeader::parse(last) {
+            Ok(h) => h.next_offset(),
+            Err(_) => continue,
+        };
+        credit.take(bytes);
+        let mut payload = BytesMut::new();
+        PushHeader {
+            stream: cursor.stream.name().to_owned(),
+            partition: cursor.partition,
+            next_offset,
+            batches_len: bytes as u32,
+        }
+        .encode(&mut payload);
+        let frame = Frame {
+            stream_id: spec.id,
+            ..Frame::request(Opcode::Push, 0, payload.freeze())
+        };
+        if queue
+            .send(Response {
+                frame,
+                tail: batches,
+            })
+            .await
+            .is_err()
+        {
+            return Pass::Closed;
+        }
+        cursor.next = next_offset;
+        result = Pass::Pushed;
+    }
+    result
+}

@@ -1,0 +1,289 @@
+//! Push subscriptions over real TCP: exactly-once ordered delivery across partitions, credit
+//! never exceeded, patterns picking up new streams, and the error codes.
+
+mod common;
+
+use bytes::Bytes;
+use common::{Peer, TestServer};
+use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::message::{
+    Acks, CreateStream, Credit, OffsetSpec, PartitionSelector, ProduceBatch, ProduceRequest,
+    PushHeader, StorageKind, StreamSettings, Subscribe, ALL_PARTITIONS,
+};
+use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode, Request};
+
+/// A handshaken peer; requests get increasing correlation ids.
+struct Client {
+    peer: Peer,
+    next_id: u64,
+}
+
+impl Client {
+    async fn connect(server: &TestServer) -> Client {
+        let mut peer = Peer::connect(server.addr).await;
+        peer.hello().await;
+        Client { peer, next_id: 100 }
+    }
+
+    async fn send(&mut self, request: &Request, stream_id: u32) -> u64 {
+        self.next_id += 1;
+        let mut frame = request.to_frame(self.next_id);
+        frame.stream_id = stream_id;
+        self.peer.send(&frame).await;
+        self.next_id
+    }
+
+    /// Sends and waits for the response, collecting pushes that arrive meanwhile.
+    async fn call(&mut self, request: &Request, stream_id: u32, pushes: &mut Vec<Frame>) -> Frame {
+        let id = self.send(request, stream_id).await;
+        loop {
+            let frame = self.peer.read().await.expect("connection open");
+            if frame.opcode == Opcode::Push.as_u8() {
+                pushes.push(frame);
+            } else {
+                assert_eq!(frame.correlation_id, id);
+                return frame;
+            }
+        }
+    }
+
+    async fn next_push(&mut self) -> Frame {
+        let frame = self.peer.read().await.expect("a push");
+        assert_eq!(frame.opcode, Opcode::Push.as_u8(), "{frame:?}");
+        frame
+    }
+}
+
+fn error_code(frame: &Frame) -> Option<ErrorCode> {
+    frame
+        .is_error()
+        .then(|| ErrorBody::decode(&frame.payload).ok()?.known_code())
+        .flatten()
+}
+
+fn create(name: &str, partitions: u32) -> Request {
+    Request::CreateStream(CreateStream {
+        name: name.into(),
+        partitions,
+        settings: StreamSettings {
+            storage: Some(StorageKind::Memory),
+            ..StreamSettings::default()
+        },
+    })
+}
+
+fn produce(stream: &str, partition: u32, values: &[String]) -> Request {
+    let mut b = BatchBuilder::default();
+    for v in values {
+        b.push(0, None, v.as_bytes(), &[]);
+    }
+    Request::Produce(ProduceRequest {
+        stream: stream.into(),
+        acks: Acks::Written,
+        batches: vec![ProduceBatch {
+            selector: PartitionSelector::Explicit(partition),
+            batch: b.finish(0, 0, 0),
+        }],
+    })
+}
+
+fn subscribe(pattern: &str, from: OffsetSpec, credit_bytes: u32) -> Request {
+    Request::Subscribe(Subscribe {
+        pattern: pattern.into(),
+        partition: ALL_PARTITIONS,
+        from,
+        credit_bytes,
+    })
+}
+
+/// (stream, partition, offset, value) of every record in a push.
+fn records(push: &Frame) -> (u32, Vec<(String, u32, u64, String)>) {
+    let (header, batches) = PushHeader::decode(&push.payload).expect("push payload");
+    let mut out = Vec::new();
+    let mut rest = batches.clone();
+    while !rest.is_empty() {
+        let len = memstream_protocol::batch::BatchHeader::parse(&rest)
+            .unwrap()
+            .batch_len as usize;
+        let batch: Bytes = rest.split_to(len);
+        let h = verify(&batch, usize::MAX).expect("pushed batches are valid");
+        for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
+            let r = r.unwrap();
+            out.push((
+                header.stream.clone(),
+                header.partition,
+                h.base_offset + u64::from(r.offset_delta),
+                String::from_utf8(r.value.to_vec()).unwrap(),
+            ));
+        }
+    }
+    (header.batches_len, out)
+}
+
+#[tokio::test]
+async fn every_record_is_pushed_once_in_order_across_partitions() {
+    let server = TestServer::start(|_| {}).await;
+    let mut admin = Client::connect(&server).await;
+    let mut none = Vec::new();
+    admin.call(&create("s", 3), 0, &mut none).await;
+    let mut consumer = Client::connect(&server).await;
+    let ok = consumer
+        .call(&subscribe("s", OffsetSpec::Earliest, 1 << 30), 7, &mut none)
+        .await;
+    assert!(!ok.is_error());
+    let mut expected: Vec<Vec<String>> = vec![Vec::new(); 3];
+    for i in 0..60u32 {
+        let p = i % 3;
+        let values = vec![format!("{i}-a"), format!("{i}-b")];
+        expected[p as usize].extend(values.clone());
+        let resp = admin.call(&produce("s", p, &values), 0, &mut none).await;
+        assert!(!resp.is_error());
+    }
+    let mut got: Vec<Vec<(u64, String)>> = vec![Vec::new(); 3];
+    let mut total = 0;
+    while total < 120 {
+        let push = consumer.next_push().await;
+        assert_eq!(push.stream_id, 7);
+        for (stream, partition, offset, value) in records(&push).1 {
+            assert_eq!(stream, "s");
+            got[partition as usize].push((offset, value));
+            total += 1;
+        }
+    }
+    for p in 0..3 {
+        let offsets: Vec<u64> = got[p].iter().map(|(o, _)| *o).collect();
+        assert_eq!(
+            offsets,
+            (0..40).collect::<Vec<u64>>(),
+            "partition {p}: each offset once, in order"
+        );
+        let values: Vec<String> = got[p].iter().map(|(_, v)| v.clone()).collect();
+        assert_eq!(values, expected[p]);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn pushes_never_exceed_the_credit() {
+    let server = TestServer::start(|_| {}).await;
+    let mut admin = Client::connect(&server).await;
+    let mut none = Vec::new();
+    admin.call(&create("s", 1), 0, &mut none).await;
+    let values: Vec<String> = vec!["x".repeat(100)];
+    for _ in 0..6 {
+        admin.call(&produce("s", 0, &values), 0, &mut none).await;
+    }
+    let batch_len = {
+        let mut b = BatchBuilder::default();
+        b.push(0, None, values[0].as_bytes(), &[]);
+        b.finish(0, 0, 0).len() as u32
+    };
+    let mut consumer = Client::connect(&server).await;
+    // Credit for one batch and a half: one batch can go.
+    let mut granted = u64::from(batch_len + batch_len / 2);
+    consumer
+        .call(
+            &subscribe("s", OffsetSpec::Earliest, granted as u32),
+            9,
+            &mut none,
+        )
+        .await;
+    let mut pushed = 0u64;
+    let mut records_seen = 0;
+    for grant in [batch_len / 2, 2 * batch_len, 10 * batch_len] {
+        // Everything the credit allows arrives; nothing beyond it.
+        while granted - pushed >= u64::from(batch_len) && records_seen < 6 {
+            let push = consumer.next_push().await;
+            let (bytes, recs) = records(&push);
+            pushed += u64::from(bytes);
+            records_seen += recs.len();
+            assert!(
+                pushed <= granted,
+                "pushed {pushed} bytes with {granted} granted"
+            );
+        }
+        granted += u64::from(grant);
+        consumer
+            .send(&Request::Credit(Credit { bytes: grant }), 9)
+            .await;
+    }
+    while records_seen < 6 {
+        let (bytes, recs) = records(&consumer.next_push().await);
+        pushed += u64::from(bytes);
+        records_seen += recs.len();
+        assert!(pushed <= granted);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_pattern_picks_up_streams_created_later() {
+    let server = TestServer::start(|_| {}).await;
+    let mut admin = Client::connect(&server).await;
+    let mut none = Vec::new();
+    let mut consumer = Client::connect(&server).await;
+    let resp = consumer
+        .call(
+            &subscribe("orders.*", OffsetSpec::Latest, 1 << 20),
+            3,
+            &mut none,
+        )
+        .await;
+    assert_eq!(
+        &resp.payload[..],
+        &0u32.to_le_bytes(),
+        "nothing matches yet"
+    );
+    admin.call(&create("orders.eu", 1), 0, &mut none).await;
+    admin.call(&create("orders.eu.paid", 1), 0, &mut none).await;
+    admin.call(&create("other", 1), 0, &mut none).await;
+    for stream in ["other", "orders.eu.paid", "orders.eu"] {
+        admin
+            .call(&produce(stream, 0, &[format!("to {stream}")]), 0, &mut none)
+            .await;
+    }
+    let push = consumer.next_push().await;
+    let (_, recs) = records(&push);
+    assert_eq!(
+        recs,
+        [("orders.eu".to_owned(), 0, 0, "to orders.eu".to_owned())]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn subscription_errors_have_their_codes() {
+    let server = TestServer::start(|_| {}).await;
+    let mut c = Client::connect(&server).await;
+    let mut none = Vec::new();
+    c.call(&create("s", 1), 0, &mut none).await;
+    let zero = c
+        .call(&subscribe("s", OffsetSpec::Earliest, 0), 0, &mut none)
+        .await;
+    assert_eq!(error_code(&zero), Some(ErrorCode::InvalidArgument));
+    let ok = c
+        .call(&subscribe("s", OffsetSpec::Earliest, 0), 5, &mut none)
+        .await;
+    assert!(!ok.is_error());
+    let dup = c
+        .call(&subscribe("s", OffsetSpec::Earliest, 0), 5, &mut none)
+        .await;
+    assert_eq!(error_code(&dup), Some(ErrorCode::SubscriptionExists));
+    let missing = c
+        .call(&subscribe("nope", OffsetSpec::Earliest, 0), 6, &mut none)
+        .await;
+    assert_eq!(error_code(&missing), Some(ErrorCode::StreamNotFound));
+    let bad = c
+        .call(&subscribe("a..b", OffsetSpec::Earliest, 0), 6, &mut none)
+        .await;
+    assert_eq!(error_code(&bad), Some(ErrorCode::InvalidStreamName));
+    let done = c.call(&Request::Unsubscribe, 5, &mut none).await;
+    assert!(done.flags.contains(Flags::END_OF_STREAM) && !done.is_error());
+    let gone = c
+        .call(&Request::Credit(Credit { bytes: 10 }), 5, &mut none)
+        .await;
+    assert_eq!(error_code(&gone), Some(ErrorCode::SubscriptionNotFound));
+    let gone = c.call(&Request::Unsubscribe, 5, &mut none).await;
+    assert_eq!(error_code(&gone), Some(ErrorCode::SubscriptionNotFound));
+    server.stop().await;
+}
