@@ -12,11 +12,13 @@
 //! - `admin`: the admin HTTP listener (`/metrics`, `/health`).
 //! - [`config`]: configuration sources, validation, hot reload.
 //! - [`metrics`]: counters and gauges in the Prometheus text format.
+//! - `groups`: consumer groups: membership, rebalancing, committed offsets.
 //! - [`streams`]: the stream registry, stream definitions on disk, the append path.
 
 mod admin;
 pub mod config;
 mod connection;
+mod groups;
 mod handler;
 mod listener;
 pub mod metrics;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::admin;
 use crate::config::{ConfigError, ConfigHandle, ReloadReport};
+use crate::groups::Groups;
 use crate::listener::Listener;
 use crate::metrics::Metrics;
 use crate::streams::Streams;
@@ -27,6 +28,7 @@ pub(crate) struct ServerInfo {
 pub(crate) struct Shared {
     pub config: ConfigHandle,
     pub streams: Arc<Streams>,
+    pub groups: Arc<Groups>,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     pub info: ServerInfo,
@@ -45,8 +47,8 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
-    /// The stored streams could not be opened.
-    #[error("cannot open streams: {0}")]
+    /// The stored streams or groups could not be opened.
+    #[error("cannot open stored streams or groups: {0}")]
     Streams(String),
     /// The data directory could not be created.
     #[error("cannot create data directory {}: {source}", path.display())]
@@ -98,6 +100,7 @@ impl Server {
         };
         let streams = Streams::open(&cfg.server.data_dir, cfg.streams.sync_threads as usize)
             .map_err(ServerError::Streams)?;
+        let groups = Groups::open(&cfg.server.data_dir).map_err(ServerError::Streams)?;
         let listener = bind("server.listen", cfg.server.listen.clone()).await?;
         let admin = bind("admin.listen", cfg.admin.listen.clone()).await?;
         let shared = Arc::new(Shared {
@@ -108,6 +111,7 @@ impl Server {
             },
             config,
             streams: Arc::new(streams),
+            groups: Arc::new(groups),
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),
         });
@@ -155,6 +159,7 @@ impl Server {
         }
         tasks.spawn(admin::run(admin, shared.clone()));
         tasks.spawn(retention(shared.clone()));
+        tasks.spawn(expire_group_members(shared.clone()));
         tracing::info!(
             listen = %listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),
             "accepting connections"
@@ -188,6 +193,22 @@ impl Server {
                 ShutdownReport::TimedOut { aborted }
             }
         }
+    }
+}
+
+/// How often group member sessions are checked.
+const GROUP_SESSION_CHECK: Duration = Duration::from_millis(50);
+
+/// Drops group members whose session timed out, until shutdown.
+async fn expire_group_members(shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            () = shared.shutdown.cancelled() => return,
+            () = tokio::time::sleep(GROUP_SESSION_CHECK) => {}
+        }
+        shared
+            .groups
+            .expire(std::time::Instant::now(), &shared.streams);
     }
 }
 

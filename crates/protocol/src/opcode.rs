@@ -36,6 +36,22 @@ pub enum Opcode {
     Unsubscribe = 0x32,
     /// Server to client: batches for a subscription.
     Push = 0x33,
+    /// Join a consumer group (waits for the rebalance to complete).
+    GroupJoin = 0x40,
+    /// Keep a group membership alive.
+    GroupHeartbeat = 0x41,
+    /// Leave a consumer group.
+    GroupLeave = 0x42,
+    /// Commit consumed positions.
+    OffsetCommit = 0x43,
+    /// Read committed positions.
+    OffsetFetch = 0x44,
+    /// Members, assignments and lag of a group.
+    GroupDescribe = 0x45,
+    /// List groups.
+    GroupList = 0x46,
+    /// Server to client: rejoin, the group is rebalancing.
+    GroupRebalance = 0x47,
 }
 
 impl Opcode {
@@ -56,6 +72,14 @@ impl Opcode {
             0x31 => Opcode::Credit,
             0x32 => Opcode::Unsubscribe,
             0x33 => Opcode::Push,
+            0x40 => Opcode::GroupJoin,
+            0x41 => Opcode::GroupHeartbeat,
+            0x42 => Opcode::GroupLeave,
+            0x43 => Opcode::OffsetCommit,
+            0x44 => Opcode::OffsetFetch,
+            0x45 => Opcode::GroupDescribe,
+            0x46 => Opcode::GroupList,
+            0x47 => Opcode::GroupRebalance,
             _ => return None,
         })
     }
@@ -82,6 +106,14 @@ impl Opcode {
             Opcode::Credit => "CREDIT",
             Opcode::Unsubscribe => "UNSUBSCRIBE",
             Opcode::Push => "PUSH",
+            Opcode::GroupJoin => "GROUP_JOIN",
+            Opcode::GroupHeartbeat => "GROUP_HEARTBEAT",
+            Opcode::GroupLeave => "GROUP_LEAVE",
+            Opcode::OffsetCommit => "OFFSET_COMMIT",
+            Opcode::OffsetFetch => "OFFSET_FETCH",
+            Opcode::GroupDescribe => "GROUP_DESCRIBE",
+            Opcode::GroupList => "GROUP_LIST",
+            Opcode::GroupRebalance => "GROUP_REBALANCE",
         }
     }
 }

@@ -485,10 +485,11 @@ proptest! {
     #[test]
     fn request_decode_never_panics(frame in arb_frame_with(600)) {
         let result = Request::decode(&frame);
-        // Connection (0x00) and PUSH (server to client) are opcodes but never requests.
+        // Connection (0x00), PUSH and GROUP_REBALANCE (server to client) are opcodes but never
+        // requests.
         let known = matches!(
             Opcode::from_u8(frame.opcode),
-            Some(op) if op != Opcode::Connection && op != Opcode::Push
+            Some(op) if op != Opcode::Connection && op != Opcode::Push && op != Opcode::GroupRebalance
         );
         if frame.is_response() {
             prop_assert_eq!(

@@ -353,6 +353,7 @@ mod tests {
         Arc::new(Shared {
             config: ConfigHandle::fixed(cfg),
             streams: Arc::new(streams),
+            groups: Arc::new(crate::groups::Groups::open(dir.path()).expect("groups")),
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),
             info: ServerInfo {

@@ -52,7 +52,7 @@ impl WriteQueue {
     }
 
     /// Queues `response`, waiting while the queue holds `max_write_queue_bytes`.
-    pub async fn send(&self, response: impl Into<Response>) -> Result<(), Closed> {
+    pub(crate) async fn send(&self, response: impl Into<Response>) -> Result<(), Closed> {
         let response = response.into();
         let permits = self.permits_for(&response);
         self.budget
@@ -78,7 +78,7 @@ impl WriteQueue {
     }
 
     /// Queues `response` if the budget allows it right now; otherwise gives it back.
-    pub fn try_send(&self, response: Response) -> Result<(), Response> {
+    pub(crate) fn try_send(&self, response: Response) -> Result<(), Response> {
         let permits = self.permits_for(&response);
         match self.budget.try_acquire_many(permits) {
             Ok(p) => p.forget(),

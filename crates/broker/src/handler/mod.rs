@@ -7,7 +7,14 @@
 mod credit;
 mod fetch;
 mod goodbye;
+mod group_describe;
+mod group_heartbeat;
+mod group_join;
+mod group_leave;
+mod group_list;
 mod hello;
+mod offset_commit;
+mod offset_fetch;
 mod ping;
 mod produce;
 mod stream_create;
@@ -129,5 +136,12 @@ pub(crate) fn apply(
         Request::Subscribe(subscribe) => subscribe::apply(subscribe, frame, session, ctx),
         Request::Credit(credit) => credit::apply(credit, frame, session),
         Request::Unsubscribe => unsubscribe::apply(frame, session),
+        Request::JoinGroup(join) => group_join::apply(join, frame, ctx),
+        Request::Heartbeat(hb) => group_heartbeat::apply(hb, frame, ctx),
+        Request::LeaveGroup(leave) => group_leave::apply(leave, frame, ctx),
+        Request::CommitOffsets(commit) => offset_commit::apply(commit, frame, ctx),
+        Request::FetchOffsets(fetch) => offset_fetch::apply(fetch, frame, ctx),
+        Request::DescribeGroup(group) => group_describe::apply(group, frame, ctx),
+        Request::ListGroups => group_list::apply(frame, ctx),
     }
 }

@@ -6,6 +6,7 @@
 
 mod error_body;
 mod fetch;
+mod group;
 mod hello;
 mod produce;
 pub(crate) mod reader;
@@ -16,6 +17,11 @@ mod subscribe;
 pub use error_body::{ErrorBody, ERROR_MESSAGE_BYTES_MAX};
 pub use fetch::{
     FetchRequest, FetchResponse, FetchResponseHeader, OffsetSpec, FETCH_RESPONSE_HEADER_LEN,
+};
+pub use group::{
+    CommitOffsets, FetchOffsets, GroupDescription, GroupList, Heartbeat, JoinGroup, Joined,
+    LeaveGroup, MemberInfo, Offsets, PartitionLag, PartitionOffset, Rebalance, StreamPartition,
+    MEMBER_ID_BYTES_MAX, NO_OFFSET,
 };
 pub use hello::{HelloRequest, HelloResponse, LimitId, Limits, NAME_BYTES_MAX};
 pub use produce::{

@@ -3,8 +3,8 @@
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    CreateStream, Credit, ErrorBody, FetchRequest, HelloRequest, ProduceRequest, StreamRef,
-    Subscribe,
+    CommitOffsets, CreateStream, Credit, ErrorBody, FetchOffsets, FetchRequest, Heartbeat,
+    HelloRequest, JoinGroup, LeaveGroup, ProduceRequest, StreamRef, Subscribe,
 };
 use crate::error::{ErrorCode, RequestError};
 use crate::frame::Frame;
@@ -37,6 +37,20 @@ pub enum Request {
     Credit(Credit),
     /// End the subscription on the frame's stream id (empty payload).
     Unsubscribe,
+    /// Join a group.
+    JoinGroup(JoinGroup),
+    /// Group heartbeat.
+    Heartbeat(Heartbeat),
+    /// Leave a group.
+    LeaveGroup(LeaveGroup),
+    /// Commit offsets.
+    CommitOffsets(CommitOffsets),
+    /// Read committed offsets.
+    FetchOffsets(FetchOffsets),
+    /// Describe a group (its name, with stream-reference layout).
+    DescribeGroup(StreamRef),
+    /// List groups (empty payload).
+    ListGroups,
 }
 
 impl Request {
@@ -97,10 +111,37 @@ impl Request {
                     extra: frame.payload.len(),
                 },
             )),
-            // PUSH flows from server to client only; as a request it is unknown.
-            Some(Opcode::Connection | Opcode::Push) | None => Err(RequestError::UnknownOpcode {
-                opcode: frame.opcode,
-            }),
+            Some(Opcode::GroupJoin) => JoinGroup::decode(&frame.payload)
+                .map(Request::JoinGroup)
+                .map_err(malformed(Opcode::GroupJoin)),
+            Some(Opcode::GroupHeartbeat) => Heartbeat::decode(&frame.payload)
+                .map(Request::Heartbeat)
+                .map_err(malformed(Opcode::GroupHeartbeat)),
+            Some(Opcode::GroupLeave) => LeaveGroup::decode(&frame.payload)
+                .map(Request::LeaveGroup)
+                .map_err(malformed(Opcode::GroupLeave)),
+            Some(Opcode::OffsetCommit) => CommitOffsets::decode(&frame.payload)
+                .map(Request::CommitOffsets)
+                .map_err(malformed(Opcode::OffsetCommit)),
+            Some(Opcode::OffsetFetch) => FetchOffsets::decode(&frame.payload)
+                .map(Request::FetchOffsets)
+                .map_err(malformed(Opcode::OffsetFetch)),
+            Some(Opcode::GroupDescribe) => StreamRef::decode(&frame.payload)
+                .map(Request::DescribeGroup)
+                .map_err(malformed(Opcode::GroupDescribe)),
+            Some(Opcode::GroupList) if frame.payload.is_empty() => Ok(Request::ListGroups),
+            Some(Opcode::GroupList) => Err(malformed(Opcode::GroupList)(
+                crate::error::PayloadError::TrailingBytes {
+                    extra: frame.payload.len(),
+                },
+            )),
+            // PUSH and GROUP_REBALANCE flow from server to client only: as requests they are
+            // unknown.
+            Some(Opcode::Connection | Opcode::Push | Opcode::GroupRebalance) | None => {
+                Err(RequestError::UnknownOpcode {
+                    opcode: frame.opcode,
+                })
+            }
         }
     }
 
@@ -119,6 +160,13 @@ impl Request {
             Request::Subscribe(_) => Opcode::Subscribe,
             Request::Credit(_) => Opcode::Credit,
             Request::Unsubscribe => Opcode::Unsubscribe,
+            Request::JoinGroup(_) => Opcode::GroupJoin,
+            Request::Heartbeat(_) => Opcode::GroupHeartbeat,
+            Request::LeaveGroup(_) => Opcode::GroupLeave,
+            Request::CommitOffsets(_) => Opcode::OffsetCommit,
+            Request::FetchOffsets(_) => Opcode::OffsetFetch,
+            Request::DescribeGroup(_) => Opcode::GroupDescribe,
+            Request::ListGroups => Opcode::GroupList,
         }
     }
 
@@ -135,7 +183,13 @@ impl Request {
             Request::DeleteStream(stream) | Request::DescribeStream(stream) => {
                 stream.encode(&mut payload)
             }
-            Request::ListStreams | Request::Unsubscribe => {}
+            Request::ListStreams | Request::Unsubscribe | Request::ListGroups => {}
+            Request::JoinGroup(join) => join.encode(&mut payload),
+            Request::Heartbeat(heartbeat) => heartbeat.encode(&mut payload),
+            Request::LeaveGroup(leave) => leave.encode(&mut payload),
+            Request::CommitOffsets(commit) => commit.encode(&mut payload),
+            Request::FetchOffsets(fetch) => fetch.encode(&mut payload),
+            Request::DescribeGroup(group) => group.encode(&mut payload),
             Request::Subscribe(subscribe) => subscribe.encode(&mut payload),
             Request::Credit(credit) => credit.encode(&mut payload),
             Request::Produce(produce) => produce.encode(&mut payload),

@@ -1,0 +1,49 @@
+//! Errors of consumer-group operations and their wire codes.
+
+use memstream_protocol::ErrorCode;
+
+/// Why a group operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GroupError {
+    /// The group name breaks the naming rules.
+    #[error("invalid group name `{name}`: {reason}")]
+    InvalidName {
+        /// Name.
+        name: String,
+        /// Rule broken.
+        reason: &'static str,
+    },
+    /// A value is out of range or a limit is reached.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// No such group.
+    #[error("group `{0}` does not exist")]
+    NotFound(String),
+    /// The member is not (or no longer) in the group.
+    #[error("member `{0}` is not in the group; join again")]
+    UnknownMember(String),
+    /// The group is rebalancing; rejoin.
+    #[error("group `{0}` is rebalancing; join again")]
+    RebalanceInProgress(String),
+    /// The request belongs to an older generation or to partitions the member does not own.
+    #[error("{0}")]
+    StaleGeneration(String),
+    /// Storing offsets failed.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl GroupError {
+    /// The wire code reported to the client.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            GroupError::InvalidName { .. } => ErrorCode::InvalidStreamName,
+            GroupError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            GroupError::NotFound(_) => ErrorCode::GroupNotFound,
+            GroupError::UnknownMember(_) => ErrorCode::UnknownMember,
+            GroupError::RebalanceInProgress(_) => ErrorCode::RebalanceInProgress,
+            GroupError::StaleGeneration(_) => ErrorCode::StaleGeneration,
+            GroupError::Storage(_) => ErrorCode::StorageError,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! GROUP_LEAVE: leave the group; the others rebalance.
+
+use bytes::Bytes;
+use memstream_protocol::message::LeaveGroup;
+use memstream_protocol::Frame;
+
+use super::{Action, Context};
+
+/// Removes the member.
+pub(crate) fn apply(leave: LeaveGroup, frame: &Frame, ctx: &Context<'_>) -> Action {
+    let reply = match ctx
+        .shared
+        .groups
+        .leave(&leave.group, &leave.member_id, &ctx.shared.streams)
+    {
+        Ok(()) => Frame::response(frame, Bytes::new()),
+        Err(e) => Frame::error_response(frame, e.code(), &e.to_string()),
+    };
+    Action::Reply(reply.into())
+}

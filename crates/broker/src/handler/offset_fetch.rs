@@ -1,0 +1,18 @@
+//! OFFSET_FETCH: committed positions of a group.
+
+use bytes::BytesMut;
+use memstream_protocol::message::{FetchOffsets, Offsets};
+use memstream_protocol::Frame;
+
+use super::{Action, Context};
+
+/// Reads the offsets.
+pub(crate) fn apply(fetch: FetchOffsets, frame: &Frame, ctx: &Context<'_>) -> Action {
+    let offsets = ctx
+        .shared
+        .groups
+        .fetch_offsets(&fetch.group, &fetch.partitions);
+    let mut payload = BytesMut::new();
+    Offsets { offsets }.encode(&mut payload);
+    Action::Reply(Frame::response(frame, payload.freeze()).into())
+}
