@@ -196,15 +196,14 @@ impl Server {
     }
 }
 
-/// How often group member sessions are checked.
-const GROUP_SESSION_CHECK: Duration = Duration::from_millis(50);
-
-/// Drops group members whose session timed out, until shutdown.
+/// Drops group members whose session timed out (checked every `groups.session_check_ms`),
+/// until shutdown.
 async fn expire_group_members(shared: Arc<Shared>) {
     loop {
+        let every = Duration::from_millis(shared.config.load().groups.session_check_ms.max(1));
         tokio::select! {
             () = shared.shutdown.cancelled() => return,
-            () = tokio::time::sleep(GROUP_SESSION_CHECK) => {}
+            () = tokio::time::sleep(every) => {}
         }
         shared
             .groups

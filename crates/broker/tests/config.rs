@@ -75,7 +75,7 @@ fn assert_invalid(err: ConfigError, key: &str, value: &str, reason: &str, origin
 fn defaults_validate() {
     let loaded = load(&ConfigSources::default()).expect("defaults are valid");
     assert_eq!(loaded.config, Config::default());
-    assert_eq!(loaded.origins.len(), 33);
+    assert_eq!(loaded.origins.len(), 38);
     assert!(loaded.origins.values().all(|o| *o == Origin::Default));
 }
 
@@ -920,4 +920,21 @@ async fn watch_file_polls_at_the_running_interval() {
 async fn watch_file_without_a_file_returns_on_shutdown() {
     let handle = ConfigHandle::fixed(Config::default());
     timeout(WAIT, watch_file(handle, async {})).await.unwrap();
+}
+
+#[test]
+fn group_session_bounds_are_checked() {
+    let env = |k: &str, v: &str| ConfigSources {
+        env: vec![(k.to_owned(), v.to_owned())],
+        ..ConfigSources::default()
+    };
+    let err = load(&env("MEMSTREAM_GROUPS__SESSION_TIMEOUT_MS_MAX", "50")).unwrap_err();
+    assert!(
+        err.to_string().contains("groups.session_timeout_ms_max"),
+        "{err}"
+    );
+    let err = load(&env("MEMSTREAM_GROUPS__MAX_MEMBERS", "0")).unwrap_err();
+    assert!(err.to_string().contains("groups.max_members"), "{err}");
+    let ok = load(&env("MEMSTREAM_GROUPS__MAX_GROUPS", "7")).unwrap();
+    assert_eq!(ok.config.groups.max_groups, 7);
 }

@@ -42,6 +42,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub network: NetworkConfig,
     pub streams: StreamsConfig,
+    pub groups: GroupsConfig,
     pub admin: AdminConfig,
     pub log: LogConfig,
 }
@@ -172,6 +173,34 @@ impl Default for NetworkConfig {
             idle_timeout_ms: 300_000,
             close_linger_ms: 1_000,
             write_coalesce_bytes: 64 << 10,
+        }
+    }
+}
+
+/// `[groups]`: limits of consumer groups. All live.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupsConfig {
+    /// Shortest session timeout a member may ask for.
+    pub session_timeout_ms_min: u32,
+    /// Longest session timeout a member may ask for.
+    pub session_timeout_ms_max: u32,
+    /// Members one group may have.
+    pub max_members: u32,
+    /// Groups the server keeps.
+    pub max_groups: u32,
+    /// How often member sessions are checked for expiry.
+    pub session_check_ms: u64,
+}
+
+impl Default for GroupsConfig {
+    fn default() -> GroupsConfig {
+        GroupsConfig {
+            session_timeout_ms_min: 100,
+            session_timeout_ms_max: 600_000,
+            max_members: 10_000,
+            max_groups: 10_000,
+            session_check_ms: 50,
         }
     }
 }

@@ -91,6 +91,7 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
     )?;
 
     streams(&config.streams, network.max_frame_bytes)?;
+    groups(&config.groups)?;
 
     let admin = &config.admin;
     let admin_addr = socket_addr("admin.listen", &admin.listen)?;
@@ -112,6 +113,35 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
 
     log_level(&config.log.level)?;
     one_of("log.format", &config.log.format, &["text", "json"])
+}
+
+/// The `[groups]` rules.
+fn groups(groups: &super::GroupsConfig) -> Result<(), Violation> {
+    range(
+        "groups.session_timeout_ms_min",
+        groups.session_timeout_ms_min.into(),
+        10,
+        3_600_000,
+    )?;
+    range(
+        "groups.session_timeout_ms_max",
+        groups.session_timeout_ms_max.into(),
+        groups.session_timeout_ms_min.into(),
+        3_600_000,
+    )?;
+    range(
+        "groups.max_members",
+        groups.max_members.into(),
+        1,
+        1_000_000,
+    )?;
+    range("groups.max_groups", groups.max_groups.into(), 1, 1_000_000)?;
+    range(
+        "groups.session_check_ms",
+        groups.session_check_ms,
+        10,
+        60_000,
+    )
 }
 
 /// The `[streams]` rules; `max_frame_bytes` is the already validated `network.max_frame_bytes`.

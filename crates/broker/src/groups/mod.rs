@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use memstream_protocol::message::{
-    validate_stream_name, CommitOffsets, GroupDescription, Joined, MemberInfo, PartitionLag,
-    PartitionOffset, Rebalance, StreamPartition, NO_OFFSET,
+    validate_stream_name, CommitOffsets, GroupDescription, JoinGroup, Joined, MemberInfo,
+    PartitionLag, PartitionOffset, Rebalance, StreamPartition, NO_OFFSET,
 };
 use memstream_protocol::{Frame, Opcode};
 use tokio::sync::oneshot;
@@ -29,15 +29,9 @@ use tokio::sync::oneshot;
 pub use error::GroupError;
 use offsets::OffsetMap;
 
+use crate::config::GroupsConfig;
 use crate::connection::writer::WriteQueue;
 use crate::streams::Streams;
-
-/// Shortest session timeout a member may ask for.
-pub const SESSION_TIMEOUT_MS_MIN: u32 = 100;
-/// Longest session timeout a member may ask for.
-pub const SESSION_TIMEOUT_MS_MAX: u32 = 600_000;
-/// Most members in one group.
-pub const MEMBERS_MAX: usize = 10_000;
 
 /// The answer a waiting GROUP_JOIN gets.
 pub type JoinResult = Result<Joined, GroupError>;
@@ -108,28 +102,41 @@ impl Groups {
     /// when the next generation starts.
     pub fn join(
         &self,
-        name: &str,
-        member_id: &str,
-        session_timeout_ms: u32,
-        streams: Vec<String>,
+        join: JoinGroup,
         queue: WriteQueue,
         all_streams: &Streams,
+        limits: &GroupsConfig,
     ) -> Result<oneshot::Receiver<JoinResult>, GroupError> {
+        let JoinGroup {
+            group: name,
+            member_id,
+            session_timeout_ms,
+            streams,
+        } = join;
+        let (name, member_id) = (name.as_str(), member_id.as_str());
         validate_stream_name(name).map_err(|reason| GroupError::InvalidName {
             name: name.to_owned(),
             reason,
         })?;
-        if !(SESSION_TIMEOUT_MS_MIN..=SESSION_TIMEOUT_MS_MAX).contains(&session_timeout_ms) {
+        let (min, max) = (limits.session_timeout_ms_min, limits.session_timeout_ms_max);
+        if !(min..=max).contains(&session_timeout_ms) {
             return Err(GroupError::InvalidArgument(format!(
-                "session_timeout_ms {session_timeout_ms} is outside {SESSION_TIMEOUT_MS_MIN}..={SESSION_TIMEOUT_MS_MAX}"
+                "session_timeout_ms {session_timeout_ms} is outside {min}..={max} (groups.session_timeout_ms_min/max)"
             )));
         }
         let mut groups = self.lock();
+        if !groups.contains_key(name) && groups.len() >= limits.max_groups as usize {
+            return Err(GroupError::InvalidArgument(format!(
+                "groups.max_groups = {} reached",
+                limits.max_groups
+            )));
+        }
         let group = groups.entry(name.to_owned()).or_default();
         let member_id = if member_id.is_empty() {
-            if group.members.len() >= MEMBERS_MAX {
+            if group.members.len() >= limits.max_members as usize {
                 return Err(GroupError::InvalidArgument(format!(
-                    "group `{name}` has the most members allowed ({MEMBERS_MAX})"
+                    "group `{name}` has groups.max_members = {} members",
+                    limits.max_members
                 )));
             }
             format!(

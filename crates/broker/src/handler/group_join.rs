@@ -8,14 +8,11 @@ use super::{Action, Context};
 
 /// Joins and waits for the next generation's assignment.
 pub(crate) fn apply(join: JoinGroup, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let joined = ctx.shared.groups.join(
-        &join.group,
-        &join.member_id,
-        join.session_timeout_ms,
-        join.streams,
-        ctx.queue.clone(),
-        &ctx.shared.streams,
-    );
+    let cfg = ctx.shared.config.load();
+    let joined = ctx
+        .shared
+        .groups
+        .join(join, ctx.queue.clone(), &ctx.shared.streams, &cfg.groups);
     let rx = match joined {
         Ok(rx) => rx,
         Err(e) => {
