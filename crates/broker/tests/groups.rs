@@ -24,8 +24,7 @@ const PARTITIONS: u32 = 6;
 const PER_PARTITION: u64 = 100;
 
 async fn call(client: &Client, request: Request) -> Result<Frame, ClientError> {
-    let frame = request.to_frame(0);
-    client.request(request.opcode(), frame.payload).await
+    client.call(&request).await
 }
 
 async fn setup(server: &TestServer) {

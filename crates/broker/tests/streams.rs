@@ -16,8 +16,7 @@ use memstream_protocol::message::{
 use memstream_protocol::{ErrorCode, Frame, Request};
 
 async fn call(client: &Client, request: Request) -> Result<Frame, ClientError> {
-    let frame = request.to_frame(0);
-    client.request(request.opcode(), frame.payload).await
+    client.call(&request).await
 }
 
 fn code_of(result: Result<Frame, ClientError>) -> Option<ErrorCode> {
@@ -443,5 +442,30 @@ async fn disk_streams_survive_a_restart() {
         .await
         .unwrap();
     assert!(mem.batches.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_client_admin_api_round_trips() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    let admin = client.admin();
+    let settings = StreamSettings {
+        storage: Some(StorageKind::Memory),
+        retention_bytes: Some(1 << 20),
+        ..StreamSettings::default()
+    };
+    admin.create_stream("a.b", 2, settings).await.unwrap();
+    let listed = admin.list_streams().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].name.as_str(), listed[0].partitions), ("a.b", 2));
+    let described = admin.describe_stream("a.b").await.unwrap();
+    assert_eq!(described.settings.retention_bytes, Some(1 << 20));
+    assert!(admin.list_groups().await.unwrap().is_empty());
+    let missing = admin.describe_group("none").await.unwrap_err();
+    assert_eq!(missing.code(), Some(ErrorCode::GroupNotFound));
+    admin.delete_stream("a.b").await.unwrap();
+    let gone = admin.describe_stream("a.b").await.unwrap_err();
+    assert_eq!(gone.code(), Some(ErrorCode::StreamNotFound));
     server.stop().await;
 }

@@ -62,8 +62,7 @@ async fn call(
     client: &Client,
     request: Request,
 ) -> Result<memstream_protocol::Frame, memstream_client::ClientError> {
-    let frame = request.to_frame(0);
-    client.request(request.opcode(), frame.payload).await
+    client.call(&request).await
 }
 
 #[tokio::test]

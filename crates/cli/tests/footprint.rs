@@ -68,11 +68,7 @@ fn rss(pid: u32) -> u64 {
 }
 
 async fn call(client: &Client, request: Request) -> Frame {
-    let frame = request.to_frame(0);
-    client
-        .request(request.opcode(), frame.payload)
-        .await
-        .expect("request")
+    client.call(&request).await.expect("request")
 }
 
 fn memory_stream(name: &str, partitions: u32, retention_bytes: u64, segment_bytes: u64) -> Request {

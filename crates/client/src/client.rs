@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use memstream_protocol::{
-    ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, PROTOCOL_VERSION,
+    ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, Request, PROTOCOL_VERSION,
 };
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot};
@@ -145,6 +145,17 @@ impl Client {
                 Err(ClientError::Timeout(timeout))
             }
         }
+    }
+
+    /// Sends a typed request and waits for its response frame.
+    pub async fn call(&self, request: &Request) -> Result<Frame, ClientError> {
+        let frame = request.to_frame(0);
+        self.request(request.opcode(), frame.payload).await
+    }
+
+    /// Stream and group administration over this connection.
+    pub fn admin(&self) -> crate::Admin<'_> {
+        crate::Admin::new(self)
     }
 
     /// Round-trips `payload` through the server.

@@ -1,8 +1,9 @@
 //! Async Rust client for MemoryStreamer.
 //!
-//! This first version speaks the connection layer of protocol v1: the HELLO handshake,
-//! pipelined requests matched by correlation id, PING and an orderly GOODBYE. Producers,
-//! consumers and admin operations build on [`Client::request`].
+//! This version speaks the connection layer of protocol v1 (the HELLO handshake, pipelined
+//! requests matched by correlation id, PING, an orderly GOODBYE), sends any typed request
+//! ([`Client::call`]), and administers streams and groups ([`Admin`]). Producers and consumers
+//! with batching and flow control come next.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), memstream_client::ClientError> {
@@ -13,8 +14,10 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod client;
 mod error;
 
+pub use admin::Admin;
 pub use client::{Client, ClientOptions};
 pub use error::ClientError;
