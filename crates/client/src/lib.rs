@@ -2,8 +2,8 @@
 //!
 //! This version speaks the connection layer of protocol v1 (the HELLO handshake, pipelined
 //! requests matched by correlation id, PING, an orderly GOODBYE), sends any typed request
-//! ([`Client::call`]), and administers streams and groups ([`Admin`]). Producers and consumers
-//! with batching and flow control come next.
+//! ([`Client::call`]), administers streams and groups ([`Admin`]) and produces with natural
+//! batching ([`Producer`]). Consumers with automatic credit come next.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), memstream_client::ClientError> {
@@ -17,7 +17,9 @@
 mod admin;
 mod client;
 mod error;
+mod producer;
 
 pub use admin::Admin;
 pub use client::{Client, ClientOptions};
 pub use error::ClientError;
+pub use producer::{Partitioner, Producer, ProducerOptions, Receipt, Record};

@@ -1,0 +1,134 @@
+//! The client's Producer against a real server: receipts match what is stored, records are
+//! batched naturally, keys pick stable partitions.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use common::TestServer;
+use memstream_client::{Client, Partitioner, Producer, ProducerOptions, Record};
+use memstream_protocol::batch::{verify, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::message::{
+    Acks, FetchRequest, FetchResponse, OffsetSpec, StorageKind, StreamSettings,
+};
+use memstream_protocol::{partition_for_key, Request};
+
+/// Every stored record of `partition` as (offset, value), and the number of batches.
+async fn read_all(client: &Client, stream: &str, partition: u32) -> (Vec<(u64, String)>, usize) {
+    let mut out = Vec::new();
+    let mut batches = 0;
+    let mut next = 0;
+    loop {
+        let request = Request::Fetch(FetchRequest {
+            stream: stream.into(),
+            partition,
+            from: OffsetSpec::Offset(next),
+            max_bytes: 1 << 20,
+            max_wait_ms: 0,
+        });
+        let resp = FetchResponse::decode(&client.call(&request).await.unwrap().payload).unwrap();
+        if resp.batches.is_empty() {
+            return (out, batches);
+        }
+        for batch in resp.batches() {
+            batches += 1;
+            let h = verify(&batch, usize::MAX).unwrap();
+            for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
+                let r = r.unwrap();
+                out.push((
+                    h.base_offset + u64::from(r.offset_delta),
+                    String::from_utf8(r.value.to_vec()).unwrap(),
+                ));
+            }
+        }
+        next = resp.header.next_offset;
+    }
+}
+
+#[tokio::test]
+async fn receipts_match_the_log_and_busy_producers_batch() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    for (stream, storage) in [("mem", StorageKind::Memory), ("disk", StorageKind::Disk)] {
+        let settings = StreamSettings {
+            storage: Some(storage),
+            ..StreamSettings::default()
+        };
+        client
+            .admin()
+            .create_stream(stream, 2, settings)
+            .await
+            .unwrap();
+        let producer = Producer::new(
+            client.clone(),
+            stream,
+            ProducerOptions {
+                partitioner: Partitioner::RoundRobin,
+                acks: Acks::Durable,
+                ..ProducerOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        // Queue 2000 records before awaiting any receipt: they must share batches.
+        let mut receipts = Vec::new();
+        for i in 0..2000 {
+            receipts.push((i, producer.send(Record::value(format!("v{i}"))).await));
+        }
+        let mut landed: HashMap<(u32, u64), String> = HashMap::new();
+        for (i, receipt) in receipts {
+            let (partition, offset) = receipt.await.expect("acknowledged");
+            assert!(
+                landed
+                    .insert((partition, offset), format!("v{i}"))
+                    .is_none(),
+                "offset given twice"
+            );
+        }
+        let mut stored_batches = 0;
+        for p in 0..2 {
+            let (records, batches) = read_all(&client, stream, p).await;
+            stored_batches += batches;
+            for (offset, value) in records {
+                assert_eq!(landed.remove(&(p, offset)).as_deref(), Some(value.as_str()));
+            }
+        }
+        assert!(
+            landed.is_empty(),
+            "every acknowledged record is stored where its receipt says"
+        );
+        assert!(
+            stored_batches < 200,
+            "{stored_batches} batches for 2000 records: no natural batching"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn keys_pick_the_documented_partition() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    let settings = StreamSettings {
+        storage: Some(StorageKind::Memory),
+        ..StreamSettings::default()
+    };
+    client
+        .admin()
+        .create_stream("k", 5, settings)
+        .await
+        .unwrap();
+    let producer = Producer::new(client.clone(), "k", ProducerOptions::default())
+        .await
+        .unwrap();
+    for key in ["alpha", "beta", "gamma", "alpha"] {
+        let (partition, _) = producer
+            .send(Record::value("x").with_key(key))
+            .await
+            .await
+            .unwrap();
+        assert_eq!(partition, partition_for_key(key.as_bytes(), 5), "{key}");
+    }
+    server.stop().await;
+}
