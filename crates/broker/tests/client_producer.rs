@@ -132,3 +132,55 @@ async fn keys_pick_the_documented_partition() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_subscription_receives_what_a_producer_sends_in_order() {
+    use memstream_client::Subscription;
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    let settings = StreamSettings {
+        storage: Some(StorageKind::Memory),
+        ..StreamSettings::default()
+    };
+    client
+        .admin()
+        .create_stream("sub", 3, settings)
+        .await
+        .unwrap();
+    let consumer_conn = Arc::new(Client::connect(server.addr).await.unwrap());
+    let mut sub = Subscription::start(consumer_conn, "sub", OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
+    let producer = Producer::new(client.clone(), "sub", ProducerOptions::default())
+        .await
+        .unwrap();
+    let mut receipts = Vec::new();
+    for i in 0..3000u32 {
+        let key = format!("k{}", i % 7);
+        let value = vec![b'x'; 900];
+        receipts.push(producer.send(Record::value(value).with_key(key)).await);
+    }
+    let mut expected: HashMap<u32, Vec<u64>> = HashMap::new();
+    for r in receipts {
+        let (p, o) = r.await.unwrap();
+        expected.entry(p).or_default().push(o);
+    }
+    // 3000 x ~1 KiB is more than the 1 MiB window: credit must flow back for this to finish.
+    let mut got: HashMap<u32, Vec<u64>> = HashMap::new();
+    for _ in 0..3000 {
+        let record = tokio::time::timeout(common::WAIT, sub.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.stream, "sub");
+        assert_eq!(record.value.len(), 900);
+        got.entry(record.partition).or_default().push(record.offset);
+    }
+    for offsets in expected.values_mut() {
+        offsets.sort_unstable();
+    }
+    assert_eq!(got, expected, "each partition in order, each record once");
+    sub.close().await.unwrap();
+    server.stop().await;
+}

@@ -42,6 +42,9 @@ type Waiters = Arc<Mutex<Pending>>;
 #[derive(Default)]
 struct Pending {
     waiters: HashMap<u64, oneshot::Sender<Frame>>,
+    /// PUSH frames go to their subscription by stream id. Unbounded, but the server never
+    /// sends a subscription more than the credit it granted.
+    subscriptions: HashMap<u32, mpsc::UnboundedSender<Frame>>,
     /// Set once the connection is gone; later requests fail with it.
     closed: Option<Option<ErrorBody>>,
 }
@@ -52,6 +55,7 @@ pub struct Client {
     outbound: mpsc::Sender<Frame>,
     waiters: Waiters,
     next_id: AtomicU64,
+    next_stream: std::sync::atomic::AtomicU32,
     server: HelloResponse,
     options: ClientOptions,
 }
@@ -95,6 +99,7 @@ impl Client {
             outbound,
             waiters,
             next_id: AtomicU64::new(2),
+            next_stream: std::sync::atomic::AtomicU32::new(1),
             server,
             options,
         })
@@ -108,6 +113,16 @@ impl Client {
     /// Sends a request and waits for its response (an error frame becomes
     /// [`ClientError::Server`]).
     pub async fn request(&self, opcode: Opcode, payload: Bytes) -> Result<Frame, ClientError> {
+        self.request_on(0, opcode, payload).await
+    }
+
+    /// [`request`](Self::request) on logical stream `stream_id` (subscriptions).
+    pub async fn request_on(
+        &self,
+        stream_id: u32,
+        opcode: Opcode,
+        payload: Bytes,
+    ) -> Result<Frame, ClientError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         {
@@ -119,10 +134,11 @@ impl Client {
             }
             pending.waiters.insert(id, tx);
         }
-        let sent = self
-            .outbound
-            .send(Frame::request(opcode, id, payload))
-            .await;
+        let frame = Frame {
+            stream_id,
+            ..Frame::request(opcode, id, payload)
+        };
+        let sent = self.outbound.send(frame).await;
         if sent.is_err() {
             self.waiters
                 .lock()
@@ -145,6 +161,49 @@ impl Client {
                 Err(ClientError::Timeout(timeout))
             }
         }
+    }
+
+    /// Sends a frame that gets no response when it succeeds (CREDIT).
+    pub(crate) async fn send_only(
+        &self,
+        stream_id: u32,
+        opcode: Opcode,
+        payload: Bytes,
+    ) -> Result<(), ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = Frame {
+            stream_id,
+            ..Frame::request(opcode, id, payload)
+        };
+        self.outbound
+            .send(frame)
+            .await
+            .map_err(|_| self.closed_error())
+    }
+
+    /// Routes PUSH frames on `stream_id` to the returned receiver.
+    pub(crate) fn route_pushes(&self, stream_id: u32) -> mpsc::UnboundedReceiver<Frame> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.waiters
+            .lock()
+            .expect("waiters lock")
+            .subscriptions
+            .insert(stream_id, tx);
+        rx
+    }
+
+    /// Stops routing PUSH frames on `stream_id`.
+    pub(crate) fn unroute_pushes(&self, stream_id: u32) {
+        self.waiters
+            .lock()
+            .expect("waiters lock")
+            .subscriptions
+            .remove(&stream_id);
+    }
+
+    /// A fresh logical stream id for a subscription.
+    pub(crate) fn next_stream_id(&self) -> u32 {
+        self.next_stream.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Sends a typed request and waits for its response frame.
@@ -212,6 +271,22 @@ async fn read_loop(
 ) {
     let mut reason = None;
     while let Some(Ok(frame)) = reader.next().await {
+        if frame.opcode == Opcode::Push.as_u8() {
+            let route = waiters
+                .lock()
+                .expect("waiters lock")
+                .subscriptions
+                .get(&frame.stream_id)
+                .cloned();
+            if let Some(route) = route {
+                let _ = route.send(frame);
+            }
+            continue;
+        }
+        if frame.correlation_id == 0 && frame.opcode == Opcode::GroupRebalance.as_u8() {
+            // Group members learn about rebalances from their heartbeats as well.
+            continue;
+        }
         if frame.correlation_id == 0 {
             // Unsolicited: GOODBYE or a connection-level error. Either way the server closes.
             reason = ErrorBody::decode(&frame.payload).ok();
@@ -235,4 +310,5 @@ fn fail_all(waiters: &Waiters, reason: Option<ErrorBody>) {
         pending.closed = Some(reason);
     }
     pending.waiters.clear();
+    pending.subscriptions.clear();
 }

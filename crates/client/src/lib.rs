@@ -3,7 +3,8 @@
 //! This version speaks the connection layer of protocol v1 (the HELLO handshake, pipelined
 //! requests matched by correlation id, PING, an orderly GOODBYE), sends any typed request
 //! ([`Client::call`]), administers streams and groups ([`Admin`]) and produces with natural
-//! batching ([`Producer`]). Consumers with automatic credit come next.
+//! batching ([`Producer`]) and consumes push subscriptions with automatic credit
+//! ([`Subscription`]). Consumer groups and reconnects come next.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), memstream_client::ClientError> {
@@ -16,10 +17,12 @@
 
 mod admin;
 mod client;
+mod consumer;
 mod error;
 mod producer;
 
 pub use admin::Admin;
 pub use client::{Client, ClientOptions};
+pub use consumer::{ConsumedRecord, Subscription};
 pub use error::ClientError;
 pub use producer::{Partitioner, Producer, ProducerOptions, Receipt, Record};
