@@ -1,12 +1,18 @@
-//! `memstream`: the server (`serve`) and its tools (`config show`, `config check`, `ping`).
+//! `memstream`: the server (`serve`) and its tools: `config`, `stream`, `produce`, `consume`,
+//! `group`, `ping`.
 //!
 //! Binaries are thin: argument parsing, environment reads, signal handling and logging set-up
 //! live here; everything else is in the library crates.
 
 mod config_cmd;
+mod consume_cmd;
+mod group_cmd;
 mod logging;
 mod ping;
+mod produce_cmd;
+mod remote;
 mod serve;
+mod stream_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +38,16 @@ enum Command {
     /// Inspect or validate configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Create, list, describe or delete streams.
+    #[command(subcommand)]
+    Stream(stream_cmd::StreamCommand),
+    /// Append records, one per line of stdin (or --file).
+    Produce(produce_cmd::ProduceArgs),
+    /// Print records of a stream.
+    Consume(consume_cmd::ConsumeArgs),
+    /// Inspect consumer groups.
+    #[command(subcommand)]
+    Group(group_cmd::GroupCommand),
     /// Check that a server answers, and time round trips.
     Ping {
         /// Server address.
@@ -112,6 +128,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Config(ConfigCommand::Show(args)) => config_cmd::show(&args),
         Command::Config(ConfigCommand::Check { file }) => config_cmd::check(&file),
+        Command::Stream(command) => stream_cmd::run(command),
+        Command::Produce(args) => produce_cmd::run(args),
+        Command::Consume(args) => consume_cmd::run(args),
+        Command::Group(command) => group_cmd::run(command),
         Command::Ping {
             server,
             count,

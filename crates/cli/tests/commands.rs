@@ -1,0 +1,160 @@
+//! The client commands against the real server: stream admin, produce, consume, group, and
+//! one-line errors.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+async fn start(dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memstream"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn memstream");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(addr) = line.strip_prefix("memstream listening on ") {
+                return addr.to_owned();
+            }
+        }
+        panic!("server exited before listening");
+    })
+    .await
+    .expect("server starts");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
+/// Runs `memstream ARGS` against `server` with `stdin`; returns (success, stdout, stderr).
+async fn memstream(server: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_memstream"))
+        .args(args)
+        .env("MEMSTREAM_SERVER", server)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("command finishes")
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn stream_produce_consume_and_group_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = start(dir.path()).await;
+    let (ok, out, err) = memstream(
+        &addr,
+        &[
+            "stream",
+            "create",
+            "cli.s",
+            "--partitions",
+            "2",
+            "--storage",
+            "memory",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("created stream cli.s"));
+
+    let (ok, out, err) = memstream(
+        &addr,
+        &[
+            "produce",
+            "cli.s",
+            "--key",
+            "k",
+            "--header",
+            "h=1",
+            "--verbose",
+        ],
+        "one\ntwo\nthree\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let offsets: Vec<&str> = out.lines().collect();
+    assert_eq!(offsets.len(), 3, "{out}");
+    assert!(offsets
+        .iter()
+        .all(|l| l.ends_with(":0") || l.ends_with(":1") || l.ends_with(":2")));
+
+    let (ok, out, err) = memstream(&addr, &["consume", "cli.s", "--format", "json"], "").await;
+    assert!(ok, "{err}");
+    let values: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let texts: Vec<&str> = values
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["one", "two", "three"]);
+    assert_eq!(values[0]["key"], "k");
+    assert_eq!(values[0]["headers"]["h"], "1");
+
+    let (ok, out, _) = memstream(
+        &addr,
+        &["consume", "cli.s", "--from", "1", "--count", "1"],
+        "",
+    )
+    .await;
+    assert!(ok);
+    assert_eq!(out, "two\n");
+
+    let (ok, out, _) = memstream(&addr, &["stream", "list", "--json"], "").await;
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["name"], "cli.s");
+    assert_eq!(list[0]["partitions"], 2);
+    let (ok, out, _) = memstream(&addr, &["stream", "describe", "cli.s"], "").await;
+    assert!(ok && out.contains("storage memory"), "{out}");
+    let (ok, _, _) = memstream(&addr, &["group", "list"], "").await;
+    assert!(ok);
+
+    // User errors: one line on stderr, non-zero exit, no panic or backtrace.
+    let (ok, _, err) = memstream(&addr, &["stream", "describe", "nope"], "").await;
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("STREAM_NOT_FOUND") && !err.contains("panicked"),
+        "{err}"
+    );
+    let (ok, _, err) = memstream(&addr, &["stream", "delete", "cli.s"], "").await;
+    assert!(ok, "{err}");
+    server.kill().await.unwrap();
+    let (ok, _, err) = memstream(&addr, &["stream", "list"], "").await;
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: cannot connect to"), "{err}");
+}
