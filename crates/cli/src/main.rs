@@ -4,6 +4,7 @@
 //! Binaries are thin: argument parsing, environment reads, signal handling and logging set-up
 //! live here; everything else is in the library crates.
 
+mod bench;
 mod config_cmd;
 mod consume_cmd;
 mod group_cmd;
@@ -48,6 +49,8 @@ enum Command {
     /// Inspect consumer groups.
     #[command(subcommand)]
     Group(group_cmd::GroupCommand),
+    /// Measure producers and consumers end to end.
+    Bench(bench::BenchArgs),
     /// Check that a server answers, and time round trips.
     Ping {
         /// Server address.
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Config(ConfigCommand::Show(args)) => config_cmd::show(&args),
         Command::Config(ConfigCommand::Check { file }) => config_cmd::check(&file),
+        Command::Bench(args) => bench::run(args),
         Command::Stream(command) => stream_cmd::run(command),
         Command::Produce(args) => produce_cmd::run(args),
         Command::Consume(args) => consume_cmd::run(args),

@@ -158,3 +158,41 @@ async fn stream_produce_consume_and_group_commands() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("error: cannot connect to"), "{err}");
 }
+
+#[tokio::test]
+async fn bench_verifies_exactly_once_delivery_with_its_own_server() {
+    let out = Command::new(env!("CARGO_BIN_EXE_memstream"))
+        .args([
+            "bench",
+            "--messages",
+            "20000",
+            "--size",
+            "64",
+            "--producers",
+            "2",
+            "--consumers",
+            "2",
+            "--partitions",
+            "3",
+            "--json",
+        ])
+        .env_remove("MEMSTREAM_SERVER")
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(WAIT, out)
+        .await
+        .expect("bench finishes")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["exactly_once_in_order"], true, "{report}");
+    assert_eq!(report["consume"].as_array().unwrap().len(), 2);
+    for consumer in report["consume"].as_array().unwrap() {
+        assert_eq!(consumer["messages"], 20000);
+    }
+    assert!(report["latency"]["p99_us"].as_u64().is_some());
+}

@@ -1,0 +1,357 @@
+//! `memstream bench`: producers and consumers end to end, against a running server or one
+//! started in this process; throughput, end-to-end latency percentiles (HDR histogram,
+//! corrected for coordinated omission in fixed-rate mode), and a check that every message
+//! arrived exactly once and in order per partition.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::{BufMut, BytesMut};
+use clap::Args;
+use hdrhistogram::Histogram;
+use indicatif::{ProgressBar, ProgressStyle};
+use memstream_broker::config::{Config, ConfigHandle};
+use memstream_broker::Server;
+use memstream_client::{Client, Partitioner, Producer, ProducerOptions, Record, Subscription};
+use memstream_protocol::message::{Acks, OffsetSpec, StorageKind, StreamSettings};
+use serde_json::json;
+
+use crate::produce_cmd::AcksArg;
+use crate::stream_cmd::Storage;
+
+/// Bytes of bookkeeping at the start of every benchmark message.
+const STAMP_BYTES: usize = 20;
+
+/// Arguments of `memstream bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Server to measure; without it the benchmark starts its own on 127.0.0.1.
+    #[arg(long, env = "MEMSTREAM_SERVER")]
+    server: Option<String>,
+    /// Messages in total, over all producers.
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: u64,
+    /// Bytes per message (at least 20).
+    #[arg(long, default_value_t = 100)]
+    size: usize,
+    /// Producer connections.
+    #[arg(long, default_value_t = 1)]
+    producers: u32,
+    /// Consumer connections; each receives every message.
+    #[arg(long, default_value_t = 1)]
+    consumers: u32,
+    /// Partitions of the benchmark stream.
+    #[arg(long, default_value_t = 1)]
+    partitions: u32,
+    /// Fixed total rate in messages per second (latency mode); default: as fast as possible.
+    #[arg(long)]
+    rate: Option<u64>,
+    /// Acknowledgement level.
+    #[arg(long, value_enum, default_value = "written")]
+    acks: AcksArg,
+    /// Storage of the benchmark stream.
+    #[arg(long, value_enum, default_value = "memory")]
+    storage: Storage,
+    /// Results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// What one consumer saw.
+struct Consumed {
+    count: u64,
+    elapsed: Duration,
+    latency_us: Histogram<u64>,
+    problems: Vec<String>,
+}
+
+/// Runs the benchmark and prints the results.
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.size >= STAMP_BYTES,
+        "--size must be at least {STAMP_BYTES}"
+    );
+    anyhow::ensure!(
+        args.producers >= 1 && args.partitions >= 1,
+        "--producers and --partitions must be at least 1"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    // The server: given, or our own in this process.
+    let _data;
+    let (addr, own) = match &args.server {
+        Some(addr) => (addr.clone(), None),
+        None => {
+            let dir = tempfile::tempdir()?;
+            let mut cfg = Config::default();
+            cfg.server.listen = "127.0.0.1:0".into();
+            cfg.admin.listen = "127.0.0.1:0".into();
+            cfg.server.data_dir = dir.path().to_path_buf();
+            cfg.log.level = "warn".into();
+            let server = Server::bind(ConfigHandle::fixed(cfg)).await?;
+            let addr = server.local_addr().to_string();
+            let handle = server.handle();
+            let task = tokio::spawn(server.run());
+            _data = dir;
+            (addr, Some((handle, task)))
+        }
+    };
+    let admin = Client::connect(addr.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to {addr}: {e}"))?;
+    let stream = format!("bench-{}-{}", std::process::id(), now_ns() % 1_000_000);
+    let settings = StreamSettings {
+        storage: Some(match args.storage {
+            Storage::Memory => StorageKind::Memory,
+            Storage::Disk => StorageKind::Disk,
+        }),
+        retention_bytes: Some((args.messages * args.size as u64 * 2).max(64 << 20)),
+        ..StreamSettings::default()
+    };
+    admin
+        .admin()
+        .create_stream(&stream, args.partitions, settings)
+        .await?;
+
+    let progress = ProgressBar::new(args.messages * u64::from(args.consumers.max(1)));
+    progress.set_style(ProgressStyle::with_template(
+        "{spinner} {bar:40} {pos}/{len} messages consumed ({per_sec})",
+    )?);
+
+    // Consumers first, from the start of the stream, so none misses anything.
+    let mut consumers = Vec::new();
+    for _ in 0..args.consumers {
+        let client = Arc::new(Client::connect(addr.as_str()).await?);
+        let sub = Subscription::start(client, &stream, OffsetSpec::Earliest, 8 << 20).await?;
+        consumers.push(tokio::spawn(consume(sub, args.messages, progress.clone())));
+    }
+
+    let started = Instant::now();
+    let per_producer = args.messages / u64::from(args.producers);
+    let extra = args.messages % u64::from(args.producers);
+    let mut producers = Vec::new();
+    for id in 0..args.producers {
+        let count = per_producer + u64::from(id < extra as u32);
+        let client = Arc::new(Client::connect(addr.as_str()).await?);
+        let options = ProducerOptions {
+            acks: match args.acks {
+                AcksArg::Written => Acks::Written,
+                AcksArg::Durable => Acks::Durable,
+            },
+            partitioner: Partitioner::RoundRobin,
+            ..ProducerOptions::default()
+        };
+        let producer = Producer::new(client, &stream, options).await?;
+        let rate = args.rate.map(|r| r as f64 / f64::from(args.producers));
+        producers.push(tokio::spawn(produce(producer, id, count, args.size, rate)));
+    }
+    for p in producers {
+        p.await??;
+    }
+    let produce_elapsed = started.elapsed();
+    let mut results = Vec::new();
+    for c in consumers {
+        results.push(c.await??);
+    }
+    progress.finish_and_clear();
+    if let Some((handle, task)) = own {
+        handle.shutdown();
+        let _ = task.await;
+    }
+    report(&args, produce_elapsed, &results)
+}
+
+/// Sends `count` messages; each carries its intended send time, producer id and sequence.
+async fn produce(
+    producer: Producer,
+    id: u32,
+    count: u64,
+    size: usize,
+    rate: Option<f64>,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let start_ns = now_ns();
+    let mut receipts = Vec::new();
+    let padding = vec![0x6d; size - STAMP_BYTES];
+    for seq in 0..count {
+        // Fixed rate: the message is due at start + seq/rate; latency counts from then, so a
+        // stall delays every later message's clock too (no coordinated omission).
+        let due_ns = match rate {
+            Some(rate) => {
+                let offset = Duration::from_secs_f64(seq as f64 / rate);
+                tokio::time::sleep_until((start + offset).into()).await;
+                start_ns + offset.as_nanos() as u64
+            }
+            None => now_ns(),
+        };
+        let mut value = BytesMut::with_capacity(size);
+        value.put_u64_le(due_ns);
+        value.put_u32_le(id);
+        value.put_u64_le(seq);
+        value.put_slice(&padding);
+        receipts.push(producer.send(Record::value(value.freeze())).await);
+        // Keep memory bounded: settle receipts in chunks.
+        if receipts.len() >= 65_536 {
+            for r in receipts.drain(..) {
+                r.await.map_err(|e| anyhow::anyhow!("producer {id}: {e}"))?;
+            }
+        }
+    }
+    for r in receipts {
+        r.await.map_err(|e| anyhow::anyhow!("producer {id}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Receives `expected` messages, checking order per partition and per producer.
+async fn consume(
+    mut sub: Subscription,
+    expected: u64,
+    progress: ProgressBar,
+) -> anyhow::Result<Consumed> {
+    let mut latency_us = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut next_offset: HashMap<u32, u64> = HashMap::new();
+    let mut last_seq: HashMap<(u32, u32), u64> = HashMap::new();
+    let mut problems = Vec::new();
+    let mut count = 0;
+    let mut first = None;
+    while count < expected {
+        let record = match sub.next().await {
+            Some(r) => r?,
+            None => anyhow::bail!("connection closed after {count} messages"),
+        };
+        let now = now_ns();
+        first.get_or_insert_with(Instant::now);
+        let want = next_offset.entry(record.partition).or_insert(0);
+        if record.offset != *want && problems.len() < 10 {
+            problems.push(format!(
+                "partition {}: offset {} where {} was next",
+                record.partition, record.offset, want
+            ));
+        }
+        *want = record.offset + 1;
+        let v = &record.value;
+        if v.len() >= STAMP_BYTES {
+            let due = u64::from_le_bytes(v[0..8].try_into()?);
+            let producer = u32::from_le_bytes(v[8..12].try_into()?);
+            let seq = u64::from_le_bytes(v[12..20].try_into()?);
+            if let Some(prev) = last_seq.insert((producer, record.partition), seq) {
+                if seq <= prev && problems.len() < 10 {
+                    problems.push(format!(
+                        "producer {producer} partition {}: seq {seq} after {prev}",
+                        record.partition
+                    ));
+                }
+            }
+            latency_us.saturating_record(now.saturating_sub(due) / 1000);
+        }
+        count += 1;
+        if count % 4096 == 0 {
+            progress.inc(4096);
+        }
+    }
+    Ok(Consumed {
+        count,
+        elapsed: first.map_or(Duration::ZERO, |f| f.elapsed()),
+        latency_us,
+        problems,
+    })
+}
+
+fn report(
+    args: &BenchArgs,
+    produce_elapsed: Duration,
+    results: &[Consumed],
+) -> anyhow::Result<ExitCode> {
+    let mb = |msgs: f64| msgs * args.size as f64 / 1e6;
+    let produce_rate = args.messages as f64 / produce_elapsed.as_secs_f64();
+    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for r in results {
+        all.add(&r.latency_us)?;
+    }
+    let exact = results
+        .iter()
+        .all(|r| r.count == args.messages && r.problems.is_empty());
+    let consumers: Vec<_> = results
+        .iter()
+        .map(|r| {
+            let rate = r.count as f64 / r.elapsed.as_secs_f64().max(1e-9);
+            json!({"messages": r.count, "msgs_per_s": rate.round(), "mb_per_s": (mb(rate) * 10.0).round() / 10.0, "problems": r.problems})
+        })
+        .collect();
+    let latency = json!({
+        "p50_us": all.value_at_quantile(0.50), "p90_us": all.value_at_quantile(0.90),
+        "p99_us": all.value_at_quantile(0.99), "p999_us": all.value_at_quantile(0.999), "max_us": all.max(),
+    });
+    if args.json {
+        let out = json!({
+            "messages": args.messages, "size": args.size, "producers": args.producers,
+            "consumers": args.consumers, "partitions": args.partitions, "rate": args.rate,
+            "produce": {"msgs_per_s": produce_rate.round(), "mb_per_s": (mb(produce_rate) * 10.0).round() / 10.0},
+            "consume": consumers, "latency": latency, "exactly_once_in_order": exact,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} messages of {} B, {} producer(s), {} consumer(s), {} partition(s){}",
+            args.messages,
+            args.size,
+            args.producers,
+            args.consumers,
+            args.partitions,
+            args.rate
+                .map_or(String::new(), |r| format!(", fixed rate {r} msgs/s"))
+        );
+        println!(
+            "produce: {:.0} msgs/s, {:.1} MB/s",
+            produce_rate,
+            mb(produce_rate)
+        );
+        for (i, c) in consumers.iter().enumerate() {
+            println!(
+                "consume[{i}]: {} msgs/s, {} MB/s",
+                c["msgs_per_s"], c["mb_per_s"]
+            );
+        }
+        println!(
+            "end-to-end latency: p50 {} µs, p90 {} µs, p99 {} µs, p99.9 {} µs, max {} µs",
+            latency["p50_us"],
+            latency["p90_us"],
+            latency["p99_us"],
+            latency["p999_us"],
+            latency["max_us"]
+        );
+        println!(
+            "{}",
+            if exact {
+                "verified: every message arrived exactly once, in order per partition".to_owned()
+            } else {
+                format!(
+                    "NOT verified: {:?}",
+                    results
+                        .iter()
+                        .flat_map(|r| r.problems.iter())
+                        .collect::<Vec<_>>()
+                )
+            }
+        );
+    }
+    Ok(if exact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
