@@ -252,6 +252,31 @@ async fn a_pattern_picks_up_streams_created_later() {
 }
 
 #[tokio::test]
+async fn subscriptions_per_connection_are_limited() {
+    let server = TestServer::start(|c| c.network.max_subscriptions = 2).await;
+    let mut c = Client::connect(&server).await;
+    let mut none = Vec::new();
+    c.call(&create("s", 1), 0, &mut none).await;
+    for id in [1, 2] {
+        let ok = c
+            .call(&subscribe("s", OffsetSpec::Latest, 0), id, &mut none)
+            .await;
+        assert!(!ok.is_error());
+    }
+    let third = c
+        .call(&subscribe("s", OffsetSpec::Latest, 0), 3, &mut none)
+        .await;
+    assert_eq!(error_code(&third), Some(ErrorCode::InvalidArgument));
+    // Ending one makes room again.
+    c.call(&Request::Unsubscribe, 1, &mut none).await;
+    let again = c
+        .call(&subscribe("s", OffsetSpec::Latest, 0), 3, &mut none)
+        .await;
+    assert!(!again.is_error());
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn subscription_errors_have_their_codes() {
     let server = TestServer::start(|_| {}).await;
     let mut c = Client::connect(&server).await;

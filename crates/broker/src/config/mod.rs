@@ -85,6 +85,8 @@ pub struct NetworkConfig {
     pub close_linger_ms: u64,
     /// Most bytes gathered into one write syscall.
     pub write_coalesce_bytes: u32,
+    /// Push subscriptions one connection may hold at once (each is a task and its cursors).
+    pub max_subscriptions: u32,
 }
 
 /// `[streams]`: the settings a new stream gets when STREAM_CREATE leaves them out, and the
@@ -173,6 +175,7 @@ impl Default for NetworkConfig {
             idle_timeout_ms: 300_000,
             close_linger_ms: 1_000,
             write_coalesce_bytes: 64 << 10,
+            max_subscriptions: 1024,
         }
     }
 }

@@ -51,6 +51,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("network.idle_timeout_ms", Kind::U64, Apply::Live),
     key("network.close_linger_ms", Kind::U64, Apply::Live),
     key("network.write_coalesce_bytes", Kind::U32, Apply::Live),
+    key("network.max_subscriptions", Kind::U32, Apply::Live),
     key("streams.storage", Kind::Str, Apply::Live),
     key("streams.partitions", Kind::U32, Apply::Live),
     key("streams.retention_bytes", Kind::U64, Apply::Live),

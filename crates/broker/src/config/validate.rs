@@ -90,6 +90,12 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
         4096,
     )?;
 
+    range(
+        "network.max_subscriptions",
+        network.max_subscriptions.into(),
+        1,
+        1_000_000,
+    )?;
     streams(&config.streams, network.max_frame_bytes)?;
     groups(&config.groups)?;
 

@@ -26,6 +26,13 @@ pub(crate) fn apply(
             "a subscription needs a non-zero stream id",
         );
     }
+    let max = ctx.shared.config.load().network.max_subscriptions as usize;
+    if session.subscriptions.len() >= max {
+        return error(
+            ErrorCode::InvalidArgument,
+            &format!("the connection holds network.max_subscriptions = {max} subscriptions"),
+        );
+    }
     if session.subscriptions.contains_key(&frame.stream_id) {
         return error(
             ErrorCode::SubscriptionExists,
