@@ -156,7 +156,16 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         };
         let producer = Producer::new(client, &stream, options).await?;
         let rate = args.rate.map(|r| r as f64 / f64::from(args.producers));
-        producers.push(tokio::spawn(produce(producer, id, count, args.size, rate)));
+        producers.push(match rate {
+            // Fixed rate: pacing runs on a blocking thread with precise sleeps.
+            Some(rate) => {
+                let handle = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    handle.block_on(produce(producer, id, count, args.size, Some(rate)))
+                })
+            }
+            None => tokio::spawn(produce(producer, id, count, args.size, None)),
+        });
     }
     for p in producers {
         p.await??;
@@ -192,7 +201,7 @@ async fn produce(
         let due_ns = match rate {
             Some(rate) => {
                 let offset = Duration::from_secs_f64(seq as f64 / rate);
-                tokio::time::sleep_until((start + offset).into()).await;
+                pace_until(start + offset);
                 start_ns + offset.as_nanos() as u64
             }
             None => now_ns(),
@@ -214,6 +223,16 @@ async fn produce(
         r.await.map_err(|e| anyhow::anyhow!("producer {id}: {e}"))?;
     }
     Ok(())
+}
+
+/// Waits until `due` on a blocking thread: `std::thread::sleep` wakes within tens of
+/// microseconds, where tokio's timer has 1 ms resolution, and unlike spinning it leaves the
+/// cores to the server and the consumers.
+fn pace_until(due: Instant) {
+    let now = Instant::now();
+    if due > now {
+        std::thread::sleep(due - now);
+    }
 }
 
 /// Receives `expected` messages, checking order per partition and per producer.
