@@ -5,7 +5,7 @@
 //! next offset) and a credit counter. A consumer that stops granting credit stops the reads;
 //! the data stays in the log, where retention bounds it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use memstream_log::LogError;
 use memstream_protocol::batch::BatchHeader;
-use memstream_protocol::message::{OffsetSpec, PushHeader, ALL_PARTITIONS};
+use memstream_protocol::message::{OffsetSpec, PartitionOffset, PushHeader, ALL_PARTITIONS};
 use memstream_protocol::pattern::Pattern;
 use memstream_protocol::{Frame, Opcode};
 use tokio::sync::Notify;
@@ -77,6 +77,8 @@ pub(crate) struct Spec {
     pub pattern: Pattern,
     pub partition: u32,
     pub from: OffsetSpec,
+    /// Partitions that start at a given offset instead of at `from`.
+    pub positions: HashMap<(String, u32), u64>,
     /// Most batch bytes in one PUSH (the frame limit less headers).
     pub push_bytes_max: u64,
 }
@@ -88,21 +90,28 @@ struct Cursor {
 }
 
 impl Subscription {
-    /// Starts pushing. Returns the number of partitions matched now.
+    /// Starts pushing. Returns where each partition matched now starts.
     pub fn start(
         spec: Spec,
         streams: Arc<Streams>,
         credit_bytes: u32,
         queue: WriteQueue,
-    ) -> (Subscription, u32) {
+    ) -> (Subscription, Vec<PartitionOffset>) {
         let credit = Arc::new(Credit::default());
         credit.add(u64::from(credit_bytes));
         let mut known = HashSet::new();
         let mut cursors = Vec::new();
         for stream in streams.matching(&spec.pattern) {
-            add_cursors(&mut cursors, &mut known, &stream, spec.partition, spec.from);
+            add_cursors(&mut cursors, &mut known, &stream, &spec, spec.from);
         }
-        let matched = cursors.len() as u32;
+        let matched = cursors
+            .iter()
+            .map(|c| PartitionOffset {
+                stream: c.stream.name().to_owned(),
+                partition: c.partition,
+                offset: c.next,
+            })
+            .collect();
         let task = tokio::spawn(run(spec, streams, credit.clone(), queue, cursors, known));
         (
             Subscription {
@@ -114,11 +123,13 @@ impl Subscription {
     }
 }
 
+/// Adds a cursor for each of `stream`'s partitions the subscription reads: at its listed
+/// position when the client gave one, otherwise at `from`.
 fn add_cursors(
     cursors: &mut Vec<Cursor>,
     known: &mut HashSet<String>,
     stream: &Arc<Stream>,
-    partition: u32,
+    spec: &Spec,
     from: OffsetSpec,
 ) {
     if !known.insert(stream.name().to_owned()) {
@@ -126,11 +137,12 @@ fn add_cursors(
     }
     for (p, sp) in stream.partitions().iter().enumerate() {
         let p = p as u32;
-        if partition != ALL_PARTITIONS && partition != p {
+        if spec.partition != ALL_PARTITIONS && spec.partition != p {
             continue;
         }
         let log = &sp.log;
-        let next = match from {
+        let listed = spec.positions.get(&(stream.name().to_owned(), p)).copied();
+        let next = match listed.map_or(from, OffsetSpec::Offset) {
             OffsetSpec::Offset(o) => o.clamp(log.start_offset(), log.end_offset()),
             OffsetSpec::Earliest => log.start_offset(),
             OffsetSpec::Latest => log.end_offset(),
@@ -207,7 +219,7 @@ async fn run(
                     &mut cursors,
                     &mut known,
                     &stream,
-                    spec.partition,
+                    &spec,
                     OffsetSpec::Earliest,
                 );
             }

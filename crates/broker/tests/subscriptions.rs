@@ -8,7 +8,8 @@ use common::{Peer, TestServer};
 use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, CreateStream, Credit, OffsetSpec, PartitionSelector, ProduceBatch, ProduceRequest,
-    PushHeader, StorageKind, StreamSettings, Subscribe, ALL_PARTITIONS,
+    PartitionOffset, PushHeader, StorageKind, StreamSettings, Subscribe, Subscribed,
+    ALL_PARTITIONS,
 };
 use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode, Request};
 
@@ -93,6 +94,7 @@ fn subscribe(pattern: &str, from: OffsetSpec, credit_bytes: u32) -> Request {
         partition: ALL_PARTITIONS,
         from,
         credit_bytes,
+        positions: Vec::new(),
     })
 }
 
@@ -160,6 +162,49 @@ async fn every_record_is_pushed_once_in_order_across_partitions() {
         let values: Vec<String> = got[p].iter().map(|(_, v)| v.clone()).collect();
         assert_eq!(values, expected[p]);
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn listed_positions_resume_and_the_response_tells_where_each_partition_starts() {
+    let server = TestServer::start(|_| {}).await;
+    let mut admin = Client::connect(&server).await;
+    let mut none = Vec::new();
+    admin.call(&create("r", 2), 0, &mut none).await;
+    for p in 0..2 {
+        let values: Vec<String> = (0..5).map(|i| format!("p{p}-{i}")).collect();
+        assert!(!admin.call(&produce("r", p, &values), 0, &mut none).await.is_error());
+    }
+    // `latest` resolves to each partition's end; the response says so.
+    let mut consumer = Client::connect(&server).await;
+    let ok = consumer
+        .call(&subscribe("r", OffsetSpec::Latest, 1 << 20), 1, &mut none)
+        .await;
+    let started = Subscribed::decode(&ok.payload).expect("SUBSCRIBE response");
+    let at = |stream: &str, partition, offset| PartitionOffset {
+        stream: stream.into(),
+        partition,
+        offset,
+    };
+    assert_eq!(started.positions, vec![at("r", 0, 5), at("r", 1, 5)]);
+
+    // Partition 1 listed at offset 3 starts there; partition 0, not listed, starts at `from`.
+    let mut resumed = Client::connect(&server).await;
+    let request = Request::Subscribe(Subscribe {
+        pattern: "r".into(),
+        partition: ALL_PARTITIONS,
+        from: OffsetSpec::Latest,
+        credit_bytes: 1 << 20,
+        positions: vec![at("r", 1, 3)],
+    });
+    let ok = resumed.call(&request, 1, &mut none).await;
+    let started = Subscribed::decode(&ok.payload).expect("SUBSCRIBE response");
+    assert_eq!(started.positions, vec![at("r", 0, 5), at("r", 1, 3)]);
+    // The pushed batch may begin before offset 3 (it contains it); nothing from partition 0.
+    let (_, got) = records(&resumed.next_push().await);
+    assert!(got.iter().all(|r| r.1 == 1), "{got:?}");
+    let from_3: Vec<u64> = got.iter().map(|r| r.2).filter(|&o| o >= 3).collect();
+    assert_eq!(from_3, vec![3, 4]);
     server.stop().await;
 }
 

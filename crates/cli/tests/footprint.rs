@@ -102,6 +102,7 @@ async fn a_subscriber_without_credit_does_not_grow_server_memory() {
         partition: ALL_PARTITIONS,
         from: OffsetSpec::Earliest,
         credit_bytes: 0,
+        positions: Vec::new(),
     })
     .to_frame(2);
     subscribe.stream_id = 1;

@@ -69,6 +69,7 @@ impl Subscription {
             partition: ALL_PARTITIONS,
             from,
             credit_bytes: window,
+            positions: Vec::new(),
         }
         .encode(&mut payload);
         if let Err(e) = client

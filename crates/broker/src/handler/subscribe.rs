@@ -1,7 +1,7 @@
 //! SUBSCRIBE: start pushing a stream's (or a pattern's) partitions on the frame's stream id.
 
-use bytes::{BufMut, BytesMut};
-use memstream_protocol::message::Subscribe;
+use bytes::BytesMut;
+use memstream_protocol::message::{Subscribe, Subscribed};
 use memstream_protocol::pattern::Pattern;
 use memstream_protocol::{ErrorCode, Frame, HEADER_LEN};
 
@@ -53,18 +53,23 @@ pub(crate) fn apply(
         pattern,
         partition: subscribe.partition,
         from: subscribe.from,
+        positions: subscribe
+            .positions
+            .into_iter()
+            .map(|p| ((p.stream, p.partition), p.offset))
+            .collect(),
         push_bytes_max: u64::from(ctx.limits.max_frame_bytes)
             .saturating_sub(HEADER_LEN as u64 + PUSH_HEADER_BYTES_MAX)
             .max(1),
     };
-    let (subscription, matched) = Subscription::start(
+    let (subscription, positions) = Subscription::start(
         spec,
         ctx.shared.streams.clone(),
         subscribe.credit_bytes,
         ctx.queue.clone(),
     );
     session.subscriptions.insert(frame.stream_id, subscription);
-    let mut payload = BytesMut::with_capacity(4);
-    payload.put_u32_le(matched);
+    let mut payload = BytesMut::new();
+    Subscribed { positions }.encode(&mut payload);
     Action::Reply(Frame::response(frame, payload.freeze()).into())
 }

@@ -5,13 +5,19 @@
 //!
 //! ```text
 //! SUBSCRIBE   request:  str16 pattern, u32 partition (0xFFFFFFFF = all), u8 from,
-//!                       u64 from_value, u32 credit_bytes
-//!             response: u32 partitions matched now
+//!                       u64 from_value, u32 credit_bytes,
+//!                       u32 count, count x (str16 stream, u32 partition, u64 offset)
+//!             response: u32 count, count x (str16 stream, u32 partition, u64 offset)
 //! CREDIT      request:  u32 bytes to add          (no response unless it fails)
 //! UNSUBSCRIBE request:  empty                      response: empty, END_OF_STREAM flag
 //! PUSH        server:   str16 stream, u32 partition, u64 next_offset, u32 batches_len,
 //!                       batches (stream_id = the subscription, correlation id 0)
 //! ```
+//!
+//! The request's positions say where listed partitions start (a client resuming after a
+//! reconnect lists the offset after the last record it received); partitions not listed start
+//! at `from`. The response lists every partition matched now with the offset its pushes start
+//! at, so the client knows concrete positions even for `from = latest`.
 //!
 //! The server never sends more batch bytes than the credit granted (a single batch larger
 //! than the whole credit waits until the credit covers it). Credit is granted in bytes and
@@ -20,6 +26,7 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::fetch::OffsetSpec;
+use super::group::PartitionOffset;
 use super::reader::{put_str16, PayloadReader};
 use super::stream::STREAM_NAME_BYTES_MAX;
 use crate::error::PayloadError;
@@ -38,6 +45,8 @@ pub struct Subscribe {
     pub from: OffsetSpec,
     /// Initial credit in bytes.
     pub credit_bytes: u32,
+    /// Partitions that start at a given offset instead of at `from` (resuming).
+    pub positions: Vec<PartitionOffset>,
 }
 
 impl Subscribe {
@@ -47,6 +56,7 @@ impl Subscribe {
         dst.put_u32_le(self.partition);
         self.from.encode(dst);
         dst.put_u32_le(self.credit_bytes);
+        put_positions(dst, &self.positions);
     }
 
     /// Parses a payload.
@@ -56,14 +66,61 @@ impl Subscribe {
         let partition = r.u32("partition")?;
         let from = OffsetSpec::decode_from(&mut r)?;
         let credit_bytes = r.u32("credit_bytes")?;
+        let positions = get_positions(&mut r)?;
         r.finish()?;
         Ok(Subscribe {
             pattern,
             partition,
             from,
             credit_bytes,
+            positions,
         })
     }
+}
+
+/// SUBSCRIBE response: where each partition matched now starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Subscribed {
+    /// One entry per matched partition: the offset of the first record it will push.
+    pub positions: Vec<PartitionOffset>,
+}
+
+impl Subscribed {
+    /// Appends the encoded payload.
+    pub fn encode(&self, dst: &mut BytesMut) {
+        put_positions(dst, &self.positions);
+    }
+
+    /// Parses a payload.
+    pub fn decode(payload: &[u8]) -> Result<Subscribed, PayloadError> {
+        let mut r = PayloadReader::new(payload);
+        let positions = get_positions(&mut r)?;
+        r.finish()?;
+        Ok(Subscribed { positions })
+    }
+}
+
+fn put_positions(dst: &mut BytesMut, positions: &[PartitionOffset]) {
+    dst.put_u32_le(positions.len() as u32);
+    for p in positions {
+        put_str16(dst, &p.stream);
+        dst.put_u32_le(p.partition);
+        dst.put_u64_le(p.offset);
+    }
+}
+
+fn get_positions(r: &mut PayloadReader<'_>) -> Result<Vec<PartitionOffset>, PayloadError> {
+    let count = r.u32("position_count")?;
+    // Nothing is reserved from the count: a hostile count fails at the end of the payload.
+    let mut out = Vec::new();
+    for _ in 0..count {
+        out.push(PartitionOffset {
+            stream: r.str16("stream", STREAM_NAME_BYTES_MAX)?.to_owned(),
+            partition: r.u32("partition")?,
+            offset: r.u64("offset")?,
+        });
+    }
+    Ok(out)
 }
 
 /// CREDIT request: more bytes the server may push on this subscription.
@@ -143,12 +200,26 @@ mod tests {
             partition: ALL_PARTITIONS,
             from: OffsetSpec::Timestamp(5),
             credit_bytes: 1 << 20,
+            positions: vec![PartitionOffset {
+                stream: "orders.eu".into(),
+                partition: 3,
+                offset: 77,
+            }],
         };
         let mut buf = BytesMut::new();
         sub.encode(&mut buf);
         assert_eq!(Subscribe::decode(&buf).unwrap(), sub);
         for cut in 0..buf.len() {
             assert!(Subscribe::decode(&buf[..cut]).is_err());
+        }
+        let subscribed = Subscribed {
+            positions: sub.positions.clone(),
+        };
+        let mut buf = BytesMut::new();
+        subscribed.encode(&mut buf);
+        assert_eq!(Subscribed::decode(&buf).unwrap(), subscribed);
+        for cut in 0..buf.len() {
+            assert!(Subscribed::decode(&buf[..cut]).is_err());
         }
         let mut buf = BytesMut::new();
         let push = PushHeader {
