@@ -78,7 +78,8 @@ async fn receipts_match_the_log_and_busy_producers_batch() {
         }
         let mut landed: HashMap<(u32, u64), String> = HashMap::new();
         for (i, receipt) in receipts {
-            let (partition, offset) = receipt.await.expect("acknowledged");
+            let delivery = receipt.await.expect("acknowledged");
+            let (partition, offset) = (delivery.partition, delivery.offset.expect("an offset"));
             assert!(
                 landed
                     .insert((partition, offset), format!("v{i}"))
@@ -123,11 +124,12 @@ async fn keys_pick_the_documented_partition() {
         .await
         .unwrap();
     for key in ["alpha", "beta", "gamma", "alpha"] {
-        let (partition, _) = producer
+        let partition = producer
             .send(Record::value("x").with_key(key))
             .await
             .await
-            .unwrap();
+            .unwrap()
+            .partition;
         assert_eq!(partition, partition_for_key(key.as_bytes(), 5), "{key}");
     }
     server.stop().await;
@@ -162,8 +164,11 @@ async fn a_subscription_receives_what_a_producer_sends_in_order() {
     }
     let mut expected: HashMap<u32, Vec<u64>> = HashMap::new();
     for r in receipts {
-        let (p, o) = r.await.unwrap();
-        expected.entry(p).or_default().push(o);
+        let delivery = r.await.unwrap();
+        expected
+            .entry(delivery.partition)
+            .or_default()
+            .push(delivery.offset.unwrap());
     }
     // 3000 x ~1 KiB is more than the 1 MiB window: credit must flow back for this to finish.
     let mut got: HashMap<u32, Vec<u64>> = HashMap::new();
@@ -173,7 +178,7 @@ async fn a_subscription_receives_what_a_producer_sends_in_order() {
             .unwrap()
             .unwrap()
             .unwrap();
-        assert_eq!(record.stream, "sub");
+        assert_eq!(&*record.stream, "sub");
         assert_eq!(record.value.len(), 900);
         got.entry(record.partition).or_default().push(record.offset);
     }

@@ -7,9 +7,8 @@ use bytes::Bytes;
 use common::{Peer, TestServer};
 use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
-    Acks, CreateStream, Credit, OffsetSpec, PartitionSelector, ProduceBatch, ProduceRequest,
-    PartitionOffset, PushHeader, StorageKind, StreamSettings, Subscribe, Subscribed,
-    ALL_PARTITIONS,
+    Acks, CreateStream, Credit, OffsetSpec, PartitionOffset, PartitionSelector, ProduceBatch,
+    ProduceRequest, PushHeader, StorageKind, StreamSettings, Subscribe, Subscribed, ALL_PARTITIONS,
 };
 use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode, Request};
 
@@ -173,7 +172,10 @@ async fn listed_positions_resume_and_the_response_tells_where_each_partition_sta
     admin.call(&create("r", 2), 0, &mut none).await;
     for p in 0..2 {
         let values: Vec<String> = (0..5).map(|i| format!("p{p}-{i}")).collect();
-        assert!(!admin.call(&produce("r", p, &values), 0, &mut none).await.is_error());
+        assert!(!admin
+            .call(&produce("r", p, &values), 0, &mut none)
+            .await
+            .is_error());
     }
     // `latest` resolves to each partition's end; the response says so.
     let mut consumer = Client::connect(&server).await;

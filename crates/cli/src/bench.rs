@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use memstream_broker::config::{Config, ConfigHandle};
 use memstream_broker::Server;
 use memstream_client::{Client, Partitioner, Producer, ProducerOptions, Record, Subscription};
-use memstream_protocol::message::{Acks, OffsetSpec, StorageKind, StreamSettings};
+use memstream_protocol::message::{OffsetSpec, StorageKind, StreamSettings};
 use serde_json::json;
 
 use crate::produce_cmd::AcksArg;
@@ -147,10 +147,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let count = per_producer + u64::from(id < extra as u32);
         let client = Arc::new(Client::connect(addr.as_str()).await?);
         let options = ProducerOptions {
-            acks: match args.acks {
-                AcksArg::Written => Acks::Written,
-                AcksArg::Durable => Acks::Durable,
-            },
+            acks: args.acks.acks(),
             partitioner: Partitioner::RoundRobin,
             ..ProducerOptions::default()
         };

@@ -3,8 +3,12 @@
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use memstream_client::{ConsumedRecord, Subscription};
-use memstream_protocol::message::OffsetSpec;
+use std::collections::HashMap;
+
+use memstream_client::{
+    Commit, ConsumedRecord, GroupConsumer, GroupEvent, GroupOptions, Subscription,
+};
+use memstream_protocol::message::{OffsetSpec, NO_OFFSET};
 use serde_json::json;
 
 use crate::remote::{block_on, ServerArg};
@@ -25,9 +29,14 @@ pub enum Format {
 pub struct ConsumeArgs {
     /// Stream (or pattern: `orders.*`, `orders.>`) to read.
     stream: String,
-    /// Where to start: `earliest`, `latest`, an offset, or `@MS` (a timestamp in ms).
+    /// Where to start: `earliest`, `latest`, an offset, or `@MS` (a timestamp in ms). With
+    /// `--group`, only for partitions the group has committed nothing for.
     #[arg(long, default_value = "earliest")]
     from: String,
+    /// Consume as a member of this consumer group: share the partitions with the other
+    /// members, start from the group's committed offsets and commit what was printed.
+    #[arg(long)]
+    group: Option<String>,
     /// Stop after this many records.
     #[arg(long)]
     count: Option<u64>,
@@ -69,7 +78,7 @@ fn print(record: &ConsumedRecord, format: Format) -> anyhow::Result<()> {
                 .map(|(n, v)| (n.clone(), json!(String::from_utf8_lossy(v))))
                 .collect();
             let line = json!({
-                "stream": record.stream,
+                "stream": &*record.stream,
                 "partition": record.partition,
                 "offset": record.offset,
                 "timestamp": record.timestamp_ms,
@@ -87,10 +96,13 @@ fn print(record: &ConsumedRecord, format: Format) -> anyhow::Result<()> {
 /// was when the command started.
 pub fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
     let from = parse_from(&args.from)?;
+    if args.group.is_some() {
+        return run_group(args, from);
+    }
     block_on(async move {
         let client = args.server.connect().await?;
         // Where "the end" is, for a plain stream name without --follow.
-        let mut ends = std::collections::HashMap::new();
+        let mut ends = HashMap::new();
         if !args.follow {
             let d = client.admin().describe_stream(&args.stream).await?;
             for p in d.partitions {
@@ -98,17 +110,16 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let mut sub = Subscription::start(client, &args.stream, from, 1 << 20).await?;
+        // Where each partition stands: the subscription knows where it started.
+        let mut positions: HashMap<u32, u64> = sub
+            .positions()
+            .into_iter()
+            .map(|p| (p.partition, p.offset))
+            .collect();
         let mut printed = 0u64;
-        let done = |ends: &std::collections::HashMap<u32, u64>,
-                    pos: &std::collections::HashMap<u32, u64>| {
-            ends.iter()
-                .all(|(p, end)| pos.get(p).copied().unwrap_or(0) >= *end)
-        };
-        let mut positions: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
-        if let OffsetSpec::Latest = from {
-            positions.clone_from(&ends);
-        }
-        while args.count.is_none_or(|c| printed < c) && (args.follow || !done(&ends, &positions)) {
+        while args.count.is_none_or(|c| printed < c)
+            && (args.follow || !caught_up(&ends, &positions))
+        {
             let Some(record) = sub.next().await else {
                 anyhow::bail!("connection to {} closed", args.server.server);
             };
@@ -117,6 +128,81 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
             print(&record, args.format)?;
             printed += 1;
         }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Whether every partition in `ends` has been read up to its end.
+fn caught_up(ends: &HashMap<u32, u64>, positions: &HashMap<u32, u64>) -> bool {
+    ends.iter()
+        .all(|(p, end)| positions.get(p).copied().unwrap_or(0) >= *end)
+}
+
+/// `consume --group`: a group member; without `--follow` it stops once its partitions are
+/// read up to their ends as they were at the start, then commits and leaves.
+fn run_group(args: ConsumeArgs, from: OffsetSpec) -> anyhow::Result<ExitCode> {
+    let group = args.group.clone().unwrap_or_default();
+    block_on(async move {
+        let client = args.server.connect().await?;
+        let mut stream_ends = HashMap::new();
+        for p in client
+            .admin()
+            .describe_stream(&args.stream)
+            .await?
+            .partitions
+        {
+            stream_ends.insert(p.partition, p.end_offset);
+        }
+        let options = GroupOptions {
+            start: from,
+            commit: Commit::Auto(std::time::Duration::from_secs(1)),
+            ..GroupOptions::default()
+        };
+        let mut member =
+            GroupConsumer::join(client.clone(), &group, &[&args.stream], options).await?;
+        let mut ends: HashMap<u32, u64> = HashMap::new();
+        let mut positions: HashMap<u32, u64> = HashMap::new();
+        let mut printed = 0u64;
+        while args.count.is_none_or(|c| printed < c) {
+            let Some(event) = member.next().await else {
+                anyhow::bail!("connection to {} closed", args.server.server);
+            };
+            match event? {
+                GroupEvent::Assigned { partitions, .. } => {
+                    // Where each owned partition starts: its committed offset, or `--from`.
+                    let described = client.admin().describe_group(&group).await?;
+                    ends.clear();
+                    positions.clear();
+                    for p in partitions.iter().filter(|p| p.stream == args.stream) {
+                        let end = stream_ends.get(&p.partition).copied().unwrap_or(0);
+                        let committed = described
+                            .partitions
+                            .iter()
+                            .find(|l| l.stream == p.stream && l.partition == p.partition)
+                            .map_or(NO_OFFSET, |l| l.committed);
+                        let start = match (committed, from) {
+                            (c, _) if c != NO_OFFSET => c,
+                            (_, OffsetSpec::Latest) => end,
+                            (_, OffsetSpec::Offset(o)) => o,
+                            _ => 0,
+                        };
+                        ends.insert(p.partition, end);
+                        positions.insert(p.partition, start);
+                    }
+                }
+                GroupEvent::Revoked { .. } => {}
+                GroupEvent::Record(record) => {
+                    positions.insert(record.partition, record.offset + 1);
+                    print(&record, args.format)?;
+                    printed += 1;
+                }
+            }
+            if !args.follow && caught_up(&ends, &positions) {
+                break;
+            }
+        }
+        member.commit().await?;
+        member.close().await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -11,12 +11,25 @@ use memstream_protocol::message::Acks;
 use crate::remote::{block_on, ServerArg};
 
 /// Acknowledgement level.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AcksArg {
+    /// No acknowledgement: a record counts once it is sent.
+    None,
     /// In the partition log.
     Written,
     /// Fsynced.
     Durable,
+}
+
+impl AcksArg {
+    /// The protocol's level.
+    pub fn acks(self) -> Acks {
+        match self {
+            AcksArg::None => Acks::None,
+            AcksArg::Written => Acks::Written,
+            AcksArg::Durable => Acks::Durable,
+        }
+    }
 }
 
 /// Arguments of `memstream produce`.
@@ -68,16 +81,13 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
     block_on(async move {
         let client = args.server.connect().await?;
         let options = ProducerOptions {
-            acks: match args.acks {
-                AcksArg::Written => Acks::Written,
-                AcksArg::Durable => Acks::Durable,
-            },
+            acks: args.acks.acks(),
             partitioner: args
                 .partition
                 .map_or(Partitioner::Key, Partitioner::Explicit),
             ..ProducerOptions::default()
         };
-        let producer = Producer::new(client, &args.stream, options).await?;
+        let producer = Producer::new(client.clone(), &args.stream, options).await?;
         let mut receipts = Vec::with_capacity(lines.len());
         for line in lines {
             let mut record = Record::value(line);
@@ -91,7 +101,10 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
         let mut failed = 0usize;
         for receipt in receipts {
             match receipt.await {
-                Ok((partition, offset)) if args.verbose => println!("{partition}:{offset}"),
+                Ok(delivery) if args.verbose => match delivery.offset {
+                    Some(offset) => println!("{}:{offset}", delivery.partition),
+                    None => println!("{}:-", delivery.partition),
+                },
                 Ok(_) => {}
                 Err(e) => {
                     failed += 1;
@@ -101,6 +114,11 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
         }
         if failed > 0 {
             anyhow::bail!("{failed} record(s) not acknowledged");
+        }
+        if args.acks == AcksArg::None {
+            // Nothing comes back for the records; a PING answered after them shows the
+            // server has read them before this process exits.
+            client.ping(Bytes::new()).await?;
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -1,12 +1,22 @@
-//! One connection to a server: handshake, pipelining, responses matched by correlation id.
+//! The client: a connection to a server with the HELLO handshake, pipelined requests matched
+//! by correlation id, and reconnects with backoff when the connection drops.
+//!
+//! Reconnects are lazy: whoever finds the connection closed (the next request, a subscription
+//! whose pushes stopped, a producer retrying a batch) opens a new one, with exponential backoff
+//! and jitter, under a lock so that many callers cause one reconnect. Requests that were on the
+//! wire when the connection dropped fail with [`ClientError::Closed`]: the client cannot know
+//! whether the server applied them. The [`Producer`](crate::Producer) retries its batches
+//! itself (idempotently) and [`Subscription`](crate::Subscription)s resume where they were.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use memstream_protocol::message::Rebalance;
 use memstream_protocol::{
     ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, Request, PROTOCOL_VERSION,
 };
@@ -17,14 +27,27 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use crate::error::ClientError;
 
 /// Connection settings.
+///
+/// ```
+/// use std::time::Duration;
+/// use memstream_client::ClientOptions;
+///
+/// let options = ClientOptions {
+///     request_timeout: Duration::from_secs(5),
+///     ..ClientOptions::default()
+/// };
+/// assert!(options.reconnect.enabled);
+/// ```
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Name sent in HELLO, visible in server logs.
     pub client_name: String,
-    /// How long any request waits for its response.
+    /// How long any request waits for its response, reconnecting included.
     pub request_timeout: Duration,
     /// Requests queued for the socket before `request` waits.
     pub send_queue_frames_max: usize,
+    /// What happens when the connection drops.
+    pub reconnect: ReconnectPolicy,
 }
 
 impl Default for ClientOptions {
@@ -33,45 +56,103 @@ impl Default for ClientOptions {
             client_name: format!("memstream-client/{}", env!("CARGO_PKG_VERSION")),
             request_timeout: Duration::from_secs(30),
             send_queue_frames_max: 1024,
+            reconnect: ReconnectPolicy::default(),
         }
     }
 }
 
-type Waiters = Arc<Mutex<Pending>>;
+/// Reconnecting after a dropped connection: exponential backoff with jitter, from
+/// `backoff_initial` doubling up to `backoff_max`, for at most `give_up_after`.
+#[derive(Debug, Clone)]
+pub struct ReconnectPolicy {
+    /// Reconnect at all; when false a dropped connection stays closed.
+    pub enabled: bool,
+    /// Wait before the second attempt (the first is immediate).
+    pub backoff_initial: Duration,
+    /// Longest wait between attempts.
+    pub backoff_max: Duration,
+    /// Stop trying after this long; the caller gets the last error.
+    pub give_up_after: Duration,
+}
 
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            enabled: true,
+            backoff_initial: Duration::from_millis(20),
+            backoff_max: Duration::from_secs(2),
+            give_up_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// Never reconnect.
+    pub fn disabled() -> ReconnectPolicy {
+        ReconnectPolicy {
+            enabled: false,
+            ..ReconnectPolicy::default()
+        }
+    }
+}
+
+/// What one connection's reader routes, and whether it is still open.
 #[derive(Default)]
-struct Pending {
+struct Routes {
     waiters: HashMap<u64, oneshot::Sender<Frame>>,
     /// PUSH frames go to their subscription by stream id. Unbounded, but the server never
     /// sends a subscription more than the credit it granted.
     subscriptions: HashMap<u32, mpsc::UnboundedSender<Frame>>,
+    /// GROUP_REBALANCE notices go to the group's member by group name.
+    rebalances: HashMap<String, mpsc::UnboundedSender<u32>>,
     /// Set once the connection is gone; later requests fail with it.
     closed: Option<Option<ErrorBody>>,
 }
 
-/// A connected, handshaken client. Cheap to share behind an `Arc`; every method takes `&self`,
-/// so many tasks can pipeline requests over the one connection.
-pub struct Client {
-    outbound: mpsc::Sender<Frame>,
-    waiters: Waiters,
-    next_id: AtomicU64,
-    next_stream: std::sync::atomic::AtomicU32,
-    server: HelloResponse,
-    options: ClientOptions,
+type SharedRoutes = Arc<Mutex<Routes>>;
+
+fn lock(routes: &SharedRoutes) -> std::sync::MutexGuard<'_, Routes> {
+    // A panic while holding this lock cannot leave the maps inconsistent (each operation is
+    // one insert or remove), so a poisoned lock is still usable.
+    routes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Client {
-    /// Connects with default options and completes the HELLO handshake.
-    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Client, ClientError> {
-        Client::connect_with(addr, ClientOptions::default()).await
+/// One TCP connection after its handshake.
+pub(crate) struct Connection {
+    outbound: mpsc::Sender<Frame>,
+    routes: SharedRoutes,
+    server: Arc<HelloResponse>,
+}
+
+impl Connection {
+    async fn open(
+        addrs: &[SocketAddr],
+        options: &ClientOptions,
+    ) -> Result<Connection, ClientError> {
+        let mut last = None;
+        for addr in addrs {
+            match Connection::open_one(*addr, options).await {
+                Ok(conn) => return Ok(conn),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            ClientError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the address resolved to nothing",
+            ))
+        }))
     }
 
-    /// Connects with `options` and completes the HELLO handshake.
-    pub async fn connect_with(
-        addr: impl ToSocketAddrs,
-        options: ClientOptions,
-    ) -> Result<Client, ClientError> {
-        let stream = TcpStream::connect(addr).await?;
+    async fn open_one(
+        addr: SocketAddr,
+        options: &ClientOptions,
+    ) -> Result<Connection, ClientError> {
+        let stream = tokio::time::timeout(options.request_timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| ClientError::Timeout(options.request_timeout))??;
         stream.set_nodelay(true)?;
         let (read, write) = stream.into_split();
         // Until HELLO tells us the server's limit, accept frames up to the protocol maximum.
@@ -91,86 +172,72 @@ impl Client {
             .map_err(|e| ClientError::Malformed(e.to_string()))?;
         *writer.encoder_mut() = FrameCodec::new(server.limits.max_frame_bytes);
 
-        let waiters: Waiters = Arc::default();
+        let routes: SharedRoutes = Arc::default();
         let (outbound, rx) = mpsc::channel(options.send_queue_frames_max.max(1));
-        tokio::spawn(write_loop(writer, rx, waiters.clone()));
-        tokio::spawn(read_loop(reader, waiters.clone()));
-        Ok(Client {
+        tokio::spawn(write_loop(writer, rx, routes.clone()));
+        tokio::spawn(read_loop(reader, routes.clone()));
+        Ok(Connection {
             outbound,
-            waiters,
-            next_id: AtomicU64::new(2),
-            next_stream: std::sync::atomic::AtomicU32::new(1),
-            server,
-            options,
+            routes,
+            server: Arc::new(server),
         })
     }
 
-    /// What the server said in its HELLO response: version, identity, limits.
-    pub fn server(&self) -> &HelloResponse {
+    /// Whether the connection is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        lock(&self.routes).closed.is_some()
+    }
+
+    /// The server's HELLO response.
+    pub(crate) fn server(&self) -> &Arc<HelloResponse> {
         &self.server
     }
 
-    /// Sends a request and waits for its response (an error frame becomes
-    /// [`ClientError::Server`]).
-    pub async fn request(&self, opcode: Opcode, payload: Bytes) -> Result<Frame, ClientError> {
-        self.request_on(0, opcode, payload).await
-    }
-
-    /// [`request`](Self::request) on logical stream `stream_id` (subscriptions).
-    pub async fn request_on(
+    /// Sends a request with correlation id `id` and waits for its response frame.
+    pub(crate) async fn request(
         &self,
+        id: u64,
         stream_id: u32,
         opcode: Opcode,
         payload: Bytes,
     ) -> Result<Frame, ClientError> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         {
-            let mut pending = self.waiters.lock().expect("waiters lock");
-            if let Some(reason) = &pending.closed {
+            let mut routes = lock(&self.routes);
+            if let Some(reason) = &routes.closed {
                 return Err(ClientError::Closed {
                     reason: reason.clone(),
                 });
             }
-            pending.waiters.insert(id, tx);
+            routes.waiters.insert(id, tx);
         }
+        // Removes the waiter however this future ends (response, error or cancellation).
+        let _forget = Forget {
+            routes: &self.routes,
+            id,
+        };
         let frame = Frame {
             stream_id,
             ..Frame::request(opcode, id, payload)
         };
-        let sent = self.outbound.send(frame).await;
-        if sent.is_err() {
-            self.waiters
-                .lock()
-                .expect("waiters lock")
-                .waiters
-                .remove(&id);
+        if self.outbound.send(frame).await.is_err() {
             return Err(self.closed_error());
         }
-        let timeout = self.options.request_timeout;
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(frame)) if frame.is_error() => Err(error_from(&frame)),
-            Ok(Ok(frame)) => Ok(frame),
-            Ok(Err(_)) => Err(self.closed_error()),
-            Err(_) => {
-                self.waiters
-                    .lock()
-                    .expect("waiters lock")
-                    .waiters
-                    .remove(&id);
-                Err(ClientError::Timeout(timeout))
-            }
+        match rx.await {
+            Ok(frame) if frame.is_error() => Err(error_from(&frame)),
+            Ok(frame) => Ok(frame),
+            Err(_) => Err(self.closed_error()),
         }
     }
 
-    /// Sends a frame that gets no response when it succeeds (CREDIT).
+    /// Sends a frame that gets no response when it succeeds (CREDIT, PRODUCE with acks=none).
     pub(crate) async fn send_only(
         &self,
+        id: u64,
         stream_id: u32,
         opcode: Opcode,
         payload: Bytes,
     ) -> Result<(), ClientError> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = Frame {
             stream_id,
             ..Frame::request(opcode, id, payload)
@@ -181,24 +248,221 @@ impl Client {
             .map_err(|_| self.closed_error())
     }
 
-    /// Routes PUSH frames on `stream_id` to the returned receiver.
-    pub(crate) fn route_pushes(&self, stream_id: u32) -> mpsc::UnboundedReceiver<Frame> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.waiters
-            .lock()
-            .expect("waiters lock")
-            .subscriptions
-            .insert(stream_id, tx);
-        rx
+    /// Routes PUSH frames on `stream_id` to `to`.
+    pub(crate) fn route_pushes(&self, stream_id: u32, to: mpsc::UnboundedSender<Frame>) {
+        let mut routes = lock(&self.routes);
+        if routes.closed.is_none() {
+            routes.subscriptions.insert(stream_id, to);
+        }
     }
 
     /// Stops routing PUSH frames on `stream_id`.
     pub(crate) fn unroute_pushes(&self, stream_id: u32) {
-        self.waiters
+        lock(&self.routes).subscriptions.remove(&stream_id);
+    }
+
+    /// Routes GROUP_REBALANCE notices for `group` to `to` (the new generation's predecessor).
+    pub(crate) fn route_rebalances(&self, group: &str, to: mpsc::UnboundedSender<u32>) {
+        let mut routes = lock(&self.routes);
+        if routes.closed.is_none() {
+            routes.rebalances.insert(group.to_owned(), to);
+        }
+    }
+
+    /// Stops routing GROUP_REBALANCE notices for `group`.
+    pub(crate) fn unroute_rebalances(&self, group: &str) {
+        lock(&self.routes).rebalances.remove(group);
+    }
+
+    fn closed_error(&self) -> ClientError {
+        ClientError::Closed {
+            reason: lock(&self.routes).closed.clone().flatten(),
+        }
+    }
+}
+
+/// Drops a request's waiter when the request future ends.
+struct Forget<'a> {
+    routes: &'a SharedRoutes,
+    id: u64,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        lock(self.routes).waiters.remove(&self.id);
+    }
+}
+
+/// A connected, handshaken client. Share it behind an `Arc`; every method takes `&self`, so
+/// many tasks pipeline requests over the one connection.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), memstream_client::ClientError> {
+/// let client = memstream_client::Client::connect("127.0.0.1:7878").await?;
+/// let echoed = client.ping(bytes::Bytes::from_static(b"hi")).await?;
+/// assert_eq!(&echoed[..], b"hi");
+/// client.close().await?;
+/// # Ok(()) }
+/// ```
+pub struct Client {
+    addrs: Vec<SocketAddr>,
+    options: ClientOptions,
+    current: Mutex<Arc<Connection>>,
+    reconnecting: tokio::sync::Mutex<()>,
+    closing: AtomicBool,
+    reconnects: AtomicU64,
+    next_id: AtomicU64,
+    next_stream: AtomicU32,
+}
+
+impl Client {
+    /// Connects with default options and completes the HELLO handshake. The first connection
+    /// is not retried: a server that is not there is reported at once.
+    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Client, ClientError> {
+        Client::connect_with(addr, ClientOptions::default()).await
+    }
+
+    /// Connects with `options` and completes the HELLO handshake.
+    pub async fn connect_with(
+        addr: impl ToSocketAddrs,
+        options: ClientOptions,
+    ) -> Result<Client, ClientError> {
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
+        let conn = Connection::open(&addrs, &options).await?;
+        Ok(Client {
+            addrs,
+            options,
+            current: Mutex::new(Arc::new(conn)),
+            reconnecting: tokio::sync::Mutex::new(()),
+            closing: AtomicBool::new(false),
+            reconnects: AtomicU64::new(0),
+            next_id: AtomicU64::new(2),
+            next_stream: AtomicU32::new(1),
+        })
+    }
+
+    /// What the server said in its HELLO response on the current connection: version,
+    /// identity, limits.
+    pub fn server(&self) -> Arc<HelloResponse> {
+        self.connection().server.clone()
+    }
+
+    /// The options this client was made with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// How many times the client has reconnected since it was made.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
+    /// The current connection, open or not.
+    pub(crate) fn connection(&self) -> Arc<Connection> {
+        self.current
             .lock()
-            .expect("waiters lock")
-            .subscriptions
-            .remove(&stream_id);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The current connection, reconnecting first when it is closed (and the policy allows).
+    pub(crate) async fn live_connection(&self) -> Result<Arc<Connection>, ClientError> {
+        let conn = self.connection();
+        if conn.is_closed() {
+            return self.reconnect(&conn).await;
+        }
+        Ok(conn)
+    }
+
+    /// Replaces `dead` with a new connection, unless another caller already did. Retries with
+    /// backoff until the policy gives up.
+    pub(crate) async fn reconnect(
+        &self,
+        dead: &Arc<Connection>,
+    ) -> Result<Arc<Connection>, ClientError> {
+        let policy = &self.options.reconnect;
+        if !policy.enabled || self.closing.load(Ordering::Relaxed) {
+            return Err(dead.closed_error());
+        }
+        let _one_at_a_time = self.reconnecting.lock().await;
+        let current = self.connection();
+        if !Arc::ptr_eq(&current, dead) && !current.is_closed() {
+            return Ok(current);
+        }
+        let started = tokio::time::Instant::now();
+        let mut backoff = policy.backoff_initial;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            match Connection::open(&self.addrs, &self.options).await {
+                Ok(conn) => {
+                    let conn = Arc::new(conn);
+                    *self
+                        .current
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = conn.clone();
+                    self.reconnects.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(attempt, "reconnected");
+                    return Ok(conn);
+                }
+                Err(e) => {
+                    tracing::debug!(attempt, error = %e, "reconnect failed");
+                    if started.elapsed() + backoff > policy.give_up_after
+                        || self.closing.load(Ordering::Relaxed)
+                    {
+                        return Err(e);
+                    }
+                }
+            }
+            tokio::time::sleep(jitter(backoff)).await;
+            backoff = (backoff * 2).min(policy.backoff_max);
+        }
+    }
+
+    /// A fresh correlation id.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Sends a request and waits for its response (an error frame becomes
+    /// [`ClientError::Server`]). Reconnects first if the connection dropped; fails with
+    /// [`ClientError::Timeout`] after the request timeout.
+    pub async fn request(&self, opcode: Opcode, payload: Bytes) -> Result<Frame, ClientError> {
+        self.request_on(0, opcode, payload).await
+    }
+
+    /// [`request`](Self::request) on logical stream `stream_id`.
+    pub async fn request_on(
+        &self,
+        stream_id: u32,
+        opcode: Opcode,
+        payload: Bytes,
+    ) -> Result<Frame, ClientError> {
+        let timeout = self.options.request_timeout;
+        let attempt = async {
+            let conn = self.live_connection().await?;
+            conn.request(self.next_id(), stream_id, opcode, payload)
+                .await
+        };
+        tokio::time::timeout(timeout, attempt)
+            .await
+            .unwrap_or(Err(ClientError::Timeout(timeout)))
+    }
+
+    /// Sends a frame that gets no response when it succeeds.
+    pub(crate) async fn send_only(
+        &self,
+        opcode: Opcode,
+        payload: Bytes,
+    ) -> Result<(), ClientError> {
+        let timeout = self.options.request_timeout;
+        let attempt = async {
+            let conn = self.live_connection().await?;
+            conn.send_only(self.next_id(), 0, opcode, payload).await
+        };
+        tokio::time::timeout(timeout, attempt)
+            .await
+            .unwrap_or(Err(ClientError::Timeout(timeout)))
     }
 
     /// A fresh logical stream id for a subscription.
@@ -207,12 +471,39 @@ impl Client {
     }
 
     /// Sends a typed request and waits for its response frame.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), memstream_client::ClientError> {
+    /// use memstream_protocol::Request;
+    /// let client = memstream_client::Client::connect("127.0.0.1:7878").await?;
+    /// let response = client.call(&Request::ListStreams).await?;
+    /// println!("{} bytes of stream list", response.payload.len());
+    /// # Ok(()) }
+    /// ```
     pub async fn call(&self, request: &Request) -> Result<Frame, ClientError> {
         let frame = request.to_frame(0);
         self.request(request.opcode(), frame.payload).await
     }
 
-    /// Stream and group administration over this connection.
+    /// [`call`](Self::call) with its own timeout instead of the client's request timeout
+    /// (for requests the server answers late on purpose, such as GROUP_JOIN).
+    pub async fn call_with_timeout(
+        &self,
+        request: &Request,
+        timeout: Duration,
+    ) -> Result<Frame, ClientError> {
+        let payload = request.to_frame(0).payload;
+        let attempt = async {
+            let conn = self.live_connection().await?;
+            conn.request(self.next_id(), 0, request.opcode(), payload)
+                .await
+        };
+        tokio::time::timeout(timeout, attempt)
+            .await
+            .unwrap_or(Err(ClientError::Timeout(timeout)))
+    }
+
+    /// Stream and group administration over this client.
     pub fn admin(&self) -> crate::Admin<'_> {
         crate::Admin::new(self)
     }
@@ -222,20 +513,31 @@ impl Client {
         Ok(self.request(Opcode::Ping, payload).await?.payload)
     }
 
-    /// Says GOODBYE and waits for the server's acknowledgement.
+    /// Says GOODBYE and waits for the server's acknowledgement; no reconnect follows.
     pub async fn close(self) -> Result<(), ClientError> {
-        self.request(Opcode::Goodbye, Bytes::new()).await.map(drop)
-    }
-
-    fn closed_error(&self) -> ClientError {
-        let pending = self.waiters.lock().expect("waiters lock");
-        ClientError::Closed {
-            reason: pending.closed.clone().flatten(),
+        self.closing.store(true, Ordering::Relaxed);
+        let conn = self.connection();
+        if conn.is_closed() {
+            return Ok(());
         }
+        let timeout = self.options.request_timeout;
+        tokio::time::timeout(
+            timeout,
+            conn.request(self.next_id(), 0, Opcode::Goodbye, Bytes::new()),
+        )
+        .await
+        .unwrap_or(Err(ClientError::Timeout(timeout)))
+        .map(drop)
     }
 }
 
-fn error_from(frame: &Frame) -> ClientError {
+/// `d` scaled by a random factor in [0.5, 1.0): reconnecting clients spread out.
+fn jitter(d: Duration) -> Duration {
+    let r = crate::producer::random_id() % 1000;
+    d.mul_f64(0.5 + r as f64 / 2000.0)
+}
+
+pub(crate) fn error_from(frame: &Frame) -> ClientError {
     match ErrorBody::decode(&frame.payload) {
         Ok(body) => ClientError::from_body(body),
         Err(e) => ClientError::Malformed(e.to_string()),
@@ -246,45 +548,46 @@ fn error_from(frame: &Frame) -> ClientError {
 async fn write_loop(
     mut writer: FramedWrite<tokio::net::tcp::OwnedWriteHalf, FrameCodec>,
     mut rx: mpsc::Receiver<Frame>,
-    waiters: Waiters,
+    routes: SharedRoutes,
 ) {
-    while let Some(frame) = rx.recv().await {
+    'frames: while let Some(frame) = rx.recv().await {
         if writer.feed(frame).await.is_err() {
             break;
         }
         while let Ok(frame) = rx.try_recv() {
             if writer.feed(frame).await.is_err() {
-                break;
+                break 'frames;
             }
         }
         if writer.flush().await.is_err() {
             break;
         }
     }
-    fail_all(&waiters, None);
+    fail_all(&routes, None);
 }
 
-/// Routes responses to their waiters; an unsolicited GOODBYE or error closes the client.
+/// Routes responses to their waiters, pushes to their subscriptions and rebalance notices to
+/// their group members; an unsolicited GOODBYE or error closes the connection.
 async fn read_loop(
     mut reader: FramedRead<tokio::net::tcp::OwnedReadHalf, FrameCodec>,
-    waiters: Waiters,
+    routes: SharedRoutes,
 ) {
     let mut reason = None;
     while let Some(Ok(frame)) = reader.next().await {
         if frame.opcode == Opcode::Push.as_u8() {
-            let route = waiters
-                .lock()
-                .expect("waiters lock")
-                .subscriptions
-                .get(&frame.stream_id)
-                .cloned();
+            let route = lock(&routes).subscriptions.get(&frame.stream_id).cloned();
             if let Some(route) = route {
                 let _ = route.send(frame);
             }
             continue;
         }
         if frame.correlation_id == 0 && frame.opcode == Opcode::GroupRebalance.as_u8() {
-            // Group members learn about rebalances from their heartbeats as well.
+            if let Ok(notice) = Rebalance::decode(&frame.payload) {
+                let route = lock(&routes).rebalances.get(&notice.group).cloned();
+                if let Some(route) = route {
+                    let _ = route.send(notice.generation);
+                }
+            }
             continue;
         }
         if frame.correlation_id == 0 {
@@ -292,23 +595,21 @@ async fn read_loop(
             reason = ErrorBody::decode(&frame.payload).ok();
             continue;
         }
-        let waiter = waiters
-            .lock()
-            .expect("waiters lock")
-            .waiters
-            .remove(&frame.correlation_id);
+        let waiter = lock(&routes).waiters.remove(&frame.correlation_id);
         if let Some(waiter) = waiter {
             let _ = waiter.send(frame);
         }
     }
-    fail_all(&waiters, reason);
+    fail_all(&routes, reason);
 }
 
-fn fail_all(waiters: &Waiters, reason: Option<ErrorBody>) {
-    let mut pending = waiters.lock().expect("waiters lock");
-    if pending.closed.is_none() {
-        pending.closed = Some(reason);
+/// Marks the connection closed and drops every route, which wakes every waiter.
+fn fail_all(routes: &SharedRoutes, reason: Option<ErrorBody>) {
+    let mut routes = lock(routes);
+    if routes.closed.is_none() {
+        routes.closed = Some(reason);
     }
-    pending.waiters.clear();
-    pending.subscriptions.clear();
+    routes.waiters.clear();
+    routes.subscriptions.clear();
+    routes.rebalances.clear();
 }

@@ -1,24 +1,31 @@
 //! Push subscriptions with automatic credit: records arrive as the server pushes them, and
 //! credit is granted back as the application consumes, so a slow application slows the
 //! server's sends instead of filling memory.
+//!
+//! A subscription knows, per partition, the offset after the last record it received. When
+//! the connection drops it reconnects (through its [`Client`]) and subscribes again from
+//! exactly there, so the application sees every record once, in order per partition.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use memstream_protocol::batch::{verify, BatchHeader, RecordIter, BATCH_HEADER_LEN};
-use memstream_protocol::message::{Credit, OffsetSpec, PushHeader, Subscribe, ALL_PARTITIONS};
+use memstream_protocol::message::{
+    Credit, OffsetSpec, PartitionOffset, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS,
+};
+use memstream_protocol::pattern::Pattern;
 use memstream_protocol::{Frame, Opcode};
 use tokio::sync::mpsc;
 
-use crate::client::Client;
+use crate::client::{Client, Connection};
 use crate::error::ClientError;
 
-/// One consumed record; key, value and headers are zero-copy slices of the pushed bytes.
+/// One consumed record; key, value and headers are zero-copy slices of the received bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumedRecord {
-    /// Stream.
-    pub stream: String,
+    /// Stream (shared by every record of the stream).
+    pub stream: Arc<str>,
     /// Partition.
     pub partition: u32,
     /// Offset in the partition.
@@ -33,10 +40,87 @@ pub struct ConsumedRecord {
     pub headers: Vec<(String, Bytes)>,
 }
 
-/// A push subscription. Dropping it stops routing; [`close`](Self::close) also tells the
-/// server.
+/// Decodes whole batches (back to back in `batches`) into records of `stream`/`partition`,
+/// skipping records below `floor` (a batch may begin before the offset asked for). Returns
+/// the offset after the last record decoded, or `floor` when there was none.
+pub(crate) fn decode_batches(
+    stream: &Arc<str>,
+    partition: u32,
+    batches: &Bytes,
+    floor: u64,
+    out: &mut VecDeque<ConsumedRecord>,
+) -> Result<u64, ClientError> {
+    let malformed = |e: &dyn std::fmt::Display| ClientError::Malformed(e.to_string());
+    let mut next = floor;
+    let mut rest = batches.clone();
+    while !rest.is_empty() {
+        let len = BatchHeader::parse(&rest)
+            .map_err(|e| malformed(&e))?
+            .batch_len as usize;
+        if len > rest.len() {
+            return Err(ClientError::Malformed(
+                "a batch runs past the end of its frame".into(),
+            ));
+        }
+        let batch = rest.split_to(len);
+        let h = verify(&batch, usize::MAX).map_err(|e| malformed(&e))?;
+        for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
+            let r = r.map_err(|e| malformed(&e))?;
+            let offset = h.base_offset + u64::from(r.offset_delta);
+            if offset < floor {
+                continue;
+            }
+            next = next.max(offset + 1);
+            let headers = r
+                .headers()
+                .map(|h| (h.name.to_owned(), batch.slice_ref(h.value)))
+                .collect();
+            out.push_back(ConsumedRecord {
+                stream: stream.clone(),
+                partition,
+                offset,
+                timestamp_ms: r.timestamp_ms,
+                key: r.key.map(|k| batch.slice_ref(k)),
+                value: batch.slice_ref(r.value),
+                headers,
+            });
+        }
+    }
+    Ok(next)
+}
+
+/// What a subscription reads.
+#[derive(Clone, Debug)]
+struct Target {
+    pattern: String,
+    partition: u32,
+    from: OffsetSpec,
+    wildcard: bool,
+}
+
+/// A push subscription to a stream or a pattern.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), memstream_client::ClientError> {
+/// use std::sync::Arc;
+/// use memstream_client::{Client, Subscription};
+/// use memstream_protocol::message::OffsetSpec;
+///
+/// let client = Arc::new(Client::connect("127.0.0.1:7878").await?);
+/// let mut orders = Subscription::start(client, "orders.>", OffsetSpec::Earliest, 1 << 20).await?;
+/// while let Some(record) = orders.next().await {
+///     let record = record?;
+///     println!("{}/{}@{}: {:?}", record.stream, record.partition, record.offset, record.value);
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Dropping it stops routing; [`close`](Self::close) also tells the server.
 pub struct Subscription {
     client: Arc<Client>,
+    target: Target,
+    /// The connection the server-side subscription lives on, and its stream id there.
+    conn: Arc<Connection>,
     id: u32,
     pushes: mpsc::UnboundedReceiver<Frame>,
     ready: VecDeque<ConsumedRecord>,
@@ -46,8 +130,13 @@ pub struct Subscription {
     consumed: u32,
     /// Bytes of the push whose records are in `ready`.
     in_ready: u32,
-    /// Records below this offset are skipped: a pushed batch may begin before the asked offset.
-    floor: u64,
+    /// Per partition, the offset after the last record received: where a resumed
+    /// subscription starts, and below which pushed records are skipped.
+    positions: HashMap<(Arc<str>, u32), u64>,
+    /// Stream names, shared by their records.
+    names: HashMap<String, Arc<str>>,
+    /// Set when the subscription ended for good; `next` returns `None` from then on.
+    ended: bool,
 }
 
 impl Subscription {
@@ -60,47 +149,132 @@ impl Subscription {
         from: OffsetSpec,
         window: u32,
     ) -> Result<Subscription, ClientError> {
-        let window = window.max(client.server().limits.max_frame_bytes);
-        let id = client.next_stream_id();
-        let pushes = client.route_pushes(id);
-        let mut payload = BytesMut::new();
-        Subscribe {
-            pattern: pattern.to_owned(),
-            partition: ALL_PARTITIONS,
-            from,
-            credit_bytes: window,
-            positions: Vec::new(),
-        }
-        .encode(&mut payload);
-        if let Err(e) = client
-            .request_on(id, Opcode::Subscribe, payload.freeze())
-            .await
-        {
-            client.unroute_pushes(id);
-            return Err(e);
-        }
-        let floor = match from {
-            OffsetSpec::Offset(o) => o,
-            _ => 0,
-        };
-        Ok(Subscription {
-            client,
-            id,
-            pushes,
-            ready: VecDeque::new(),
-            window,
-            consumed: 0,
-            in_ready: 0,
-            floor,
-        })
+        Subscription::start_partition(client, pattern, ALL_PARTITIONS, from, window).await
     }
 
-    /// The next record; `None` when the connection closed. Credit for a push is granted back
-    /// once the application has taken all its records, so credit follows consumption.
+    /// Like [`start`](Self::start), for one partition only (or [`ALL_PARTITIONS`]).
+    pub async fn start_partition(
+        client: Arc<Client>,
+        pattern: &str,
+        partition: u32,
+        from: OffsetSpec,
+        window: u32,
+    ) -> Result<Subscription, ClientError> {
+        let wildcard = Pattern::parse(pattern)
+            .map_err(|reason| ClientError::InvalidArgument(format!("`{pattern}`: {reason}")))?
+            .is_wildcard();
+        let conn = client.live_connection().await?;
+        let mut sub = Subscription {
+            window: window.max(conn.server().limits.max_frame_bytes),
+            client,
+            target: Target {
+                pattern: pattern.to_owned(),
+                partition,
+                from,
+                wildcard,
+            },
+            conn,
+            id: 0,
+            pushes: mpsc::unbounded_channel().1,
+            ready: VecDeque::new(),
+            consumed: 0,
+            in_ready: 0,
+            positions: HashMap::new(),
+            names: HashMap::new(),
+            ended: false,
+        };
+        sub.subscribe(from).await?;
+        Ok(sub)
+    }
+
+    /// Sends SUBSCRIBE on `self.conn` with the known positions; records where each partition
+    /// starts.
+    async fn subscribe(&mut self, from: OffsetSpec) -> Result<(), ClientError> {
+        let id = self.client.next_stream_id();
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.conn.route_pushes(id, tx);
+        let mut payload = BytesMut::new();
+        Subscribe {
+            pattern: self.target.pattern.clone(),
+            partition: self.target.partition,
+            from,
+            credit_bytes: self.window,
+            positions: self
+                .positions
+                .iter()
+                .map(|((stream, partition), &offset)| PartitionOffset {
+                    stream: stream.to_string(),
+                    partition: *partition,
+                    offset,
+                })
+                .collect(),
+        }
+        .encode(&mut payload);
+        let response = self
+            .conn
+            .request(
+                self.client.next_id(),
+                id,
+                Opcode::Subscribe,
+                payload.freeze(),
+            )
+            .await;
+        let response = match response {
+            Ok(response) => response,
+            Err(e) => {
+                self.conn.unroute_pushes(id);
+                return Err(e);
+            }
+        };
+        let started = Subscribed::decode(&response.payload)
+            .map_err(|e| ClientError::Malformed(e.to_string()))?;
+        for p in started.positions {
+            let stream = self.name(&p.stream);
+            self.positions.insert((stream, p.partition), p.offset);
+        }
+        self.id = id;
+        self.pushes = rx;
+        self.consumed = 0;
+        self.in_ready = 0;
+        Ok(())
+    }
+
+    fn name(&mut self, stream: &str) -> Arc<str> {
+        if let Some(name) = self.names.get(stream) {
+            return name.clone();
+        }
+        let name: Arc<str> = Arc::from(stream);
+        self.names.insert(stream.to_owned(), name.clone());
+        name
+    }
+
+    /// Where the subscription stands: per partition, the offset after the last record
+    /// received (records received are delivered by `next` in order).
+    pub fn positions(&self) -> Vec<PartitionOffset> {
+        let mut out: Vec<PartitionOffset> = self
+            .positions
+            .iter()
+            .map(|((stream, partition), &offset)| PartitionOffset {
+                stream: stream.to_string(),
+                partition: *partition,
+                offset,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.stream, a.partition).cmp(&(&b.stream, b.partition)));
+        out
+    }
+
+    /// The next record. Credit for a push is granted back once the application has taken all
+    /// its records, so credit follows consumption. When the connection drops, the
+    /// subscription reconnects and resumes after the last record received; `None` once it
+    /// cannot (reconnecting is disabled or gave up: the error is returned first).
     pub async fn next(&mut self) -> Option<Result<ConsumedRecord, ClientError>> {
         loop {
             if let Some(record) = self.ready.pop_front() {
                 return Some(Ok(record));
+            }
+            if self.ended {
+                return None;
             }
             self.consumed = self
                 .consumed
@@ -112,69 +286,82 @@ impl Subscription {
                 }
                 .encode(&mut payload);
                 self.consumed = 0;
-                if let Err(e) = self
-                    .client
-                    .send_only(self.id, Opcode::Credit, payload.freeze())
-                    .await
-                {
-                    return Some(Err(e));
+                // A failure here means the connection is gone: the receive below notices.
+                let _ = self
+                    .conn
+                    .send_only(
+                        self.client.next_id(),
+                        self.id,
+                        Opcode::Credit,
+                        payload.freeze(),
+                    )
+                    .await;
+            }
+            match self.pushes.recv().await {
+                Some(push) => {
+                    if let Err(e) = self.take(push) {
+                        return Some(Err(e));
+                    }
+                }
+                None => {
+                    if let Err(e) = self.resume().await {
+                        self.ended = true;
+                        return Some(Err(e));
+                    }
                 }
             }
-            let push = self.pushes.recv().await?;
-            if let Err(e) = self.take(push) {
-                return Some(Err(e));
-            }
         }
+    }
+
+    /// Subscribes again on a new connection from the positions received so far.
+    async fn resume(&mut self) -> Result<(), ClientError> {
+        let dead = self.conn.clone();
+        self.conn = self.client.reconnect(&dead).await?;
+        // Partitions without a position are new to this subscription: a plain stream's
+        // partitions all have one; a pattern's new streams are read from their start.
+        let from = if self.target.wildcard {
+            OffsetSpec::Earliest
+        } else {
+            self.target.from
+        };
+        tracing::info!(pattern = %self.target.pattern, "subscription resumed");
+        self.subscribe(from).await
     }
 
     /// Decodes a push into records.
     fn take(&mut self, push: Frame) -> Result<(), ClientError> {
         let (header, batches) =
             PushHeader::decode(&push.payload).map_err(|e| ClientError::Malformed(e.to_string()))?;
-        let floor = self.floor;
-        let mut rest = batches.clone();
-        while !rest.is_empty() {
-            let len = BatchHeader::parse(&rest)
-                .map_err(|e| ClientError::Malformed(e.to_string()))?
-                .batch_len as usize;
-            if len > rest.len() {
-                return Err(ClientError::Malformed(
-                    "pushed batch runs past the frame".into(),
-                ));
-            }
-            let batch = rest.split_to(len);
-            let h =
-                verify(&batch, usize::MAX).map_err(|e| ClientError::Malformed(e.to_string()))?;
-            for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
-                let r = r.map_err(|e| ClientError::Malformed(e.to_string()))?;
-                let offset = h.base_offset + u64::from(r.offset_delta);
-                if offset < floor {
-                    continue;
-                }
-                self.ready.push_back(ConsumedRecord {
-                    stream: header.stream.clone(),
-                    partition: header.partition,
-                    offset,
-                    timestamp_ms: r.timestamp_ms,
-                    key: r.key.map(|k| batch.slice_ref(k)),
-                    value: batch.slice_ref(r.value),
-                    headers: r
-                        .headers()
-                        .map(|h| (h.name.to_owned(), batch.slice_ref(h.value)))
-                        .collect(),
-                });
-            }
-        }
+        let stream = self.name(&header.stream);
+        let key = (stream, header.partition);
+        let floor = self.positions.get(&key).copied().unwrap_or(0);
+        let next = decode_batches(&key.0, header.partition, &batches, floor, &mut self.ready)?;
+        self.positions
+            .insert(key, next.max(header.next_offset).max(floor));
         self.in_ready = header.batches_len;
         Ok(())
     }
 
     /// Ends the subscription on the server.
     pub async fn close(self) -> Result<(), ClientError> {
-        self.client.unroute_pushes(self.id);
-        self.client
-            .request_on(self.id, Opcode::Unsubscribe, Bytes::new())
+        self.conn.unroute_pushes(self.id);
+        if self.conn.is_closed() {
+            return Ok(());
+        }
+        self.conn
+            .request(
+                self.client.next_id(),
+                self.id,
+                Opcode::Unsubscribe,
+                Bytes::new(),
+            )
             .await
             .map(drop)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.conn.unroute_pushes(self.id);
     }
 }

@@ -30,6 +30,9 @@ pub enum ClientError {
         /// Why the server closed, when it said.
         reason: Option<ErrorBody>,
     },
+    /// The caller passed something the client cannot send.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
     /// No response within the request timeout.
     #[error("request timed out after {0:?}")]
     Timeout(std::time::Duration),
@@ -43,6 +46,15 @@ impl ClientError {
             ClientError::Closed { reason: Some(r) } => r.known_code(),
             _ => None,
         }
+    }
+
+    /// Whether trying again on a new connection may succeed: the connection failed, closed or
+    /// timed out (the server may or may not have applied the request).
+    pub fn is_retriable(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Io(_) | ClientError::Closed { .. } | ClientError::Timeout(_)
+        )
     }
 
     pub(crate) fn from_body(body: ErrorBody) -> ClientError {

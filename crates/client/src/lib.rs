@@ -1,10 +1,19 @@
 //! Async Rust client for MemoryStreamer.
 //!
-//! This version speaks the connection layer of protocol v1 (the HELLO handshake, pipelined
-//! requests matched by correlation id, PING, an orderly GOODBYE), sends any typed request
-//! ([`Client::call`]), administers streams and groups ([`Admin`]) and produces with natural
-//! batching ([`Producer`]) and consumes push subscriptions with automatic credit
-//! ([`Subscription`]). Consumer groups and reconnects come next.
+//! - [`Client`]: one connection with the HELLO handshake, requests pipelined and matched by
+//!   correlation id, many subscriptions multiplexed, reconnects with backoff, a timeout on
+//!   every request, and typed errors carrying the server's error code ([`ClientError`]).
+//! - [`Producer`]: natural batching, optional linger, backpressure, partitioning by key,
+//!   round-robin or explicit, acknowledgement levels, idempotent retries across reconnects.
+//! - [`Subscription`]: push consumption with automatic credit, from the earliest or latest
+//!   record, an offset or a time, of a stream or a pattern; resumes after a reconnect.
+//! - [`PartitionReader`] and [`Client::fetch`]: pull consumption by offset with long polling.
+//! - [`GroupConsumer`]: consumer groups with assignment-change events and automatic or manual
+//!   offset commits.
+//! - [`Admin`]: streams and groups.
+//!
+//! The crate's `examples/` directory has a producer, a consumer and a group member that run
+//! against a real server.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), memstream_client::ClientError> {
@@ -19,10 +28,14 @@ mod admin;
 mod client;
 mod consumer;
 mod error;
+mod fetch;
+mod group;
 mod producer;
 
 pub use admin::Admin;
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, ReconnectPolicy};
 pub use consumer::{ConsumedRecord, Subscription};
 pub use error::ClientError;
-pub use producer::{Partitioner, Producer, ProducerOptions, Receipt, Record};
+pub use fetch::{Fetched, PartitionReader};
+pub use group::{Commit, GroupConsumer, GroupEvent, GroupOptions};
+pub use producer::{Delivery, Partitioner, Producer, ProducerOptions, Receipt, Record};
