@@ -233,3 +233,102 @@ pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// A TCP proxy in front of a server, for fault injection: it can cut every connection at
+/// once ([`sever`](Proxy::sever)) and swallow what the server sends ([`mute`](Proxy::mute)).
+/// New connections after a sever work normally.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    state: std::sync::Arc<ProxyState>,
+    _accept: tokio_util::task::AbortOnDropHandle<()>,
+}
+
+#[derive(Default)]
+struct ProxyState {
+    connections: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
+    muted: std::sync::atomic::AtomicBool,
+    swallowed: std::sync::atomic::AtomicU64,
+    accepted: std::sync::atomic::AtomicU64,
+}
+
+impl Proxy {
+    /// Listens on 127.0.0.1:0 and forwards each connection to `target`.
+    pub async fn start(target: SocketAddr) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = std::sync::Arc::new(ProxyState::default());
+        let shared = state.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                shared.accepted.fetch_add(1, Ordering::Relaxed);
+                let state = shared.clone();
+                let task = tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let _ = client.set_nodelay(true);
+                    let _ = server.set_nodelay(true);
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let upstream = tokio::io::copy(&mut client_read, &mut server_write);
+                    let downstream = async {
+                        let mut buf = vec![0u8; 64 << 10];
+                        loop {
+                            let n = match server_read.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            if state.muted.load(Ordering::SeqCst) {
+                                state.swallowed.fetch_add(n as u64, Ordering::SeqCst);
+                                continue;
+                            }
+                            if client_write.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    tokio::select! {
+                        _ = upstream => {}
+                        () = downstream => {}
+                    }
+                });
+                shared.connections.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Proxy {
+            addr,
+            state,
+            _accept: tokio_util::task::AbortOnDropHandle::new(accept),
+        }
+    }
+
+    /// Cuts every connection made so far (both sockets close).
+    pub fn sever(&self) {
+        for task in self.state.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// From now on, bytes from the server are dropped instead of forwarded (or forwarded
+    /// again, with `false`).
+    pub fn mute(&self, muted: bool) {
+        self.state
+            .muted
+            .store(muted, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Bytes from the server dropped while muted.
+    pub fn swallowed(&self) -> u64 {
+        self.state
+            .swallowed
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.state
+            .accepted
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,480 @@
+//! The client when connections fail, through a proxy that cuts connections and swallows
+//! responses: requests reconnect, subscriptions resume exactly where they were, producer
+//! retries never duplicate. Also linger, acks=none and pull reads.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{Proxy, TestServer, WAIT};
+use memstream_client::{
+    Client, ClientError, ClientOptions, Delivery, PartitionReader, Partitioner, Producer,
+    ProducerOptions, ReconnectPolicy, Record, Subscription,
+};
+use memstream_protocol::message::{
+    Acks, FetchRequest, FetchResponse, OffsetSpec, StorageKind, StreamSettings,
+};
+use memstream_protocol::{ErrorCode, Request};
+
+fn memory() -> StreamSettings {
+    StreamSettings {
+        storage: Some(StorageKind::Memory),
+        ..StreamSettings::default()
+    }
+}
+
+async fn end_offsets(client: &Client, stream: &str) -> Vec<u64> {
+    let described = client.admin().describe_stream(stream).await.unwrap();
+    described.partitions.iter().map(|p| p.end_offset).collect()
+}
+
+/// Polls the server until `stream`'s partitions hold `expected` records in all.
+async fn wait_for_records(client: &Client, stream: &str, expected: u64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let total: u64 = end_offsets(client, stream).await.iter().sum();
+        if total >= expected {
+            assert_eq!(total, expected, "more records than sent");
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "records never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn produce_direct(client: &Arc<Client>, stream: &str, values: impl Iterator<Item = String>) {
+    let producer = Producer::new(
+        client.clone(),
+        stream,
+        ProducerOptions {
+            partitioner: Partitioner::RoundRobin,
+            acks: Acks::Written,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut receipts = Vec::new();
+    for v in values {
+        receipts.push(producer.send(Record::value(v)).await);
+    }
+    for r in receipts {
+        r.await.unwrap();
+    }
+}
+
+async fn next_record(sub: &mut Subscription) -> memstream_client::ConsumedRecord {
+    tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("a record in time")
+        .expect("subscription open")
+        .expect("no error")
+}
+
+#[tokio::test]
+async fn requests_reconnect_after_the_connection_is_cut() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let client = Client::connect(proxy.addr).await.unwrap();
+    assert_eq!(
+        &client.ping(Bytes::from_static(b"a")).await.unwrap()[..],
+        b"a"
+    );
+    proxy.sever();
+    // The cut is noticed either by this request or before it; either way it ends up on a new
+    // connection.
+    let mut answered = None;
+    for _ in 0..2 {
+        match client.ping(Bytes::from_static(b"b")).await {
+            Ok(echo) => {
+                answered = Some(echo);
+                break;
+            }
+            Err(e) => assert!(e.is_retriable(), "{e}"),
+        }
+    }
+    assert_eq!(&answered.expect("answered after reconnecting")[..], b"b");
+    assert_eq!(client.reconnects(), 1);
+    assert_eq!(proxy.accepted(), 2);
+
+    // Without reconnects, a cut connection stays closed.
+    let options = ClientOptions {
+        reconnect: ReconnectPolicy::disabled(),
+        ..ClientOptions::default()
+    };
+    let fixed = Client::connect_with(proxy.addr, options).await.unwrap();
+    fixed.ping(Bytes::new()).await.unwrap();
+    proxy.sever();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match fixed.ping(Bytes::new()).await {
+            Err(ClientError::Closed { .. }) => break,
+            Ok(_) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "never noticed the cut"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(fixed.reconnects(), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscription_resumes_after_a_cut_without_gaps_or_duplicates() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Arc::new(Client::connect(server.addr).await.unwrap());
+    direct
+        .admin()
+        .create_stream("resume", 2, memory())
+        .await
+        .unwrap();
+    produce_direct(&direct, "resume", (0..100).map(|i| format!("a{i}"))).await;
+
+    let via_proxy = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let mut sub = Subscription::start(via_proxy.clone(), "resume", OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
+    let mut got: HashMap<u32, Vec<u64>> = HashMap::new();
+    for _ in 0..50 {
+        let r = next_record(&mut sub).await;
+        got.entry(r.partition).or_default().push(r.offset);
+    }
+    proxy.sever();
+    produce_direct(&direct, "resume", (0..100).map(|i| format!("b{i}"))).await;
+    for _ in 50..200 {
+        let r = next_record(&mut sub).await;
+        got.entry(r.partition).or_default().push(r.offset);
+    }
+    for p in 0..2 {
+        assert_eq!(
+            got[&p],
+            (0..100).collect::<Vec<u64>>(),
+            "partition {p}: every offset once, in order"
+        );
+    }
+    assert_eq!(via_proxy.reconnects(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscription_from_latest_keeps_what_arrived_while_disconnected() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Arc::new(Client::connect(server.addr).await.unwrap());
+    direct
+        .admin()
+        .create_stream("latest", 2, memory())
+        .await
+        .unwrap();
+    produce_direct(&direct, "latest", (0..10).map(|i| format!("old{i}"))).await;
+
+    let via_proxy = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let mut sub = Subscription::start(via_proxy, "latest", OffsetSpec::Latest, 0)
+        .await
+        .unwrap();
+    let started: Vec<u64> = sub.positions().iter().map(|p| p.offset).collect();
+    assert_eq!(
+        started,
+        vec![5, 5],
+        "latest resolved to each partition's end"
+    );
+    proxy.sever();
+    // Written while the subscriber is cut off: it must still see all of it, and nothing older.
+    produce_direct(&direct, "latest", (0..10).map(|i| format!("new{i}"))).await;
+    let mut values = Vec::new();
+    for _ in 0..10 {
+        values.push(String::from_utf8(next_record(&mut sub).await.value.to_vec()).unwrap());
+    }
+    values.sort();
+    let mut expected: Vec<String> = (0..10).map(|i| format!("new{i}")).collect();
+    expected.sort();
+    assert_eq!(values, expected);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_retried_batch_whose_ack_was_lost_is_stored_once() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Client::connect(server.addr).await.unwrap();
+    direct
+        .admin()
+        .create_stream("once", 1, memory())
+        .await
+        .unwrap();
+
+    let via_proxy = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let producer = Producer::new(
+        via_proxy.clone(),
+        "once",
+        ProducerOptions {
+            acks: Acks::Written,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let first = producer.send(Record::value("first")).await;
+    assert_eq!(
+        first.await.unwrap(),
+        Delivery {
+            partition: 0,
+            offset: Some(0)
+        }
+    );
+
+    // The server stores the next batch, but its acknowledgement never reaches the producer.
+    proxy.mute(true);
+    let second = producer.send(Record::value("second")).await;
+    wait_for_records(&direct, "once", 2).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while proxy.swallowed() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the ack never came");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    proxy.mute(false);
+    proxy.sever();
+
+    // The producer reconnects and sends the batch again; the server recognises it.
+    let delivery = tokio::time::timeout(WAIT, second)
+        .await
+        .expect("retried in time")
+        .expect("acknowledged after the retry");
+    assert_eq!(delivery.offset, Some(1), "the original offset");
+    assert_eq!(end_offsets(&direct, "once").await, vec![2], "stored once");
+    assert_eq!(via_proxy.reconnects(), 1);
+
+    // And the producer goes on normally.
+    let third = producer.send(Record::value("third")).await;
+    assert_eq!(third.await.unwrap().offset, Some(2));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_producer_that_cannot_reconnect_fails_its_records() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let options = ClientOptions {
+        reconnect: ReconnectPolicy::disabled(),
+        ..ClientOptions::default()
+    };
+    let client = Arc::new(Client::connect_with(proxy.addr, options).await.unwrap());
+    client
+        .admin()
+        .create_stream("gone", 1, memory())
+        .await
+        .unwrap();
+    let producer = Producer::new(client.clone(), "gone", ProducerOptions::default())
+        .await
+        .unwrap();
+    proxy.mute(true);
+    let receipt = producer.send(Record::value("x")).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while proxy.swallowed() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the ack never came");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    proxy.sever();
+    let result = tokio::time::timeout(WAIT, receipt).await.expect("settled");
+    assert!(
+        matches!(result, Err(ClientError::Closed { .. })),
+        "{result:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn linger_holds_a_partial_batch_until_flush() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    client
+        .admin()
+        .create_stream("linger", 1, memory())
+        .await
+        .unwrap();
+    let producer = Producer::new(
+        client.clone(),
+        "linger",
+        ProducerOptions {
+            acks: Acks::Written,
+            // Far longer than the test: only flush sends.
+            linger: Duration::from_secs(3600),
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut receipts = Vec::new();
+    for i in 0..10 {
+        receipts.push(producer.send(Record::value(format!("r{i}"))).await);
+    }
+    // A PING round trip after the sends: had a batch gone out, it would be stored by now.
+    client.ping(Bytes::new()).await.unwrap();
+    assert_eq!(
+        end_offsets(&client, "linger").await,
+        vec![0],
+        "nothing sent yet"
+    );
+    producer.flush().await;
+    for (i, r) in receipts.into_iter().enumerate() {
+        assert_eq!(r.await.unwrap().offset, Some(i as u64));
+    }
+    let fetch = Request::Fetch(FetchRequest {
+        stream: "linger".into(),
+        partition: 0,
+        from: OffsetSpec::Earliest,
+        max_bytes: 1 << 20,
+        max_wait_ms: 0,
+    });
+    let response = FetchResponse::decode(&client.call(&fetch).await.unwrap().payload).unwrap();
+    assert_eq!(
+        response.batches().count(),
+        1,
+        "the ten records went as one batch"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_full_batch_does_not_wait_for_linger() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    client
+        .admin()
+        .create_stream("full", 1, memory())
+        .await
+        .unwrap();
+    let producer = Producer::new(
+        client.clone(),
+        "full",
+        ProducerOptions {
+            acks: Acks::Written,
+            linger: Duration::from_secs(3600),
+            batch_bytes_max: 4096,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut receipts = Vec::new();
+    for _ in 0..20 {
+        receipts.push(producer.send(Record::value(vec![b'x'; 1000])).await);
+    }
+    // 20 KB queued against 4 KiB batches: the first ones leave without a flush.
+    let first = receipts.remove(0);
+    let delivery = tokio::time::timeout(WAIT, first)
+        .await
+        .expect("sent without flush");
+    assert_eq!(delivery.unwrap().offset, Some(0));
+    producer.flush().await;
+    for r in receipts {
+        r.await.unwrap();
+    }
+    assert_eq!(end_offsets(&client, "full").await, vec![20]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn acks_none_sends_without_answers_and_the_records_are_stored() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    client
+        .admin()
+        .create_stream("fire", 2, memory())
+        .await
+        .unwrap();
+    let producer = Producer::new(
+        client.clone(),
+        "fire",
+        ProducerOptions {
+            acks: Acks::None,
+            partitioner: Partitioner::Explicit(1),
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut receipts = Vec::new();
+    for i in 0..100 {
+        receipts.push(producer.send(Record::value(format!("f{i}"))).await);
+    }
+    for r in receipts {
+        assert_eq!(
+            r.await.unwrap(),
+            Delivery {
+                partition: 1,
+                offset: None
+            }
+        );
+    }
+    // Requests on a connection are handled in order: once PING is answered, so are they.
+    client.ping(Bytes::new()).await.unwrap();
+    assert_eq!(end_offsets(&client, "fire").await, vec![0, 100]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_partition_reader_polls_in_order_from_a_timestamp() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    client
+        .admin()
+        .create_stream("poll", 1, memory())
+        .await
+        .unwrap();
+    let producer = Producer::new(
+        client.clone(),
+        "poll",
+        ProducerOptions {
+            acks: Acks::Written,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    for (i, ts) in [1_000u64, 2_000, 3_000, 4_000].into_iter().enumerate() {
+        let record = Record::value(format!("t{i}")).with_timestamp_ms(ts);
+        producer.send(record).await.await.unwrap();
+    }
+    let mut reader = PartitionReader::new(client.clone(), "poll", 0, OffsetSpec::Timestamp(2_500));
+    reader.max_bytes = 1;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        for r in reader.poll(Duration::ZERO).await.unwrap() {
+            seen.push((r.offset, r.timestamp_ms));
+        }
+    }
+    assert_eq!(seen, vec![(2, 3_000), (3, 4_000)]);
+    assert_eq!(reader.position(), Some(4));
+    // Nothing new: a long poll returns empty when its wait ends, or with the record written
+    // meanwhile.
+    assert!(reader
+        .poll(Duration::from_millis(1))
+        .await
+        .unwrap()
+        .is_empty());
+    let wait = tokio::spawn(async move {
+        let records = reader.poll(WAIT).await.unwrap();
+        records.iter().map(|r| r.offset).collect::<Vec<_>>()
+    });
+    producer.send(Record::value("late")).await.await.unwrap();
+    assert_eq!(wait.await.unwrap(), vec![4]);
+
+    let err = client
+        .fetch("nope", 0, OffsetSpec::Earliest, 1024, Duration::ZERO)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::StreamNotFound));
+    server.stop().await;
+}
