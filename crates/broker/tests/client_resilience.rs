@@ -478,3 +478,60 @@ async fn a_partition_reader_polls_in_order_from_a_timestamp() {
     assert_eq!(err.code(), Some(ErrorCode::StreamNotFound));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn send_waits_while_queued_records_max_are_queued() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Client::connect(server.addr).await.unwrap();
+    direct
+        .admin()
+        .create_stream("bp", 1, memory())
+        .await
+        .unwrap();
+    let client = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let producer = Producer::new(
+        client.clone(),
+        "bp",
+        ProducerOptions {
+            acks: Acks::Written,
+            queued_records_max: 3,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The first batch goes on the wire and its acknowledgement is held back.
+    proxy.mute(true);
+    let mut receipts = vec![producer.send(Record::value("r0")).await];
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while proxy.swallowed() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the ack never came");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Three more wait behind it: the queue is full.
+    for i in 1..4 {
+        receipts.push(producer.send(Record::value(format!("r{i}"))).await);
+    }
+    let mut blocked = Box::pin(producer.send(Record::value("r4")));
+    tokio::select! {
+        biased;
+        _ = &mut blocked => panic!("send went through a full queue"),
+        () = std::future::ready(()) => {}
+    }
+    // Once the first batch is acknowledged (after a reconnect), the queue drains.
+    proxy.mute(false);
+    proxy.sever();
+    receipts.push(
+        tokio::time::timeout(WAIT, blocked)
+            .await
+            .expect("room again"),
+    );
+    let mut offsets = Vec::new();
+    for r in receipts {
+        offsets.push(r.await.unwrap().offset.unwrap());
+    }
+    assert_eq!(offsets, vec![0, 1, 2, 3, 4]);
+    assert_eq!(end_offsets(&direct, "bp").await, vec![5]);
+    server.stop().await;
+}

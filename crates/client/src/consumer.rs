@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use memstream_protocol::batch::{verify, BatchHeader, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{check_envelope, BatchHeader, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Credit, OffsetSpec, PartitionOffset, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS,
 };
@@ -63,9 +63,20 @@ pub(crate) fn decode_batches(
             ));
         }
         let batch = rest.split_to(len);
-        let h = verify(&batch, usize::MAX).map_err(|e| malformed(&e))?;
-        for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
-            let r = r.map_err(|e| malformed(&e))?;
+        // Checksum first; the records are then parsed (and checked) in the one pass below.
+        let h = check_envelope(&batch).map_err(|e| malformed(&e))?;
+        let mut records = RecordIter::new(&batch[BATCH_HEADER_LEN..], &h);
+        let mut index = 0u32;
+        while let Some(r) = records
+            .next_checked(usize::MAX)
+            .map_err(|e| malformed(&e))?
+        {
+            if r.offset_delta != index {
+                return Err(ClientError::Malformed(
+                    "offset deltas do not count up from 0".into(),
+                ));
+            }
+            index += 1;
             let offset = h.base_offset + u64::from(r.offset_delta);
             if offset < floor {
                 continue;

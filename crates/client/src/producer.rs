@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,7 +25,7 @@ use memstream_protocol::message::{
     Acks, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
 };
 use memstream_protocol::{partition_for_key, ErrorCode, Opcode, Request};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
 use crate::client::Client;
@@ -156,17 +156,86 @@ pub struct Delivery {
 /// The outcome of one `send`.
 pub type Receipt = Result<Delivery, ClientError>;
 
-struct Queued {
-    record: Record,
-    done: oneshot::Sender<Receipt>,
+/// One batch's outcome, shared by the receipts of its records: one allocation and one wake-up
+/// per batch, not per record.
+#[derive(Default)]
+struct BatchAck {
+    outcome: OnceLock<Result<Delivery, ClientError>>,
+    settled: Notify,
 }
 
-enum Command {
-    Send(Queued),
-    Flush(oneshot::Sender<()>),
+impl BatchAck {
+    fn settle(&self, outcome: Result<Delivery, ClientError>) {
+        let _ = self.outcome.set(outcome);
+        self.settled.notify_waiters();
+    }
+
+    async fn wait(&self) -> &Result<Delivery, ClientError> {
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if let Some(outcome) = self.outcome.get() {
+                return outcome;
+            }
+            settled.await;
+        }
+    }
+
+    /// The receipt of the record at `index` in the batch.
+    async fn receipt(self: Arc<Self>, index: u32) -> Receipt {
+        match self.wait().await {
+            Ok(d) => Ok(Delivery {
+                partition: d.partition,
+                offset: d.offset.map(|base| base + u64::from(index)),
+            }),
+            Err(e) => Err(clone_error(e)),
+        }
+    }
 }
 
-/// Sends records to one stream. Cheap to share behind an `Arc`: `send` takes `&self`.
+/// Records of one partition encoded into a batch that has not left yet.
+struct OpenBatch {
+    builder: BatchBuilder,
+    ack: Arc<BatchAck>,
+    /// When its first record arrived (for `linger`).
+    since: Instant,
+}
+
+/// What `send` and the worker share, under one lock held for a record's encoding.
+struct State {
+    /// Per partition: the batch records join, then sealed batches waiting for the wire.
+    open: Vec<Option<OpenBatch>>,
+    sealed: Vec<VecDeque<OpenBatch>>,
+    /// Buffer size for a new batch, per partition: the last batch's size.
+    capacity: Vec<usize>,
+    round_robin: u32,
+    /// Records in open and sealed batches.
+    queued_records: usize,
+    flushes: Vec<oneshot::Sender<()>>,
+    /// The `Producer` was dropped: send what is queued, then stop.
+    closed: bool,
+    /// The worker stopped (it only does once closed and drained).
+    stopped: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the worker: records arrived, a flush was asked, the producer was dropped.
+    wake: Notify,
+    /// Wakes senders waiting for room (`queued_records_max`).
+    room: Notify,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Sends records to one stream. Share it behind an `Arc`: `send` takes `&self`.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), memstream_client::ClientError> {
@@ -181,8 +250,11 @@ enum Command {
 /// producer.flush().await;
 /// # Ok(()) }
 /// ```
+///
+/// Dropping the producer sends what is queued; the receipts still resolve.
 pub struct Producer {
-    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    options: ProducerOptions,
     partitions: u32,
 }
 
@@ -200,18 +272,35 @@ impl Producer {
             .partitions
             .len() as u32;
         let producer_id = if options.idempotent { random_id() } else { 0 };
-        let (tx, rx) = mpsc::channel(options.queued_records_max.max(1));
+        let n = partitions as usize;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                open: (0..n).map(|_| None).collect(),
+                sealed: (0..n).map(|_| VecDeque::new()).collect(),
+                capacity: vec![1024; n],
+                round_robin: 0,
+                queued_records: 0,
+                flushes: Vec::new(),
+                closed: false,
+                stopped: false,
+            }),
+            wake: Notify::new(),
+            room: Notify::new(),
+        });
         let worker = Worker {
             client,
+            shared: shared.clone(),
             stream: stream.to_owned(),
-            queues: (0..partitions).map(|_| PartitionQueue::default()).collect(),
+            partitions: (0..n).map(|_| PartitionWire::default()).collect(),
             producer_id,
-            round_robin: 0,
-            options,
-            flushes: Vec::new(),
+            options: options.clone(),
         };
-        tokio::spawn(worker.run(rx));
-        Ok(Producer { tx, partitions })
+        tokio::spawn(worker.run());
+        Ok(Producer {
+            shared,
+            options,
+            partitions,
+        })
     }
 
     /// The stream's partition count.
@@ -219,27 +308,111 @@ impl Producer {
         self.partitions
     }
 
-    /// Queues `record`; the returned future resolves to where it landed once the server
-    /// acknowledged it at the producer's `acks` level. Waits while `queued_records_max`
-    /// records are queued (backpressure). The record is queued even if the returned future
-    /// is dropped unawaited.
-    pub async fn send(&self, record: Record) -> impl Future<Output = Receipt> {
-        let (done, rx) = oneshot::channel();
-        let queued = self.tx.send(Command::Send(Queued { record, done })).await;
+    /// Encodes `record` into its partition's next batch; the returned future resolves to
+    /// where it landed once the server acknowledged it at the producer's `acks` level. Waits
+    /// while `queued_records_max` records are queued (backpressure). The record is sent even
+    /// if the returned future is dropped unawaited.
+    pub async fn send(&self, record: Record) -> impl Future<Output = Receipt> + Send + 'static {
+        let queued = loop {
+            let room = self.shared.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            {
+                let mut state = self.shared.lock();
+                if state.stopped {
+                    break Err(ClientError::Closed { reason: None });
+                }
+                if state.queued_records < self.options.queued_records_max.max(1) {
+                    break self.enqueue(&mut state, &record);
+                }
+            }
+            room.await;
+        };
         async move {
-            queued.map_err(|_| ClientError::Closed { reason: None })?;
-            rx.await
-                .unwrap_or(Err(ClientError::Closed { reason: None }))
+            let (ack, index) = queued?;
+            ack.receipt(index).await
         }
+    }
+
+    /// Puts `record` into its partition's open batch, sealing that batch first when the record
+    /// would take it over `batch_bytes_max`.
+    fn enqueue(
+        &self,
+        state: &mut State,
+        record: &Record,
+    ) -> Result<(Arc<BatchAck>, u32), ClientError> {
+        let partitions = self.partitions;
+        let partition = match (self.options.partitioner, &record.key) {
+            (Partitioner::Explicit(p), _) => p,
+            (Partitioner::Key, Some(key)) => partition_for_key(key, partitions),
+            _ => {
+                state.round_robin = state.round_robin.wrapping_add(1);
+                state.round_robin % partitions.max(1)
+            }
+        };
+        let p = partition as usize;
+        if p >= state.open.len() {
+            return Err(ClientError::Server {
+                code: ErrorCode::PartitionNotFound.as_u16(),
+                name: ErrorCode::PartitionNotFound.name(),
+                message: format!("the stream has no partition {partition}"),
+            });
+        }
+        let headers: Vec<(&str, &[u8])> = record
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), &v[..]))
+            .collect();
+        let timestamp_ms = record.timestamp_ms.unwrap_or_else(now_ms);
+        let max_bytes = self.options.batch_bytes_max;
+        if let Some(open) = &state.open[p] {
+            let count = open.builder.record_count();
+            let len =
+                BatchBuilder::record_len(0, count, record.key.as_deref(), &record.value, &headers);
+            if open.builder.encoded_len() + len > max_bytes {
+                let full = state.open[p].take().expect("checked above");
+                state.capacity[p] = full.builder.encoded_len();
+                state.sealed[p].push_back(full);
+            }
+        }
+        let capacity = state.capacity[p];
+        let open = state.open[p].get_or_insert_with(|| OpenBatch {
+            builder: BatchBuilder::with_capacity(capacity.clamp(1024, max_bytes.max(1024))),
+            ack: Arc::default(),
+            since: Instant::now(),
+        });
+        let index = open.builder.record_count();
+        open.builder
+            .push(timestamp_ms, record.key.as_deref(), &record.value, &headers);
+        let ack = open.ack.clone();
+        state.queued_records += 1;
+        // The first record of a batch may be sendable at once; later ones join it.
+        if index == 0 || state.queued_records == 1 {
+            self.shared.wake.notify_one();
+        }
+        Ok((ack, index))
     }
 
     /// Sends every record queued so far without waiting for `linger`, and returns once each
     /// has its receipt.
     pub async fn flush(&self) {
         let (done, rx) = oneshot::channel();
-        if self.tx.send(Command::Flush(done)).await.is_ok() {
-            let _ = rx.await;
+        {
+            let mut state = self.shared.lock();
+            if state.stopped {
+                return;
+            }
+            state.flushes.push(done);
         }
+        self.shared.wake.notify_one();
+        let _ = rx.await;
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_one();
     }
 }
 
@@ -249,18 +422,14 @@ struct Sent {
     base_sequence: u32,
     epoch: u16,
     request: Request,
-    waiters: Vec<oneshot::Sender<Receipt>>,
+    ack: Arc<BatchAck>,
     first_sent: Instant,
     attempts: u32,
 }
 
+/// The worker's own state of one partition.
 #[derive(Default)]
-struct PartitionQueue {
-    pending: VecDeque<Queued>,
-    /// Encoded bytes of `pending`, roughly.
-    pending_bytes: usize,
-    /// When the oldest pending record arrived (for `linger`).
-    oldest: Option<Instant>,
+struct PartitionWire {
     in_flight: usize,
     next_sequence: u32,
     /// Raised after a batch failed for good: the server then accepts sequence 0 again.
@@ -273,109 +442,134 @@ type InFlight = Pin<Box<dyn Future<Output = (Sent, Result<Delivery, ClientError>
 
 struct Worker {
     client: Arc<Client>,
+    shared: Arc<Shared>,
     stream: String,
-    queues: Vec<PartitionQueue>,
+    partitions: Vec<PartitionWire>,
     producer_id: u64,
-    round_robin: u32,
     options: ProducerOptions,
-    flushes: Vec<oneshot::Sender<()>>,
 }
 
 impl Worker {
-    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+    async fn run(mut self) {
         let mut in_flight: FuturesUnordered<InFlight> = FuturesUnordered::new();
-        let mut open = true;
+        let shared = self.shared.clone();
         loop {
+            let wake = shared.wake.notified();
+            tokio::pin!(wake);
+            wake.as_mut().enable();
+            let deadline = match self.take_batches(&mut in_flight) {
+                Step::Stop => return,
+                Step::Wait(deadline) => deadline,
+            };
+            tokio::select! {
+                () = &mut wake => {}
+                Some((sent, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                    self.settle(sent, result);
+                }
+                () = sleep_until(deadline), if deadline.is_some() => {}
+            }
+        }
+    }
+
+    /// Moves every batch that may go now onto the wire; says when to look again.
+    fn take_batches(&mut self, in_flight: &mut FuturesUnordered<InFlight>) -> Step {
+        let max_in_flight = self.options.in_flight_batches_max.max(1);
+        let linger = self.options.linger;
+        let mut taken = Vec::new();
+        let mut deadline: Option<Instant> = None;
+        let mut freed = 0usize;
+        {
+            let mut state = self.shared.lock();
+            let hurry = state.closed || !state.flushes.is_empty();
+            for (p, wire) in self.partitions.iter_mut().enumerate() {
+                if !wire.retry.is_empty() {
+                    if wire.in_flight == 0 {
+                        while wire.in_flight < max_in_flight {
+                            let Some((_, mut sent)) = wire.retry.pop_first() else {
+                                break;
+                            };
+                            sent.attempts += 1;
+                            wire.in_flight += 1;
+                            in_flight.push(send(self.client.clone(), sent, self.options.acks));
+                        }
+                    }
+                    continue;
+                }
+                while wire.in_flight < max_in_flight {
+                    let batch = match state.sealed[p].pop_front() {
+                        Some(batch) => batch,
+                        None => match &state.open[p] {
+                            Some(open) if hurry || open.since.elapsed() >= linger => {
+                                state.open[p].take().expect("checked above")
+                            }
+                            Some(open) => {
+                                let due = open.since + linger;
+                                deadline = Some(deadline.map_or(due, |d| d.min(due)));
+                                break;
+                            }
+                            None => break,
+                        },
+                    };
+                    freed += batch.builder.record_count() as usize;
+                    wire.in_flight += 1;
+                    taken.push((p as u32, batch));
+                }
+            }
+            state.queued_records -= freed;
             let idle = in_flight.is_empty()
-                && self
-                    .queues
-                    .iter()
-                    .all(|q| q.pending.is_empty() && q.retry.is_empty());
+                && taken.is_empty()
+                && state.queued_records == 0
+                && self.partitions.iter().all(|w| w.retry.is_empty());
             if idle {
-                for done in self.flushes.drain(..) {
+                for done in state.flushes.drain(..) {
                     let _ = done.send(());
                 }
-                if !open {
-                    return;
+                if state.closed {
+                    state.stopped = true;
+                    return Step::Stop;
                 }
             }
-            // Without a sender or with a flush waiting, linger no longer applies.
-            let hurry = !open || !self.flushes.is_empty();
-            let deadline = if hurry { None } else { self.linger_deadline() };
-            tokio::select! {
-                command = rx.recv(), if open => match command {
-                    Some(first) => {
-                        let mut touched = Vec::new();
-                        self.command(first, &mut touched);
-                        // Take whatever else is already waiting: it joins the same batches.
-                        while let Ok(more) = rx.try_recv() {
-                            self.command(more, &mut touched);
-                        }
-                        touched.sort_unstable();
-                        touched.dedup();
-                        let hurry = !self.flushes.is_empty();
-                        for p in touched {
-                            self.dispatch(p, hurry, &mut in_flight);
-                        }
-                    }
-                    None => {
-                        open = false;
-                        self.dispatch_all(true, &mut in_flight);
-                    }
-                },
-                Some((sent, result)) = in_flight.next(), if !in_flight.is_empty() => {
-                    let partition = sent.partition;
-                    self.settle(sent, result);
-                    self.dispatch(partition, hurry, &mut in_flight);
-                }
-                () = sleep_until(deadline), if deadline.is_some() => {
-                    self.dispatch_all(false, &mut in_flight);
-                }
-            }
-            if !open || !self.flushes.is_empty() {
-                self.dispatch_all(true, &mut in_flight);
-            }
         }
+        if freed > 0 {
+            self.shared.room.notify_waiters();
+        }
+        for (partition, batch) in taken {
+            let wire = &mut self.partitions[partition as usize];
+            let count = batch.builder.record_count();
+            let base_sequence = wire.next_sequence;
+            wire.next_sequence = wire.next_sequence.wrapping_add(count);
+            let request = Request::Produce(ProduceRequest {
+                stream: self.stream.clone(),
+                acks: self.options.acks,
+                batches: vec![ProduceBatch {
+                    selector: PartitionSelector::Explicit(partition),
+                    batch: batch
+                        .builder
+                        .finish(self.producer_id, wire.epoch, base_sequence),
+                }],
+            });
+            let sent = Sent {
+                partition,
+                base_sequence,
+                epoch: wire.epoch,
+                request,
+                ack: batch.ack,
+                first_sent: Instant::now(),
+                attempts: 0,
+            };
+            in_flight.push(send(self.client.clone(), sent, self.options.acks));
+        }
+        Step::Wait(deadline)
     }
 
-    fn command(&mut self, command: Command, touched: &mut Vec<u32>) {
-        match command {
-            Command::Send(queued) => touched.extend(self.enqueue(queued)),
-            Command::Flush(done) => {
-                self.flushes.push(done);
-                touched.extend(0..self.queues.len() as u32);
-            }
-        }
-    }
-
-    /// The earliest time a lingering partial batch is due, if any partition has one.
-    fn linger_deadline(&self) -> Option<Instant> {
-        if self.options.linger.is_zero() {
-            return None;
-        }
-        self.queues
-            .iter()
-            .filter(|q| q.in_flight < self.options.in_flight_batches_max && q.retry.is_empty())
-            .filter_map(|q| q.oldest)
-            .min()
-            .map(|t| t + self.options.linger)
-    }
-
-    /// Hands a finished batch's outcome to its records, or queues it for a retry.
+    /// Hands a finished batch's outcome to its records, or keeps it for a retry.
     fn settle(&mut self, sent: Sent, result: Result<Delivery, ClientError>) {
-        let Some(q) = self.queues.get_mut(sent.partition as usize) else {
+        let Some(wire) = self.partitions.get_mut(sent.partition as usize) else {
             return;
         };
-        q.in_flight -= 1;
+        wire.in_flight -= 1;
         match result {
-            Ok(delivery) => {
-                for (i, done) in sent.waiters.into_iter().enumerate() {
-                    let _ = done.send(Ok(Delivery {
-                        offset: delivery.offset.map(|base| base + i as u64),
-                        ..delivery
-                    }));
-                }
-            }
+            Ok(delivery) => sent.ack.settle(Ok(delivery)),
             Err(e)
                 if self.producer_id != 0
                     && e.is_retriable()
@@ -383,147 +577,26 @@ impl Worker {
                     && sent.first_sent.elapsed() < self.options.delivery_timeout =>
             {
                 tracing::debug!(partition = sent.partition, error = %e, "batch will be retried");
-                q.retry.insert(sent.base_sequence, sent);
+                wire.retry.insert(sent.base_sequence, sent);
             }
             Err(e) => {
-                if self.producer_id != 0 && sent.epoch == q.epoch {
+                if self.producer_id != 0 && sent.epoch == wire.epoch {
                     // The server never stored this batch, so later sequence numbers would be
                     // out of order: start a new epoch, which the server accepts from zero.
-                    q.epoch = q.epoch.wrapping_add(1);
-                    q.next_sequence = 0;
+                    wire.epoch = wire.epoch.wrapping_add(1);
+                    wire.next_sequence = 0;
                 }
-                for done in sent.waiters {
-                    let _ = done.send(Err(clone_error(&e)));
-                }
+                sent.ack.settle(Err(e));
             }
         }
     }
+}
 
-    /// Puts a record in its partition's queue; `None` (and an error to the sender) when the
-    /// partition does not exist.
-    fn enqueue(&mut self, queued: Queued) -> Option<u32> {
-        let partitions = self.queues.len() as u32;
-        let partition = match (self.options.partitioner, &queued.record.key) {
-            (Partitioner::Explicit(p), _) => p,
-            (Partitioner::Key, Some(key)) => partition_for_key(key, partitions),
-            _ => {
-                self.round_robin = self.round_robin.wrapping_add(1);
-                self.round_robin % partitions.max(1)
-            }
-        };
-        match self.queues.get_mut(partition as usize) {
-            Some(q) => {
-                q.pending_bytes += encoded_len(&queued.record, q.pending.len() as u32);
-                q.oldest.get_or_insert_with(Instant::now);
-                q.pending.push_back(queued);
-                Some(partition)
-            }
-            None => {
-                let _ = queued.done.send(Err(ClientError::Server {
-                    code: ErrorCode::PartitionNotFound.as_u16(),
-                    name: ErrorCode::PartitionNotFound.name(),
-                    message: format!("stream `{}` has no partition {partition}", self.stream),
-                }));
-                None
-            }
-        }
-    }
-
-    fn dispatch_all(&mut self, hurry: bool, in_flight: &mut FuturesUnordered<InFlight>) {
-        for p in 0..self.queues.len() as u32 {
-            self.dispatch(p, hurry, in_flight);
-        }
-    }
-
-    /// Sends as many batches for `partition` as its in-flight limit allows: retries first, in
-    /// sequence order once nothing else is on the wire; then new records, unless they linger.
-    fn dispatch(
-        &mut self,
-        partition: u32,
-        hurry: bool,
-        in_flight: &mut FuturesUnordered<InFlight>,
-    ) {
-        let max_bytes = self.options.batch_bytes_max;
-        let max_in_flight = self.options.in_flight_batches_max.max(1);
-        let linger = self.options.linger;
-        let Some(q) = self.queues.get_mut(partition as usize) else {
-            return;
-        };
-        if !q.retry.is_empty() {
-            if q.in_flight > 0 {
-                return;
-            }
-            while q.in_flight < max_in_flight {
-                let Some((_, mut sent)) = q.retry.pop_first() else {
-                    break;
-                };
-                sent.attempts += 1;
-                q.in_flight += 1;
-                in_flight.push(send(self.client.clone(), sent, self.options.acks));
-            }
-            return;
-        }
-        while q.in_flight < max_in_flight && !q.pending.is_empty() {
-            let full = q.pending_bytes >= max_bytes;
-            let due = q.oldest.is_none_or(|t| t.elapsed() >= linger);
-            if !(hurry || full || due) {
-                break;
-            }
-            let now_ms = now_ms();
-            let mut builder = BatchBuilder::default();
-            let mut waiters = Vec::new();
-            while let Some(next) = q.pending.front() {
-                let len = encoded_len(&next.record, waiters.len() as u32);
-                if !waiters.is_empty() && builder.encoded_len() + len > max_bytes {
-                    break;
-                }
-                let Some(queued) = q.pending.pop_front() else {
-                    break;
-                };
-                let r = &queued.record;
-                let headers: Vec<(&str, &[u8])> = r
-                    .headers
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), &v[..]))
-                    .collect();
-                builder.push(
-                    r.timestamp_ms.unwrap_or(now_ms),
-                    r.key.as_deref(),
-                    &r.value,
-                    &headers,
-                );
-                q.pending_bytes = q.pending_bytes.saturating_sub(len);
-                waiters.push(queued.done);
-            }
-            if q.pending.is_empty() {
-                q.pending_bytes = 0;
-                q.oldest = None;
-            }
-            let count = waiters.len() as u32;
-            let base_sequence = q.next_sequence;
-            q.next_sequence = q.next_sequence.wrapping_add(count);
-            let batch = builder.finish(self.producer_id, q.epoch, base_sequence);
-            let request = Request::Produce(ProduceRequest {
-                stream: self.stream.clone(),
-                acks: self.options.acks,
-                batches: vec![ProduceBatch {
-                    selector: PartitionSelector::Explicit(partition),
-                    batch,
-                }],
-            });
-            q.in_flight += 1;
-            let sent = Sent {
-                partition,
-                base_sequence,
-                epoch: q.epoch,
-                request,
-                waiters,
-                first_sent: Instant::now(),
-                attempts: 0,
-            };
-            in_flight.push(send(self.client.clone(), sent, self.options.acks));
-        }
-    }
+enum Step {
+    /// Look again when woken, when a batch completes, or at this linger deadline.
+    Wait(Option<Instant>),
+    /// Closed and drained.
+    Stop,
 }
 
 /// Sends (or re-sends) one batch; a retry first waits a little longer each time, so that a
@@ -555,22 +628,6 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
-}
-
-/// Bytes `record` adds to a batch (timestamp delta taken as 0: one or two bytes off at most).
-fn encoded_len(record: &Record, offset_delta: u32) -> usize {
-    let headers: Vec<(&str, &[u8])> = record
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), &v[..]))
-        .collect();
-    BatchBuilder::record_len(
-        0,
-        offset_delta,
-        record.key.as_deref(),
-        &record.value,
-        &headers,
-    )
 }
 
 /// Sends one PRODUCE and turns its single result into (partition, base offset).

@@ -192,20 +192,7 @@ impl BatchHeader {
 /// Checks a whole batch, exactly `buf`: header, length, checksum and the structure of every
 /// record, each at most `max_record_bytes`. Reads every byte once; copies nothing.
 pub fn verify(buf: &[u8], max_record_bytes: usize) -> Result<BatchHeader, BatchError> {
-    let header = BatchHeader::parse(buf)?;
-    if header.batch_len as usize != buf.len() {
-        return Err(BatchError::LengthMismatch {
-            declared: header.batch_len,
-            actual: buf.len(),
-        });
-    }
-    let computed = crc32c::crc32c(&buf[CRC_START..]);
-    if computed != header.crc {
-        return Err(BatchError::Checksum {
-            stored: header.crc,
-            computed,
-        });
-    }
+    let header = check_envelope(buf)?;
     let mut records = RecordIter::new(&buf[BATCH_HEADER_LEN..], &header);
     let mut count = 0u32;
     while let Some(record) = records.next_checked(max_record_bytes)? {
@@ -221,6 +208,26 @@ pub fn verify(buf: &[u8], max_record_bytes: usize) -> Result<BatchHeader, BatchE
         return Err(BatchError::MalformedRecord {
             index: count,
             reason: "fewer records than the header declares",
+        });
+    }
+    Ok(header)
+}
+
+/// Checks a batch's header, length and checksum, not its records: for readers that walk the
+/// records anyway with the (checking) [`RecordIter`], so the bytes are parsed once.
+pub fn check_envelope(buf: &[u8]) -> Result<BatchHeader, BatchError> {
+    let header = BatchHeader::parse(buf)?;
+    if header.batch_len as usize != buf.len() {
+        return Err(BatchError::LengthMismatch {
+            declared: header.batch_len,
+            actual: buf.len(),
+        });
+    }
+    let computed = crc32c::crc32c(&buf[CRC_START..]);
+    if computed != header.crc {
+        return Err(BatchError::Checksum {
+            stored: header.crc,
+            computed,
         });
     }
     Ok(header)
