@@ -496,6 +496,7 @@ async fn send_waits_while_queued_records_max_are_queued() {
         ProducerOptions {
             acks: Acks::Written,
             queued_records_max: 3,
+            in_flight_batches_max: 1,
             ..ProducerOptions::default()
         },
     )
@@ -533,5 +534,59 @@ async fn send_waits_while_queued_records_max_are_queued() {
     }
     assert_eq!(offsets, vec![0, 1, 2, 3, 4]);
     assert_eq!(end_offsets(&direct, "bp").await, vec![5]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cuts_while_many_batches_are_in_flight_lose_and_duplicate_nothing() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Arc::new(Client::connect(server.addr).await.unwrap());
+    direct
+        .admin()
+        .create_stream("many", 1, memory())
+        .await
+        .unwrap();
+    let client = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let producer = Producer::new(
+        client.clone(),
+        "many",
+        ProducerOptions {
+            acks: Acks::Written,
+            in_flight_batches_max: 4,
+            // Small batches, so that several are on the wire at any time.
+            batch_bytes_max: 600,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut receipts = Vec::new();
+    for i in 0..3000u32 {
+        receipts.push(producer.send(Record::value(format!("m{i:05}"))).await);
+        if i % 1000 == 500 {
+            proxy.sever();
+        }
+    }
+    for (i, r) in receipts.into_iter().enumerate() {
+        let delivery = tokio::time::timeout(WAIT, r).await.expect("settled");
+        assert_eq!(delivery.unwrap().offset, Some(i as u64), "record {i}");
+    }
+    // Stored once each, in the order sent.
+    let mut reader = PartitionReader::new(direct.clone(), "many", 0, OffsetSpec::Earliest);
+    let mut values = Vec::new();
+    while values.len() < 3000 {
+        let records = reader.poll(Duration::ZERO).await.unwrap();
+        assert!(!records.is_empty(), "only {} records stored", values.len());
+        values.extend(
+            records
+                .iter()
+                .map(|r| String::from_utf8(r.value.to_vec()).unwrap()),
+        );
+    }
+    let expected: Vec<String> = (0..3000).map(|i| format!("m{i:05}")).collect();
+    assert_eq!(values, expected);
+    assert_eq!(end_offsets(&direct, "many").await, vec![3000]);
+    assert!(client.reconnects() >= 1);
     server.stop().await;
 }

@@ -15,11 +15,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use std::io::IoSlice;
+
 use futures_util::{SinkExt, StreamExt};
 use memstream_protocol::message::Rebalance;
+use memstream_protocol::outbox::Outbox;
 use memstream_protocol::{
-    ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, Request, PROTOCOL_VERSION,
+    ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, Request, HEADER_LEN,
+    PROTOCOL_VERSION,
 };
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -119,9 +124,16 @@ fn lock(routes: &SharedRoutes) -> std::sync::MutexGuard<'_, Routes> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A frame on its way out; `tail` continues its payload from its own buffer (a record batch,
+/// sent without being copied into the payload).
+struct Outgoing {
+    frame: Frame,
+    tail: Option<Bytes>,
+}
+
 /// One TCP connection after its handshake.
 pub(crate) struct Connection {
-    outbound: mpsc::Sender<Frame>,
+    outbound: mpsc::Sender<Outgoing>,
     routes: SharedRoutes,
     server: Arc<HelloResponse>,
 }
@@ -170,11 +182,11 @@ impl Connection {
         }
         let server = HelloResponse::decode(&reply.payload)
             .map_err(|e| ClientError::Malformed(e.to_string()))?;
-        *writer.encoder_mut() = FrameCodec::new(server.limits.max_frame_bytes);
 
         let routes: SharedRoutes = Arc::default();
         let (outbound, rx) = mpsc::channel(options.send_queue_frames_max.max(1));
-        tokio::spawn(write_loop(writer, rx, routes.clone()));
+        let write = writer.into_inner();
+        tokio::spawn(write_loop(write, rx, routes.clone()));
         tokio::spawn(read_loop(reader, routes.clone()));
         Ok(Connection {
             outbound,
@@ -201,6 +213,32 @@ impl Connection {
         opcode: Opcode,
         payload: Bytes,
     ) -> Result<Frame, ClientError> {
+        self.request_with_tail(id, stream_id, opcode, payload, None)
+            .await
+    }
+
+    /// Refuses a frame the server would refuse for its size, before it is sent.
+    fn check_size(&self, payload: &Bytes, tail: Option<&Bytes>) -> Result<(), ClientError> {
+        let len = HEADER_LEN + payload.len() + tail.map_or(0, Bytes::len);
+        let max = self.server.limits.max_frame_bytes as usize;
+        if len > max {
+            return Err(ClientError::InvalidArgument(format!(
+                "a {len}-byte frame is over the server's frame limit of {max} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`request`](Self::request) whose payload continues with `tail`.
+    pub(crate) async fn request_with_tail(
+        &self,
+        id: u64,
+        stream_id: u32,
+        opcode: Opcode,
+        payload: Bytes,
+        tail: Option<Bytes>,
+    ) -> Result<Frame, ClientError> {
+        self.check_size(&payload, tail.as_ref())?;
         let (tx, rx) = oneshot::channel();
         {
             let mut routes = lock(&self.routes);
@@ -220,7 +258,7 @@ impl Connection {
             stream_id,
             ..Frame::request(opcode, id, payload)
         };
-        if self.outbound.send(frame).await.is_err() {
+        if self.outbound.send(Outgoing { frame, tail }).await.is_err() {
             return Err(self.closed_error());
         }
         match rx.await {
@@ -237,13 +275,15 @@ impl Connection {
         stream_id: u32,
         opcode: Opcode,
         payload: Bytes,
+        tail: Option<Bytes>,
     ) -> Result<(), ClientError> {
+        self.check_size(&payload, tail.as_ref())?;
         let frame = Frame {
             stream_id,
             ..Frame::request(opcode, id, payload)
         };
         self.outbound
-            .send(frame)
+            .send(Outgoing { frame, tail })
             .await
             .map_err(|_| self.closed_error())
     }
@@ -449,16 +489,37 @@ impl Client {
             .unwrap_or(Err(ClientError::Timeout(timeout)))
     }
 
-    /// Sends a frame that gets no response when it succeeds.
+    /// Sends a frame (payload continued by `tail`) that gets no response when it succeeds.
     pub(crate) async fn send_only(
         &self,
         opcode: Opcode,
         payload: Bytes,
+        tail: Option<Bytes>,
     ) -> Result<(), ClientError> {
         let timeout = self.options.request_timeout;
         let attempt = async {
             let conn = self.live_connection().await?;
-            conn.send_only(self.next_id(), 0, opcode, payload).await
+            conn.send_only(self.next_id(), 0, opcode, payload, tail)
+                .await
+        };
+        tokio::time::timeout(timeout, attempt)
+            .await
+            .unwrap_or(Err(ClientError::Timeout(timeout)))
+    }
+
+    /// [`request`](Self::request) whose payload continues with `tail`, sent from its own
+    /// buffer.
+    pub(crate) async fn request_with_tail(
+        &self,
+        opcode: Opcode,
+        payload: Bytes,
+        tail: Option<Bytes>,
+    ) -> Result<Frame, ClientError> {
+        let timeout = self.options.request_timeout;
+        let attempt = async {
+            let conn = self.live_connection().await?;
+            conn.request_with_tail(self.next_id(), 0, opcode, payload, tail)
+                .await
         };
         tokio::time::timeout(timeout, attempt)
             .await
@@ -544,23 +605,37 @@ pub(crate) fn error_from(frame: &Frame) -> ClientError {
     }
 }
 
-/// Sends queued frames, flushing only when the queue is empty so bursts share syscalls.
+/// Most bytes gathered from the queue before they are written.
+const WRITE_COALESCE_BYTES: usize = 256 << 10;
+/// Most slices handed to one `write_vectored` call.
+const IOVECS_MAX: usize = 64;
+
+/// Sends queued frames: whatever is queued goes out together in vectored writes, record
+/// batches straight from their buffers.
 async fn write_loop(
-    mut writer: FramedWrite<tokio::net::tcp::OwnedWriteHalf, FrameCodec>,
-    mut rx: mpsc::Receiver<Frame>,
+    mut write: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: mpsc::Receiver<Outgoing>,
     routes: SharedRoutes,
 ) {
-    'frames: while let Some(frame) = rx.recv().await {
-        if writer.feed(frame).await.is_err() {
-            break;
-        }
-        while let Ok(frame) = rx.try_recv() {
-            if writer.feed(frame).await.is_err() {
-                break 'frames;
+    let mut outbox = Outbox::new();
+    'frames: while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(out) = next.take() {
+            outbox.push(&out.frame, out.tail.as_slice());
+            if outbox.len() < WRITE_COALESCE_BYTES {
+                next = rx.try_recv().ok();
             }
         }
-        if writer.flush().await.is_err() {
-            break;
+        while !outbox.is_empty() {
+            let written = {
+                let mut slices = [IoSlice::new(&[]); IOVECS_MAX];
+                let used = outbox.slices(&mut slices);
+                write.write_vectored(&slices[..used]).await
+            };
+            match written {
+                Ok(0) | Err(_) => break 'frames,
+                Ok(n) => outbox.advance(n),
+            }
         }
     }
     fail_all(&routes, None);

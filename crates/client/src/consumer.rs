@@ -305,6 +305,7 @@ impl Subscription {
                         self.id,
                         Opcode::Credit,
                         payload.freeze(),
+                        None,
                     )
                     .await;
             }

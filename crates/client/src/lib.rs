@@ -26,6 +26,7 @@
 
 mod admin;
 mod client;
+mod clock;
 mod consumer;
 mod error;
 mod fetch;

@@ -29,6 +29,7 @@ use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
 use crate::client::Client;
+use crate::clock::WallClock;
 use crate::error::ClientError;
 
 /// A record to send.
@@ -135,7 +136,7 @@ impl Default for ProducerOptions {
             acks: Acks::Durable,
             partitioner: Partitioner::Key,
             batch_bytes_max: 512 << 10,
-            in_flight_batches_max: 1,
+            in_flight_batches_max: 4,
             queued_records_max: 100_000,
             linger: Duration::ZERO,
             idempotent: true,
@@ -156,6 +157,14 @@ pub struct Delivery {
 /// The outcome of one `send`.
 pub type Receipt = Result<Delivery, ClientError>;
 
+/// A record's parts, borrowed for the moment it is encoded.
+struct Fields<'a> {
+    key: Option<&'a [u8]>,
+    value: &'a [u8],
+    headers: &'a [(&'a str, &'a [u8])],
+    timestamp_ms: Option<u64>,
+}
+
 /// One batch's outcome, shared by the receipts of its records: one allocation and one wake-up
 /// per batch, not per record.
 #[derive(Default)]
@@ -171,6 +180,10 @@ impl BatchAck {
     }
 
     async fn wait(&self) -> &Result<Delivery, ClientError> {
+        // Most receipts are awaited after their batch settled: no waiter registration then.
+        if let Some(outcome) = self.outcome.get() {
+            return outcome;
+        }
         loop {
             let settled = self.settled.notified();
             tokio::pin!(settled);
@@ -217,6 +230,8 @@ struct State {
     closed: bool,
     /// The worker stopped (it only does once closed and drained).
     stopped: bool,
+    /// Timestamps for records that bring none.
+    clock: WallClock,
 }
 
 struct Shared {
@@ -283,6 +298,7 @@ impl Producer {
                 flushes: Vec::new(),
                 closed: false,
                 stopped: false,
+                clock: WallClock::new(),
             }),
             wake: Notify::new(),
             room: Notify::new(),
@@ -313,24 +329,83 @@ impl Producer {
     /// while `queued_records_max` records are queued (backpressure). The record is sent even
     /// if the returned future is dropped unawaited.
     pub async fn send(&self, record: Record) -> impl Future<Output = Receipt> + Send + 'static {
-        let queued = loop {
+        let headers: Vec<(&str, &[u8])> = record
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), &v[..]))
+            .collect();
+        let fields = Fields {
+            key: record.key.as_deref(),
+            value: &record.value,
+            headers: &headers,
+            timestamp_ms: record.timestamp_ms,
+        };
+        let queued = self.queue(fields).await;
+        async move {
+            let (ack, index) = queued?;
+            ack.receipt(index).await
+        }
+    }
+
+    /// [`send`](Self::send) for a record given as borrowed bytes, timestamped now and without
+    /// headers. The bytes are copied into the batch at once, so nothing needs to be allocated
+    /// per record.
+    ///
+    /// ```no_run
+    /// # async fn demo(producer: memstream_client::Producer) -> Result<(), memstream_client::ClientError> {
+    /// let mut line = String::new();
+    /// for i in 0..3 {
+    ///     line.clear();
+    ///     line.push_str(&format!("event {i}"));
+    ///     producer.send_value(Some(b"sensor-1"), line.as_bytes()).await.await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_value(
+        &self,
+        key: Option<&[u8]>,
+        value: &[u8],
+    ) -> impl Future<Output = Receipt> + Send + 'static {
+        let fields = Fields {
+            key,
+            value,
+            headers: &[],
+            timestamp_ms: None,
+        };
+        let queued = self.queue(fields).await;
+        async move {
+            let (ack, index) = queued?;
+            ack.receipt(index).await
+        }
+    }
+
+    /// Waits for room, then encodes the record.
+    async fn queue(&self, fields: Fields<'_>) -> Result<(Arc<BatchAck>, u32), ClientError> {
+        let max = self.options.queued_records_max.max(1);
+        {
+            // The common case: there is room, and no waiter needs registering.
+            let mut state = self.shared.lock();
+            if state.stopped {
+                return Err(ClientError::Closed { reason: None });
+            }
+            if state.queued_records < max {
+                return self.enqueue(&mut state, &fields);
+            }
+        }
+        loop {
             let room = self.shared.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
             {
                 let mut state = self.shared.lock();
                 if state.stopped {
-                    break Err(ClientError::Closed { reason: None });
+                    return Err(ClientError::Closed { reason: None });
                 }
-                if state.queued_records < self.options.queued_records_max.max(1) {
-                    break self.enqueue(&mut state, &record);
+                if state.queued_records < max {
+                    return self.enqueue(&mut state, &fields);
                 }
             }
             room.await;
-        };
-        async move {
-            let (ack, index) = queued?;
-            ack.receipt(index).await
         }
     }
 
@@ -339,10 +414,10 @@ impl Producer {
     fn enqueue(
         &self,
         state: &mut State,
-        record: &Record,
+        record: &Fields<'_>,
     ) -> Result<(Arc<BatchAck>, u32), ClientError> {
         let partitions = self.partitions;
-        let partition = match (self.options.partitioner, &record.key) {
+        let partition = match (self.options.partitioner, record.key) {
             (Partitioner::Explicit(p), _) => p,
             (Partitioner::Key, Some(key)) => partition_for_key(key, partitions),
             _ => {
@@ -358,17 +433,15 @@ impl Producer {
                 message: format!("the stream has no partition {partition}"),
             });
         }
-        let headers: Vec<(&str, &[u8])> = record
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), &v[..]))
-            .collect();
-        let timestamp_ms = record.timestamp_ms.unwrap_or_else(now_ms);
+        let headers = record.headers;
+        let timestamp_ms = match record.timestamp_ms {
+            Some(ms) => ms,
+            None => state.clock.now_ms(),
+        };
         let max_bytes = self.options.batch_bytes_max;
         if let Some(open) = &state.open[p] {
             let count = open.builder.record_count();
-            let len =
-                BatchBuilder::record_len(0, count, record.key.as_deref(), &record.value, &headers);
+            let len = BatchBuilder::record_len(0, count, record.key, record.value, headers);
             if open.builder.encoded_len() + len > max_bytes {
                 let full = state.open[p].take().expect("checked above");
                 state.capacity[p] = full.builder.encoded_len();
@@ -383,7 +456,7 @@ impl Producer {
         });
         let index = open.builder.record_count();
         open.builder
-            .push(timestamp_ms, record.key.as_deref(), &record.value, &headers);
+            .push(timestamp_ms, record.key, record.value, headers);
         let ack = open.ack.clone();
         state.queued_records += 1;
         // The first record of a batch may be sendable at once; later ones join it.
@@ -572,9 +645,13 @@ impl Worker {
             Ok(delivery) => sent.ack.settle(Ok(delivery)),
             Err(e)
                 if self.producer_id != 0
-                    && e.is_retriable()
-                    && self.client.options().reconnect.enabled
-                    && sent.first_sent.elapsed() < self.options.delivery_timeout =>
+                    && sent.first_sent.elapsed() < self.options.delivery_timeout
+                    && ((e.is_retriable() && self.client.options().reconnect.enabled)
+                        // A batch that overtook earlier ones still being retried (sent on
+                        // the new connection before their failures arrived) goes again
+                        // after them.
+                        || (e.code() == Some(ErrorCode::OutOfOrderSequence)
+                            && (wire.in_flight > 0 || !wire.retry.is_empty()))) =>
             {
                 tracing::debug!(partition = sent.partition, error = %e, "batch will be retried");
                 wire.retry.insert(sent.base_sequence, sent);
@@ -608,9 +685,9 @@ fn send(client: Arc<Client>, sent: Sent, acks: Acks) -> InFlight {
             tokio::time::sleep(backoff.min(Duration::from_secs(1))).await;
         }
         let result = if acks == Acks::None {
-            let frame = sent.request.to_frame(0);
+            let (head, batch) = split_produce(&sent.request);
             client
-                .send_only(Opcode::Produce, frame.payload)
+                .send_only(Opcode::Produce, head, batch)
                 .await
                 .map(|()| Delivery {
                     partition: sent.partition,
@@ -632,7 +709,10 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 /// Sends one PRODUCE and turns its single result into (partition, base offset).
 async fn produce(client: &Client, request: &Request) -> Result<Delivery, ClientError> {
-    let frame = client.call(request).await?;
+    let (head, batch) = split_produce(request);
+    let frame = client
+        .request_with_tail(Opcode::Produce, head, batch)
+        .await?;
     let response = ProduceResponse::decode(&frame.payload)
         .map_err(|e| ClientError::Malformed(e.to_string()))?;
     let result = response
@@ -653,6 +733,22 @@ async fn produce(client: &Client, request: &Request) -> Result<Delivery, ClientE
     })
 }
 
+/// A PRODUCE request's payload as its encoded head and its (last) batch, which follows the
+/// head on the wire straight from the batch's buffer.
+fn split_produce(request: &Request) -> (Bytes, Option<Bytes>) {
+    match request {
+        Request::Produce(produce) => {
+            let mut head = bytes::BytesMut::new();
+            produce.encode_head(&mut head);
+            (
+                head.freeze(),
+                produce.batches.last().map(|b| b.batch.clone()),
+            )
+        }
+        other => (other.to_frame(0).payload, None),
+    }
+}
+
 fn clone_error(e: &ClientError) -> ClientError {
     match e {
         ClientError::Server {
@@ -670,12 +766,6 @@ fn clone_error(e: &ClientError) -> ClientError {
         ClientError::Timeout(d) => ClientError::Timeout(*d),
         other => ClientError::Malformed(other.to_string()),
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// A random non-zero id (std's hasher is randomly keyed per process, and each `RandomState`

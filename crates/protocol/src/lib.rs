@@ -22,6 +22,7 @@ pub mod frame;
 pub mod header;
 pub mod message;
 pub mod opcode;
+pub mod outbox;
 pub mod partitioner;
 pub mod pattern;
 

@@ -8,21 +8,17 @@
 //! syscall: small payloads are copied next to their headers, large ones go out as their own
 //! slice without a copy. Budget is returned once the bytes are in the kernel.
 
-use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
-use memstream_protocol::{Frame, HEADER_LEN};
+use memstream_protocol::outbox::Outbox;
+use memstream_protocol::Frame;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::handler::Response;
 use crate::metrics::Metrics;
 
-/// Payloads up to this size are copied into the staging buffer beside their header; larger
-/// ones are written from their own buffer.
-const COPY_PAYLOAD_BYTES_MAX: usize = 4096;
 /// Most slices handed to one `write_vectored` call (Linux's IOV_MAX is 1024).
 const IOVECS_MAX: usize = 64;
 
@@ -135,8 +131,7 @@ struct Writer<W> {
 impl<W: AsyncWrite + Unpin> Writer<W> {
     /// Writes batches until the queue closes, then flushes and shuts the sink down.
     async fn run(mut self) -> std::io::Result<()> {
-        let mut staging = BytesMut::with_capacity(self.coalesce_bytes.min(1 << 20));
-        let mut chunks: VecDeque<Bytes> = VecDeque::new();
+        let mut outbox = Outbox::new();
         while let Some(first) = self.rx.recv().await {
             let mut frames = 0u64;
             let mut bytes = 0usize;
@@ -146,15 +141,12 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                 frames += 1;
                 bytes += out.response.encoded_len();
                 permits += u64::from(out.permits);
-                stage(&out.response, &mut staging, &mut chunks);
+                outbox.push(&out.response.frame, &out.response.tail);
                 if bytes < self.coalesce_bytes {
                     next = self.rx.try_recv().ok();
                 }
             }
-            if !staging.is_empty() {
-                chunks.push_back(staging.split().freeze());
-            }
-            write_all_chunks(&mut self.sink, &mut chunks).await?;
+            write_all(&mut self.sink, &mut outbox).await?;
             self.metrics.frames_out(frames, bytes as u64);
             self.budget.add_permits(permits as usize);
         }
@@ -163,74 +155,29 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     }
 }
 
-/// Appends `response` to the pending output: its header into `staging`, each payload part
-/// too when small, else as its own chunk (zero-copy).
-fn stage(response: &Response, staging: &mut BytesMut, chunks: &mut VecDeque<Bytes>) {
-    let mut header = [0u8; HEADER_LEN];
-    response
-        .frame
-        .header_with_tail(&response.tail)
-        .encode(&mut header);
-    staging.put_slice(&header);
-    for part in std::iter::once(&response.frame.payload).chain(&response.tail) {
-        if part.len() <= COPY_PAYLOAD_BYTES_MAX {
-            staging.put_slice(part);
-        } else {
-            chunks.push_back(staging.split().freeze());
-            chunks.push_back(part.clone());
-        }
-    }
-}
-
-/// Writes every chunk, as few syscalls as the kernel allows.
-async fn write_all_chunks<W: AsyncWrite + Unpin>(
+/// Writes everything in `outbox`, as few syscalls as the kernel allows.
+async fn write_all<W: AsyncWrite + Unpin>(
     sink: &mut W,
-    chunks: &mut VecDeque<Bytes>,
+    outbox: &mut Outbox,
 ) -> std::io::Result<()> {
-    while !chunks.is_empty() {
+    while !outbox.is_empty() {
         let written = {
             let mut slices = [IoSlice::new(&[]); IOVECS_MAX];
-            let mut used = 0;
-            for chunk in chunks.iter().filter(|c| !c.is_empty()).take(IOVECS_MAX) {
-                slices[used] = IoSlice::new(chunk);
-                used += 1;
-            }
-            if used == 0 {
-                chunks.clear();
-                return Ok(());
-            }
+            let used = outbox.slices(&mut slices);
             sink.write_vectored(&slices[..used]).await?
         };
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
-        advance(chunks, written);
+        outbox.advance(written);
     }
     Ok(())
-}
-
-/// Drops `n` written bytes from the front of `chunks`.
-fn advance(chunks: &mut VecDeque<Bytes>, mut n: usize) {
-    while n > 0 {
-        let Some(front) = chunks.front_mut() else {
-            return;
-        };
-        if front.len() <= n {
-            n -= front.len();
-            chunks.pop_front();
-        } else {
-            let _ = front.split_to(n);
-            n = 0;
-        }
-    }
-    while chunks.front().is_some_and(|c| c.is_empty()) {
-        chunks.pop_front();
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use futures_util::StreamExt;
     use memstream_protocol::{FrameCodec, Opcode};
     use tokio_util::codec::FramedRead;

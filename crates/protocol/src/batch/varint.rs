@@ -26,7 +26,14 @@ pub(crate) fn uvarint_len(mut v: u64) -> usize {
 
 /// Reads a varint from the front of `src`; returns the value and the bytes it took. `None` on
 /// truncation or an encoding longer than 10 bytes or overflowing 64 bits.
+#[inline]
 pub(crate) fn get_uvarint(src: &[u8]) -> Option<(u64, usize)> {
+    // Most lengths and deltas fit in one byte.
+    if let Some(&byte) = src.first() {
+        if byte < 0x80 {
+            return Some((u64::from(byte), 1));
+        }
+    }
     let mut value = 0u64;
     for (i, &byte) in src.iter().take(VARINT_BYTES_MAX).enumerate() {
         let bits = u64::from(byte & 0x7f);

@@ -74,10 +74,20 @@ pub struct ProduceRequest {
 impl ProduceRequest {
     /// Appends the encoded payload.
     pub fn encode(&self, dst: &mut BytesMut) {
+        self.encode_head(dst);
+        if let Some(last) = self.batches.last() {
+            dst.put_slice(&last.batch);
+        }
+    }
+
+    /// Appends the encoded payload except the last batch's bytes, which belong right after
+    /// it: a client can send that batch from its own buffer (as a frame's payload tail)
+    /// instead of copying it.
+    pub fn encode_head(&self, dst: &mut BytesMut) {
         put_str16(dst, &self.stream);
         dst.put_u8(self.acks as u8);
         dst.put_u16_le(self.batches.len() as u16);
-        for b in &self.batches {
+        for (i, b) in self.batches.iter().enumerate() {
             let (mode, partition) = match b.selector {
                 PartitionSelector::Explicit(p) => (0u8, p),
                 PartitionSelector::Key => (1, 0),
@@ -86,7 +96,9 @@ impl ProduceRequest {
             dst.put_u8(mode);
             dst.put_u32_le(partition);
             dst.put_u32_le(b.batch.len() as u32);
-            dst.put_slice(&b.batch);
+            if i + 1 < self.batches.len() {
+                dst.put_slice(&b.batch);
+            }
         }
     }
 
@@ -239,6 +251,11 @@ mod tests {
         for cut in 0..payload.len() {
             assert!(ProduceRequest::decode(&payload.slice(..cut)).is_err());
         }
+        // The head and the last batch are the whole payload.
+        let mut head = BytesMut::new();
+        req.encode_head(&mut head);
+        head.put_slice(b"2nd");
+        assert_eq!(head.freeze(), payload);
         let resp = ProduceResponse {
             results: vec![ProduceResult {
                 partition: 1,
