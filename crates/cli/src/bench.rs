@@ -52,6 +52,10 @@ pub struct BenchArgs {
     /// Storage of the benchmark stream.
     #[arg(long, value_enum, default_value = "memory")]
     storage: Storage,
+    /// Batches per partition each producer keeps on the wire (the producer's
+    /// `in_flight_batches_max`).
+    #[arg(long, default_value_t = ProducerOptions::default().in_flight_batches_max)]
+    in_flight: usize,
     /// Results as JSON.
     #[arg(long)]
     json: bool,
@@ -175,6 +179,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let options = ProducerOptions {
             acks: args.acks.acks(),
             partitioner: Partitioner::RoundRobin,
+            in_flight_batches_max: args.in_flight,
             ..ProducerOptions::default()
         };
         let producer = Producer::new(client, &stream, options).await?;
@@ -185,6 +190,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             Some(rate) => {
                 let handle = tokio::runtime::Handle::current();
                 tokio::task::spawn_blocking(move || {
+                    precise_sleeps();
                     handle.block_on(produce(stamps, producer, id, count, args.size, Some(rate)))
                 })
             }
@@ -248,6 +254,19 @@ async fn produce(
     }
     Ok(())
 }
+
+/// Lets this thread's sleeps end on time: Linux may otherwise wake a sleeping thread up to
+/// 50 µs late (timer slack) to batch wake-ups, and the fixed-rate latency would count it.
+#[cfg(target_os = "linux")]
+fn precise_sleeps() {
+    // SAFETY: PR_SET_TIMERSLACK changes only this thread's timer slack; 1 ns is valid.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn precise_sleeps() {}
 
 /// Waits until `due` on a blocking thread: `std::thread::sleep` wakes within tens of
 /// microseconds, where tokio's timer has 1 ms resolution, and unlike spinning it leaves the
