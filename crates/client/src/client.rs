@@ -68,6 +68,21 @@ impl Default for ClientOptions {
 
 /// Reconnecting after a dropped connection: exponential backoff with jitter, from
 /// `backoff_initial` doubling up to `backoff_max`, for at most `give_up_after`.
+///
+/// ```
+/// use std::time::Duration;
+/// use memstream_client::{ClientOptions, ReconnectPolicy};
+///
+/// let patient = ClientOptions {
+///     reconnect: ReconnectPolicy {
+///         give_up_after: Duration::from_secs(600),
+///         ..ReconnectPolicy::default()
+///     },
+///     ..ClientOptions::default()
+/// };
+/// let never = ClientOptions { reconnect: ReconnectPolicy::disabled(), ..ClientOptions::default() };
+/// assert!(patient.reconnect.enabled && !never.reconnect.enabled);
+/// ```
 #[derive(Debug, Clone)]
 pub struct ReconnectPolicy {
     /// Reconnect at all; when false a dropped connection stays closed.

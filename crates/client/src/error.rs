@@ -2,7 +2,21 @@
 
 use memstream_protocol::{ErrorBody, ErrorCode, FrameError};
 
-/// Everything a client call can fail with.
+/// Everything a client call can fail with. Errors the server sent carry its numbered code
+/// ([`code`](Self::code)); connection failures say whether a retry may help
+/// ([`is_retriable`](Self::is_retriable)).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), memstream_client::ClientError> {
+/// use memstream_protocol::ErrorCode;
+/// let client = memstream_client::Client::connect("127.0.0.1:7878").await?;
+/// match client.admin().describe_stream("missing").await {
+///     Err(e) if e.code() == Some(ErrorCode::StreamNotFound) => println!("no such stream"),
+///     Err(e) => return Err(e),
+///     Ok(stream) => println!("{} partitions", stream.partitions.len()),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// Connecting or the socket failed.

@@ -104,7 +104,7 @@ pub enum Partitioner {
 ///     linger: Duration::from_millis(2),
 ///     ..ProducerOptions::default()
 /// };
-/// assert_eq!(options.in_flight_batches_max, 1);
+/// assert_eq!(options.in_flight_batches_max, 4);
 /// ```
 #[derive(Clone, Debug)]
 pub struct ProducerOptions {
