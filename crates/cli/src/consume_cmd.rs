@@ -29,8 +29,9 @@ pub enum Format {
 pub struct ConsumeArgs {
     /// Stream (or pattern: `orders.*`, `orders.>`) to read.
     stream: String,
-    /// Where to start: `earliest`, `latest`, an offset, or `@MS` (a timestamp in ms). With
-    /// `--group`, only for partitions the group has committed nothing for.
+    /// Where to start: `earliest`, `latest`, an offset, `@MS` (ms since the Unix epoch) or an
+    /// RFC 3339 time (`2026-12-02T10:00:00Z`). With `--group`, only for partitions the group
+    /// has committed nothing for.
     #[arg(long, default_value = "earliest")]
     from: String,
     /// Consume as a member of this consumer group: share the partitions with the other
@@ -50,18 +51,30 @@ pub struct ConsumeArgs {
     server: ServerArg,
 }
 
+/// `--from`: `earliest`, `latest`, an offset, `@MS` (ms since the Unix epoch) or an RFC 3339
+/// time such as `2026-12-02T10:00:00Z`.
 fn parse_from(from: &str) -> anyhow::Result<OffsetSpec> {
+    let invalid = || {
+        anyhow::anyhow!(
+            "--from {from}: expected earliest, latest, an offset, @MS or an RFC 3339 time \
+             (2026-12-02T10:00:00Z)"
+        )
+    };
     Ok(match from {
         "earliest" => OffsetSpec::Earliest,
         "latest" => OffsetSpec::Latest,
-        t if t.starts_with('@') => OffsetSpec::Timestamp(
-            t[1..]
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--from {from}: expected @MS"))?,
-        ),
-        o => OffsetSpec::Offset(o.parse().map_err(|_| {
-            anyhow::anyhow!("--from {from}: expected earliest, latest, an offset or @MS")
-        })?),
+        t if t.starts_with('@') => OffsetSpec::Timestamp(t[1..].parse().map_err(|_| invalid())?),
+        o if o.bytes().all(|b| b.is_ascii_digit()) => {
+            OffsetSpec::Offset(o.parse().map_err(|_| invalid())?)
+        }
+        t => {
+            let at = humantime::parse_rfc3339_weak(t).map_err(|_| invalid())?;
+            let ms = at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| invalid())?
+                .as_millis();
+            OffsetSpec::Timestamp(u64::try_from(ms).map_err(|_| invalid())?)
+        }
     })
 }
 
@@ -205,4 +218,24 @@ fn run_group(args: ConsumeArgs, from: OffsetSpec) -> anyhow::Result<ExitCode> {
         member.close().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_accepts_offsets_timestamps_and_times() {
+        assert_eq!(parse_from("earliest").unwrap(), OffsetSpec::Earliest);
+        assert_eq!(parse_from("latest").unwrap(), OffsetSpec::Latest);
+        assert_eq!(parse_from("42").unwrap(), OffsetSpec::Offset(42));
+        assert_eq!(parse_from("@1000").unwrap(), OffsetSpec::Timestamp(1000));
+        assert_eq!(
+            parse_from("1970-01-01T00:00:02Z").unwrap(),
+            OffsetSpec::Timestamp(2000)
+        );
+        for bad in ["", "-1", "@x", "yesterday", "2026-13-01T00:00:00Z"] {
+            assert!(parse_from(bad).is_err(), "{bad}");
+        }
+    }
 }

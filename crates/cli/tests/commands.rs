@@ -196,3 +196,45 @@ async fn bench_verifies_exactly_once_delivery_with_its_own_server() {
     }
     assert!(report["latency"]["p99_us"].as_u64().is_some());
 }
+
+#[tokio::test]
+async fn consume_with_a_group_resumes_from_its_commits_and_acks_none_produces() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = start(dir.path()).await;
+    let (ok, _, err) = memstream(
+        &addr,
+        &["stream", "create", "g.s", "--partitions", "2", "--storage", "memory"],
+        "",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (ok, out, err) = memstream(
+        &addr,
+        &["produce", "g.s", "--acks", "none", "--verbose"],
+        "a\nb\nc\nd\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().filter(|l| l.ends_with(":-")).count(), 4, "{out}");
+
+    // A group member reads everything there is and commits it.
+    let (ok, out, err) = memstream(&addr, &["consume", "g.s", "--group", "readers"], "").await;
+    assert!(ok, "{err}");
+    let mut first: Vec<&str> = out.lines().collect();
+    first.sort_unstable();
+    assert_eq!(first, ["a", "b", "c", "d"]);
+
+    // The next run of the same group gets only what arrived since.
+    let (ok, _, err) = memstream(&addr, &["produce", "g.s", "--acks", "written"], "e\nf\n").await;
+    assert!(ok, "{err}");
+    let (ok, out, err) = memstream(&addr, &["consume", "g.s", "--group", "readers"], "").await;
+    assert!(ok, "{err}");
+    let mut second: Vec<&str> = out.lines().collect();
+    second.sort_unstable();
+    assert_eq!(second, ["e", "f"]);
+
+    let (ok, out, err) = memstream(&addr, &["group", "describe", "readers"], "").await;
+    assert!(ok, "{err}");
+    assert!(out.contains("g.s"), "{out}");
+    server.kill().await.unwrap();
+}
