@@ -99,7 +99,7 @@ fn route(
         (Some("GET"), "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
-            shared.metrics.render(),
+            shared.metrics.render() + &shared.streams.render_sync_metrics(),
         ),
         (Some("GET"), "/health") if shared.shutdown.is_cancelled() => (
             "503 Service Unavailable",

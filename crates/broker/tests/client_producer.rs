@@ -104,6 +104,31 @@ async fn receipts_match_the_log_and_busy_producers_batch() {
             "{stored_batches} batches for 2000 records: no natural batching"
         );
     }
+    // Durable acks on the disk stream were fsyncs, shared between batches; /metrics says how
+    // many per partition.
+    let (_, metrics) = server.admin_get("/metrics").await;
+    let value = |name: &str, p: u32| -> u64 {
+        let key = format!("{name}{{stream=\"disk\",partition=\"{p}\"}} ");
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&key))
+            .unwrap_or_else(|| panic!("{key} missing from {metrics}"));
+        line[key.len()..].parse().unwrap()
+    };
+    for p in 0..2 {
+        let (fsyncs, batches) = (
+            value("memstream_log_fsyncs_total", p),
+            value("memstream_log_fsync_batches_total", p),
+        );
+        assert!(
+            fsyncs >= 1 && batches >= fsyncs,
+            "partition {p}: {fsyncs} {batches}"
+        );
+    }
+    assert!(
+        !metrics.contains("stream=\"mem\""),
+        "memory streams have no fsyncs"
+    );
     server.stop().await;
 }
 

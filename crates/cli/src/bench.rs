@@ -13,11 +13,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use memstream_broker::config::{Config, ConfigHandle};
 use memstream_broker::Server;
 use memstream_client::{Client, Partitioner, Producer, ProducerOptions, Subscription};
-use memstream_protocol::message::{OffsetSpec, StorageKind, StreamSettings};
+use memstream_protocol::message::{FsyncMode, OffsetSpec, StorageKind, StreamSettings};
 use serde_json::json;
 
 use crate::produce_cmd::AcksArg;
-use crate::stream_cmd::Storage;
+use crate::stream_cmd::{Fsync, Storage};
 
 /// Bytes of bookkeeping at the start of every benchmark message.
 const STAMP_BYTES: usize = 20;
@@ -52,6 +52,13 @@ pub struct BenchArgs {
     /// Storage of the benchmark stream.
     #[arg(long, value_enum, default_value = "memory")]
     storage: Storage,
+    /// Fsync policy of a disk benchmark stream (default: the server's).
+    #[arg(long, value_enum)]
+    fsync: Option<Fsync>,
+    /// The server's admin HTTP address, to report fsyncs (known for the benchmark's own
+    /// server).
+    #[arg(long)]
+    admin: Option<String>,
     /// Batches per partition each producer keeps on the wire (the producer's
     /// `in_flight_batches_max`).
     #[arg(long, default_value_t = ProducerOptions::default().in_flight_batches_max)]
@@ -115,8 +122,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
 async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // The server: given, or our own in this process.
     let _data;
-    let (addr, own) = match &args.server {
-        Some(addr) => (addr.clone(), None),
+    let (addr, admin_addr, own) = match &args.server {
+        Some(addr) => (addr.clone(), args.admin.clone(), None),
         None => {
             let dir = tempfile::tempdir()?;
             let mut cfg = Config::default();
@@ -126,10 +133,11 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             cfg.log.level = "warn".into();
             let server = Server::bind(ConfigHandle::fixed(cfg)).await?;
             let addr = server.local_addr().to_string();
+            let admin_addr = server.admin_addr().to_string();
             let handle = server.handle();
             let task = tokio::spawn(server.run());
             _data = dir;
-            (addr, Some((handle, task)))
+            (addr, Some(admin_addr), Some((handle, task)))
         }
     };
     let admin = Client::connect(addr.as_str())
@@ -142,6 +150,11 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             Storage::Disk => StorageKind::Disk,
         }),
         retention_bytes: Some((args.messages * args.size as u64 * 2).max(64 << 20)),
+        fsync: args.fsync.map(|f| match f {
+            Fsync::Always => FsyncMode::Always,
+            Fsync::Interval => FsyncMode::Interval,
+            Fsync::Never => FsyncMode::Never,
+        }),
         ..StreamSettings::default()
     };
     admin
@@ -206,11 +219,40 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         results.push(c.await??);
     }
     progress.finish_and_clear();
+    let fsyncs = match &admin_addr {
+        Some(admin) if matches!(args.storage, Storage::Disk) => {
+            Some(fsync_totals(admin, &stream).await?)
+        }
+        _ => None,
+    };
     if let Some((handle, task)) = own {
         handle.shutdown();
         let _ = task.await;
     }
-    report(&args, produce_elapsed, &results)
+    report(&args, produce_elapsed, &results, fsyncs)
+}
+
+/// (fsyncs, batches made durable) of `stream`'s partitions, from the server's `/metrics`.
+async fn fsync_totals(admin: &str, stream: &str) -> anyhow::Result<(u64, u64)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(admin)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the admin listener {admin}: {e}"))?;
+    conn.write_all(b"GET /metrics HTTP/1.1\r\nhost: memstream\r\n\r\n")
+        .await?;
+    let mut text = String::new();
+    conn.read_to_string(&mut text).await?;
+    let label = format!("{{stream=\"{stream}\",");
+    let sum = |metric: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.starts_with(metric) && l.contains(&label))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    };
+    Ok((
+        sum("memstream_log_fsyncs_total{"),
+        sum("memstream_log_fsync_batches_total{"),
+    ))
 }
 
 /// Sends `count` messages; each carries its intended send time, producer id and sequence.
@@ -349,7 +391,12 @@ fn report(
     args: &BenchArgs,
     produce_elapsed: Duration,
     results: &[Consumed],
+    fsyncs: Option<(u64, u64)>,
 ) -> anyhow::Result<ExitCode> {
+    let fsync_json = fsyncs.map(|(fsyncs, batches)| {
+        json!({"fsyncs": fsyncs, "batches": batches,
+               "batches_per_fsync": (batches as f64 / fsyncs.max(1) as f64 * 10.0).round() / 10.0})
+    });
     let mb = |msgs: f64| msgs * args.size as f64 / 1e6;
     let produce_rate = args.messages as f64 / produce_elapsed.as_secs_f64();
     let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
@@ -376,6 +423,7 @@ fn report(
             "consumers": args.consumers, "partitions": args.partitions, "rate": args.rate,
             "produce": {"msgs_per_s": produce_rate.round(), "mb_per_s": (mb(produce_rate) * 10.0).round() / 10.0},
             "consume": consumers, "latency": latency, "exactly_once_in_order": exact,
+            "fsync": fsync_json,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -408,6 +456,12 @@ fn report(
             latency["p999_us"],
             latency["max_us"]
         );
+        if let Some((fsyncs, batches)) = fsyncs {
+            println!(
+                "fsyncs: {fsyncs} for {batches} batches ({:.1} batches per fsync)",
+                batches as f64 / fsyncs.max(1) as f64
+            );
+        }
         println!(
             "{}",
             if exact {

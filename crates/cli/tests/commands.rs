@@ -203,7 +203,15 @@ async fn consume_with_a_group_resumes_from_its_commits_and_acks_none_produces() 
     let (mut server, addr) = start(dir.path()).await;
     let (ok, _, err) = memstream(
         &addr,
-        &["stream", "create", "g.s", "--partitions", "2", "--storage", "memory"],
+        &[
+            "stream",
+            "create",
+            "g.s",
+            "--partitions",
+            "2",
+            "--storage",
+            "memory",
+        ],
         "",
     )
     .await;
@@ -215,7 +223,11 @@ async fn consume_with_a_group_resumes_from_its_commits_and_acks_none_produces() 
     )
     .await;
     assert!(ok, "{err}");
-    assert_eq!(out.lines().filter(|l| l.ends_with(":-")).count(), 4, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(":-")).count(),
+        4,
+        "{out}"
+    );
 
     // A group member reads everything there is and commits it.
     let (ok, out, err) = memstream(&addr, &["consume", "g.s", "--group", "readers"], "").await;

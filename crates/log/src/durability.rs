@@ -31,6 +31,18 @@ pub(crate) struct Disk {
     pub sync_lock: Mutex<()>,
     /// The directory, when opened with `open_disk` (removed by `destroy`).
     pub dir: Option<PathBuf>,
+    /// Counts of completed syncs, for metrics.
+    pub stats: Mutex<SyncStats>,
+}
+
+/// What a disk partition's fsyncs achieved: with group commit one fsync makes many batches
+/// durable, and `batches / fsyncs` is the average group size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncStats {
+    /// Completed syncs that had something to sync.
+    pub fsyncs: u64,
+    /// Batches those syncs made durable.
+    pub batches: u64,
 }
 
 impl Disk {
@@ -47,6 +59,7 @@ impl Disk {
             schedule: Mutex::default(),
             sync_lock: Mutex::new(()),
             dir: dir.map(Path::to_path_buf),
+            stats: Mutex::default(),
         }
     }
 
@@ -64,7 +77,7 @@ impl Inner {
             return;
         };
         let _one_at_a_time = lock(&disk.sync_lock);
-        let (target, files) = {
+        let (target, batches, files) = {
             let mut st = lock(&self.state);
             if st.closed || st.fenced.is_some() {
                 return;
@@ -74,13 +87,19 @@ impl Inner {
             }
             let mut files = std::mem::take(&mut st.unsynced);
             files.extend(st.segments.back().and_then(|s| s.file.clone()));
-            (st.end_offset, files)
+            (st.end_offset, st.batches_appended, files)
         };
         for file in &files {
             if let Err(e) = file.sync() {
                 self.fence(format!("fsync failed: {e}"));
                 return;
             }
+        }
+        {
+            // Batches appended before the sync started are the ones it covered.
+            let mut stats = lock(&disk.stats);
+            stats.fsyncs += 1;
+            stats.batches = stats.batches.max(batches);
         }
         disk.durable.send_if_modified(|durable| {
             let advance = target > *durable;

@@ -34,6 +34,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub use backend::{Backend, BackendFile, FaultyBackend, FileBackend, MemoryBackend};
 pub use config::{FsyncPolicy, LogConfig, SEGMENT_BYTES_MAX};
+pub use durability::SyncStats;
 pub use error::{LogError, RecoveryReport, RetentionReport};
 pub use partition::{AppendOutcome, Fetched, Partition};
 pub use syncer::Syncer;

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::backend::{Backend, BackendFile, FileBackend};
 use crate::config::{FsyncPolicy, LogConfig};
-use crate::durability::Disk;
+use crate::durability::{Disk, SyncStats};
 use crate::error::{LogError, RecoveryReport, RetentionReport};
 use crate::read::SealedView;
 use crate::recovery::{recover, remove_indexes, write_indexes};
@@ -84,6 +84,8 @@ pub(crate) struct State {
     pub end_watch: Option<watch::Sender<u64>>,
     /// Sealed segment files written since the last sync.
     pub unsynced: Vec<Arc<dyn BackendFile>>,
+    /// Batches appended since the partition was opened.
+    pub batches_appended: u64,
 }
 
 impl State {
@@ -100,6 +102,7 @@ impl State {
             closed: false,
             end_watch: None,
             unsynced: Vec::new(),
+            batches_appended: 0,
         }
     }
 
@@ -323,6 +326,14 @@ impl Partition {
         self.inner.disk.as_ref().map(|d| d.durable.subscribe())
     }
 
+    /// How this partition's fsyncs went since it was opened (zeros for memory partitions).
+    pub fn sync_stats(&self) -> SyncStats {
+        self.inner
+            .disk
+            .as_ref()
+            .map_or_else(SyncStats::default, |d| *lock(&d.stats))
+    }
+
     /// Bytes of batches retained.
     pub fn size_bytes(&self) -> u64 {
         lock(&self.inner.state).size_bytes
@@ -442,6 +453,7 @@ impl Inner {
         active.push(&meta, bytes, self.config.index_interval_bytes);
         st.end_offset = active.next_offset;
         st.size_bytes += meta.len;
+        st.batches_appended += 1;
         if let Some(tx) = &st.end_watch {
             tx.send_replace(st.end_offset);
         }

@@ -189,6 +189,44 @@ impl Streams {
         StreamList { streams: out }
     }
 
+    /// Prometheus text for the fsyncs of every disk partition: how many, and how many batches
+    /// they made durable (their ratio is the group-commit size).
+    pub fn render_sync_metrics(&self) -> String {
+        use std::fmt::Write;
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        let mut names: Vec<&String> = streams.keys().collect();
+        names.sort();
+        let mut fsyncs = String::from(
+            "# HELP memstream_log_fsyncs_total Completed fsyncs of a disk partition.\n\
+             # TYPE memstream_log_fsyncs_total counter\n",
+        );
+        let mut batches = String::from(
+            "# HELP memstream_log_fsync_batches_total Batches made durable by those fsyncs.\n\
+             # TYPE memstream_log_fsync_batches_total counter\n",
+        );
+        for name in names {
+            let stream = &streams[name];
+            if stream.meta.settings.is_memory() {
+                continue;
+            }
+            let label = name.replace('\\', "\\\\").replace('"', "\\\"");
+            for (p, partition) in stream.partitions().iter().enumerate() {
+                let stats = partition.log.sync_stats();
+                let _ = writeln!(
+                    fsyncs,
+                    "memstream_log_fsyncs_total{{stream=\"{label}\",partition=\"{p}\"}} {}",
+                    stats.fsyncs
+                );
+                let _ = writeln!(
+                    batches,
+                    "memstream_log_fsync_batches_total{{stream=\"{label}\",partition=\"{p}\"}} {}",
+                    stats.batches
+                );
+            }
+        }
+        fsyncs + &batches
+    }
+
     /// Settings and per-partition offsets of a stream.
     pub fn describe(&self, name: &str) -> Result<StreamDescription, StreamError> {
         let stream = self.get(name)?;
