@@ -590,3 +590,29 @@ async fn cuts_while_many_batches_are_in_flight_lose_and_duplicate_nothing() {
     assert!(client.reconnects() >= 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_without_an_answer_times_out_and_the_client_goes_on() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let options = ClientOptions {
+        request_timeout: Duration::from_millis(200),
+        ..ClientOptions::default()
+    };
+    let client = Client::connect_with(proxy.addr, options).await.unwrap();
+    proxy.mute(true);
+    let err = client.ping(Bytes::from_static(b"lost")).await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::Timeout(d) if d == Duration::from_millis(200)),
+        "{err}"
+    );
+    assert!(err.is_retriable());
+    // The connection itself is fine: answers flow again once the server is heard.
+    proxy.mute(false);
+    assert_eq!(
+        &client.ping(Bytes::from_static(b"ok")).await.unwrap()[..],
+        b"ok"
+    );
+    assert_eq!(client.reconnects(), 0);
+    server.stop().await;
+}
