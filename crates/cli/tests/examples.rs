@@ -3,13 +3,12 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
 
+mod common;
+
+use common::{start, WAIT};
 use memstream_client::Client;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
-
-const WAIT: Duration = Duration::from_secs(60);
 
 /// The examples' binaries, built beside this test (`target/<profile>/examples/`). `cargo test`
 /// builds them with the tests; another runner may not, so build them when missing.
@@ -59,28 +58,7 @@ async fn run(name: &str, server: &str, args: &[&str]) -> String {
 #[tokio::test]
 async fn producer_consumer_and_group_examples_work_against_a_server() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_memstream"))
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn memstream serve");
-    let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(WAIT, async {
-        while let Some(line) = stdout.next_line().await.unwrap() {
-            if let Some(addr) = line.strip_prefix("memstream listening on ") {
-                return addr.to_owned();
-            }
-        }
-        panic!("memstream exited before listening");
-    })
-    .await
-    .expect("server starts");
+    let (mut server, addr) = start(dir.path()).await;
 
     let produced = run("producer", &addr, &["orders", "12"]).await;
     assert!(produced.contains("created stream orders"), "{produced}");
@@ -113,6 +91,5 @@ async fn producer_consumer_and_group_examples_work_against_a_server() {
     );
     client.close().await.unwrap();
 
-    server.start_kill().unwrap();
-    let _ = tokio::time::timeout(WAIT, server.wait()).await;
+    server.kill().await.unwrap();
 }

@@ -210,15 +210,7 @@ impl Subscription {
             partition: self.target.partition,
             from,
             credit_bytes: self.window,
-            positions: self
-                .positions
-                .iter()
-                .map(|((stream, partition), &offset)| PartitionOffset {
-                    stream: stream.to_string(),
-                    partition: *partition,
-                    offset,
-                })
-                .collect(),
+            positions: self.positions(),
         }
         .encode(&mut payload);
         let response = self

@@ -149,6 +149,7 @@ impl GroupConsumer {
     ) -> Result<GroupConsumer, ClientError> {
         let (membership, watching) = watch::channel(None);
         let (notify, rebalances) = mpsc::unbounded_channel();
+        let (records_tx, records) = mpsc::channel(1);
         let heartbeat = tokio::spawn(heartbeat(
             client.clone(),
             group.to_owned(),
@@ -163,8 +164,8 @@ impl GroupConsumer {
             member_id: String::new(),
             generation: 0,
             assignment: Vec::new(),
-            records: mpsc::channel(1).1,
-            records_tx: mpsc::channel(1).0,
+            records,
+            records_tx,
             rebalances,
             membership,
             _heartbeat: AbortOnDropHandle::new(heartbeat),
@@ -220,7 +221,8 @@ impl GroupConsumer {
                         return Some(Ok(GroupEvent::Record(record)));
                     }
                     Some(Err(e)) => return Some(Err(e)),
-                    None => unreachable!("the member holds a sender"),
+                    // Cannot happen while the member holds a sender; rejoining is safe anyway.
+                    None => self.revoke(),
                 },
                 Some(generation) = self.rebalances.recv() => {
                     if generation == self.generation {

@@ -218,26 +218,36 @@ pub struct PartitionOffset {
     pub offset: u64,
 }
 
+impl PartitionOffset {
+    /// Appends `str16 stream, u32 partition, u64 offset`.
+    pub(crate) fn encode(&self, dst: &mut BytesMut) {
+        put_str16(dst, &self.stream);
+        dst.put_u32_le(self.partition);
+        dst.put_u64_le(self.offset);
+    }
+
+    /// Reads `str16 stream, u32 partition, u64 offset`.
+    pub(crate) fn decode_from(r: &mut PayloadReader<'_>) -> Result<PartitionOffset, PayloadError> {
+        Ok(PartitionOffset {
+            stream: r.str16("stream", STREAM_NAME_BYTES_MAX)?.to_owned(),
+            partition: r.u32("partition")?,
+            offset: r.u64("offset")?,
+        })
+    }
+}
+
 fn put_offsets(dst: &mut BytesMut, offsets: &[PartitionOffset]) {
     dst.put_u16_le(offsets.len() as u16);
     for o in offsets {
-        put_str16(dst, &o.stream);
-        dst.put_u32_le(o.partition);
-        dst.put_u64_le(o.offset);
+        o.encode(dst);
     }
 }
 
 fn get_offsets(r: &mut PayloadReader<'_>) -> Result<Vec<PartitionOffset>, PayloadError> {
     let count = r.u16("offset_count")?;
-    let mut out = Vec::new();
-    for _ in 0..count {
-        out.push(PartitionOffset {
-            stream: r.str16("stream", STREAM_NAME_BYTES_MAX)?.to_owned(),
-            partition: r.u32("partition")?,
-            offset: r.u64("offset")?,
-        });
-    }
-    Ok(out)
+    (0..count)
+        .map(|_| PartitionOffset::decode_from(r))
+        .collect()
 }
 
 /// OFFSET_COMMIT request.

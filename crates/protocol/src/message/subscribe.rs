@@ -103,24 +103,16 @@ impl Subscribed {
 fn put_positions(dst: &mut BytesMut, positions: &[PartitionOffset]) {
     dst.put_u32_le(positions.len() as u32);
     for p in positions {
-        put_str16(dst, &p.stream);
-        dst.put_u32_le(p.partition);
-        dst.put_u64_le(p.offset);
+        p.encode(dst);
     }
 }
 
 fn get_positions(r: &mut PayloadReader<'_>) -> Result<Vec<PartitionOffset>, PayloadError> {
     let count = r.u32("position_count")?;
     // Nothing is reserved from the count: a hostile count fails at the end of the payload.
-    let mut out = Vec::new();
-    for _ in 0..count {
-        out.push(PartitionOffset {
-            stream: r.str16("stream", STREAM_NAME_BYTES_MAX)?.to_owned(),
-            partition: r.u32("partition")?,
-            offset: r.u64("offset")?,
-        });
-    }
-    Ok(out)
+    (0..count)
+        .map(|_| PartitionOffset::decode_from(r))
+        .collect()
 }
 
 /// CREDIT request: more bytes the server may push on this subscription.
