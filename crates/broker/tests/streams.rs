@@ -446,6 +446,63 @@ async fn disk_streams_survive_a_restart() {
 }
 
 #[tokio::test]
+async fn a_retry_across_a_restart_is_recognised_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || ConfigHandle::fixed(common::test_config(dir.path()));
+    let idempotent = |producer: u64, seq: u32, v: &str| {
+        let mut b = BatchBuilder::default();
+        b.push(0, None, v.as_bytes(), &[]);
+        b.push(0, None, v.as_bytes(), &[]);
+        b.finish(producer, 0, seq)
+    };
+    let server = TestServer::start_with(config()).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    create(&client, "dedup", 1, StorageKind::Disk).await;
+    for (producer, seq, v) in [(7, 0, "a"), (8, 0, "x"), (7, 2, "b")] {
+        let r = produce(
+            &client,
+            "dedup",
+            0,
+            Acks::Durable,
+            idempotent(producer, seq, v),
+        )
+        .await;
+        assert_eq!(r.results[0].error_code, 0);
+    }
+    drop(client);
+    server.stop().await;
+
+    // After the restart the server knows both producers again from the stored batches.
+    let server = TestServer::start_with(config()).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    let retry = produce(&client, "dedup", 0, Acks::Durable, idempotent(7, 2, "b")).await;
+    assert_eq!(
+        (retry.results[0].error_code, retry.results[0].base_offset),
+        (0, 4)
+    );
+    let retry = produce(&client, "dedup", 0, Acks::Durable, idempotent(8, 0, "x")).await;
+    assert_eq!(
+        (retry.results[0].error_code, retry.results[0].base_offset),
+        (0, 2)
+    );
+    let gap = produce(&client, "dedup", 0, Acks::Durable, idempotent(7, 9, "c")).await;
+    assert_eq!(
+        gap.results[0].error_code,
+        ErrorCode::OutOfOrderSequence.as_u16()
+    );
+    let next = produce(&client, "dedup", 0, Acks::Durable, idempotent(7, 4, "c")).await;
+    assert_eq!(
+        (next.results[0].error_code, next.results[0].base_offset),
+        (0, 6)
+    );
+    let resp = fetch(&client, "dedup", 0, OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
+    assert_eq!(values(&resp, 0).len(), 8, "nothing stored twice");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_client_admin_api_round_trips() {
     let server = TestServer::start(|_| {}).await;
     let client = Client::connect(server.addr).await.unwrap();

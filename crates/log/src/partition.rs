@@ -310,6 +310,13 @@ impl Partition {
         lock(&self.inner.state).start_offset
     }
 
+    /// The first offset of the active segment: the log's tail, held in RAM (for disk
+    /// partitions, read whole at recovery), so reading from here touches no file.
+    pub fn tail_offset(&self) -> u64 {
+        let st = lock(&self.inner.state);
+        st.segments.back().map_or(st.end_offset, |s| s.base_offset)
+    }
+
     /// The offset the next append gets.
     pub fn end_offset(&self) -> u64 {
         lock(&self.inner.state).end_offset

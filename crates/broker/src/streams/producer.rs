@@ -5,10 +5,18 @@
 //! sequence number and the last few batches it appended ([`RECENT_BATCHES`]). A batch whose
 //! `base_sequence` matches one of those is a duplicate; one that continues the sequence is
 //! appended; anything else is `OUT_OF_ORDER_SEQUENCE`. A higher epoch starts the producer
-//! afresh. The state lives in memory: after a restart, retries of batches sent before it are
-//! not recognised (see the notes in CHANGELOG.md).
+//! afresh. The state lives in memory and is rebuilt when a disk stream is opened, from the
+//! batch headers of each partition's active segment (held in RAM after recovery, so this
+//! reads no file): a retry that crosses a restart is recognised as long as the batch it
+//! repeats is in the active segment.
 
 use std::collections::{HashMap, VecDeque};
+
+use memstream_log::Partition;
+use memstream_protocol::batch::BatchHeader;
+
+/// Bytes read per step while rebuilding producer state from a log.
+const RECOVERY_READ_BYTES: usize = 1 << 20;
 
 /// Batches remembered per producer and partition, like Kafka's five in-flight batches.
 pub const RECENT_BATCHES: usize = 5;
@@ -47,6 +55,34 @@ pub struct Producers {
 }
 
 impl Producers {
+    /// The producer state that `log`'s tail implies: every batch of the active segment with
+    /// a producer id, in order, as if it had just been appended.
+    pub fn recover(log: &Partition) -> Producers {
+        let mut producers = Producers::default();
+        let mut offset = log.tail_offset();
+        while let Ok(fetched) = log.read(offset, RECOVERY_READ_BYTES) {
+            for batch in &fetched.batches {
+                let Ok(h) = BatchHeader::parse(batch) else {
+                    continue;
+                };
+                if h.producer_id != 0 {
+                    producers.record(
+                        h.producer_id,
+                        h.producer_epoch,
+                        h.base_sequence,
+                        h.record_count,
+                        h.base_offset,
+                    );
+                }
+            }
+            if fetched.batches.is_empty() || fetched.next_offset <= offset {
+                break;
+            }
+            offset = fetched.next_offset;
+        }
+        producers
+    }
+
     /// Classifies a batch from `producer_id` (non-zero).
     pub fn check(&self, producer_id: u64, epoch: u16, base_sequence: u32) -> Check {
         let Some(state) = self.states.get(&producer_id) else {

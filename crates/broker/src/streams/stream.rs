@@ -50,8 +50,8 @@ impl Stream {
             partitions: logs
                 .into_iter()
                 .map(|log| StreamPartition {
+                    producers: Mutex::new(Producers::recover(&log)),
                     log,
-                    producers: Mutex::new(Producers::default()),
                 })
                 .collect(),
             round_robin: AtomicU32::new(0),
