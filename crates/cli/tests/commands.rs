@@ -2,7 +2,6 @@
 //! one-line errors.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 mod common;
 
