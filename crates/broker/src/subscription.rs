@@ -15,11 +15,11 @@ use memstream_log::LogError;
 use memstream_protocol::batch::BatchHeader;
 use memstream_protocol::message::{OffsetSpec, PartitionOffset, PushHeader, ALL_PARTITIONS};
 use memstream_protocol::pattern::Pattern;
-use memstream_protocol::{Frame, Opcode};
+use memstream_protocol::{Flags, Frame, Opcode};
 use tokio::sync::Notify;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::connection::writer::WriteQueue;
+use crate::connection::writer::{Closed, WriteQueue};
 use crate::handler::Response;
 use crate::streams::{Stream, Streams};
 
@@ -177,6 +177,16 @@ async fn run(
     created.mark_unchanged();
     let wildcard = spec.pattern.is_wildcard();
     loop {
+        if retire_deleted(&spec, &queue, &mut cursors, &mut known)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if cursors.is_empty() && !wildcard {
+            // The stream was deleted: nothing will ever come.
+            return;
+        }
         let mut rescan = false;
         match push_once(&spec, &credit, &queue, &mut cursors).await {
             Pass::Pushed => continue,
@@ -225,6 +235,48 @@ async fn run(
             }
         }
     }
+}
+
+/// Drops the cursors of partitions whose stream was deleted, telling the client with an empty
+/// PUSH flagged END_OF_STREAM for each. (A deleted log's arrival watch never fires again, so
+/// keeping the cursor would spin.)
+async fn retire_deleted(
+    spec: &Spec,
+    queue: &WriteQueue,
+    cursors: &mut Vec<Cursor>,
+    known: &mut HashSet<String>,
+) -> Result<(), Closed> {
+    let deleted = |c: &Cursor| {
+        c.stream
+            .partition(c.partition)
+            .map_or(true, |p| p.log.is_closed())
+    };
+    if !cursors.iter().any(deleted) {
+        return Ok(());
+    }
+    let (gone, kept): (Vec<Cursor>, Vec<Cursor>) = std::mem::take(cursors)
+        .into_iter()
+        .partition(|c| deleted(c));
+    *cursors = kept;
+    for cursor in gone {
+        // A stream of that name created later is a new stream for a pattern subscription.
+        known.remove(cursor.stream.name());
+        let mut payload = BytesMut::new();
+        PushHeader {
+            stream: cursor.stream.name().to_owned(),
+            partition: cursor.partition,
+            next_offset: cursor.next,
+            batches_len: 0,
+        }
+        .encode(&mut payload);
+        let frame = Frame {
+            stream_id: spec.id,
+            flags: Flags::END_OF_STREAM,
+            ..Frame::request(Opcode::Push, 0, payload.freeze())
+        };
+        queue.send(frame).await?;
+    }
+    Ok(())
 }
 
 /// Pushes at most one frame per cursor that has data and enough credit.

@@ -616,3 +616,30 @@ async fn a_request_without_an_answer_times_out_and_the_client_goes_on() {
     assert_eq!(client.reconnects(), 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_subscription_to_a_deleted_stream_ends_with_stream_not_found() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    client
+        .admin()
+        .create_stream("doomed", 2, memory())
+        .await
+        .unwrap();
+    produce_direct(&client, "doomed", (0..4).map(|i| format!("d{i}"))).await;
+    let consumer = Arc::new(Client::connect(server.addr).await.unwrap());
+    let mut sub = Subscription::start(consumer, "doomed", OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        next_record(&mut sub).await;
+    }
+    client.admin().delete_stream("doomed").await.unwrap();
+    let end = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("told in time")
+        .expect("an error first");
+    assert_eq!(end.unwrap_err().code(), Some(ErrorCode::StreamNotFound));
+    assert!(sub.next().await.is_none(), "then the subscription is over");
+    server.stop().await;
+}

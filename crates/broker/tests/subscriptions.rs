@@ -8,7 +8,8 @@ use common::{Peer, TestServer};
 use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, CreateStream, Credit, OffsetSpec, PartitionOffset, PartitionSelector, ProduceBatch,
-    ProduceRequest, PushHeader, StorageKind, StreamSettings, Subscribe, Subscribed, ALL_PARTITIONS,
+    ProduceRequest, PushHeader, StorageKind, StreamRef, StreamSettings, Subscribe, Subscribed,
+    ALL_PARTITIONS,
 };
 use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode, Request};
 
@@ -207,6 +208,62 @@ async fn listed_positions_resume_and_the_response_tells_where_each_partition_sta
     assert!(got.iter().all(|r| r.1 == 1), "{got:?}");
     let from_3: Vec<u64> = got.iter().map(|r| r.2).filter(|&o| o >= 3).collect();
     assert_eq!(from_3, vec![3, 4]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_stream_ends_its_partitions_and_a_pattern_sees_it_reborn() {
+    let server = TestServer::start(|_| {}).await;
+    let mut admin = Client::connect(&server).await;
+    let mut none = Vec::new();
+    admin.call(&create("d.a", 2), 0, &mut none).await;
+    let mut plain = Client::connect(&server).await;
+    plain
+        .call(
+            &subscribe("d.a", OffsetSpec::Earliest, 1 << 20),
+            1,
+            &mut none,
+        )
+        .await;
+    let mut pattern = Client::connect(&server).await;
+    pattern
+        .call(
+            &subscribe("d.*", OffsetSpec::Earliest, 1 << 20),
+            1,
+            &mut none,
+        )
+        .await;
+    let delete = Request::DeleteStream(StreamRef { name: "d.a".into() });
+    assert!(!admin.call(&delete, 0, &mut none).await.is_error());
+
+    // Each subscriber hears that both partitions ended, with an empty PUSH flagged
+    // END_OF_STREAM.
+    for consumer in [&mut plain, &mut pattern] {
+        let mut ended = Vec::new();
+        for _ in 0..2 {
+            let push = consumer.next_push().await;
+            assert!(push.flags.contains(Flags::END_OF_STREAM), "{push:?}");
+            let (header, batches) = PushHeader::decode(&push.payload).unwrap();
+            assert_eq!((header.stream.as_str(), batches.len()), ("d.a", 0));
+            ended.push(header.partition);
+        }
+        ended.sort_unstable();
+        assert_eq!(ended, vec![0, 1]);
+    }
+    // The connection is fine (and its subscription task is not spinning on a dead log).
+    let ping = plain
+        .call(&Request::Ping(Bytes::from_static(b"p")), 0, &mut none)
+        .await;
+    assert_eq!(&ping.payload[..], b"p");
+
+    // A stream of the same name created again is new to the pattern: read from its start.
+    admin.call(&create("d.a", 1), 0, &mut none).await;
+    assert!(!admin
+        .call(&produce("d.a", 0, &["again".to_owned()]), 0, &mut none)
+        .await
+        .is_error());
+    let (_, got) = records(&pattern.next_push().await);
+    assert_eq!(got, vec![("d.a".to_owned(), 0, 0, "again".to_owned())]);
     server.stop().await;
 }
 

@@ -15,7 +15,7 @@ use memstream_protocol::message::{
     Credit, OffsetSpec, PartitionOffset, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS,
 };
 use memstream_protocol::pattern::Pattern;
-use memstream_protocol::{Frame, Opcode};
+use memstream_protocol::{ErrorCode, Flags, Frame, Opcode};
 use tokio::sync::mpsc;
 
 use crate::client::{Client, Connection};
@@ -338,6 +338,19 @@ impl Subscription {
             PushHeader::decode(&push.payload).map_err(|e| ClientError::Malformed(e.to_string()))?;
         let stream = self.name(&header.stream);
         let key = (stream, header.partition);
+        if push.flags.contains(Flags::END_OF_STREAM) {
+            // The stream was deleted: this partition has nothing more to give.
+            self.positions.remove(&key);
+            if !self.target.wildcard && self.positions.is_empty() {
+                self.ended = true;
+                return Err(ClientError::Server {
+                    code: ErrorCode::StreamNotFound.as_u16(),
+                    name: ErrorCode::StreamNotFound.name(),
+                    message: format!("stream `{}` was deleted", header.stream),
+                });
+            }
+            return Ok(());
+        }
         let floor = self.positions.get(&key).copied().unwrap_or(0);
         let next = decode_batches(&key.0, header.partition, &batches, floor, &mut self.ready)?;
         self.positions

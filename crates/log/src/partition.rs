@@ -317,6 +317,11 @@ impl Partition {
         st.segments.back().map_or(st.end_offset, |s| s.base_offset)
     }
 
+    /// Whether the log was destroyed (its stream deleted): nothing more will be appended.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.inner.state).closed
+    }
+
     /// The offset the next append gets.
     pub fn end_offset(&self) -> u64 {
         lock(&self.inner.state).end_offset
