@@ -21,7 +21,7 @@ use tokio_util::task::AbortOnDropHandle;
 
 use crate::connection::writer::{Closed, WriteQueue};
 use crate::handler::Response;
-use crate::streams::{Stream, Streams};
+use crate::streams::{read_off_runtime, Stream, Streams};
 
 /// Bytes the subscription may still push.
 #[derive(Debug, Default)]
@@ -296,7 +296,8 @@ async fn push_once(
             continue;
         }
         let budget = credit.available().min(spec.push_bytes_max);
-        let fetched = match log.read(cursor.next, budget.max(1) as usize) {
+        let fetched = match read_off_runtime(log.clone(), cursor.next, budget.max(1) as usize).await
+        {
             Ok(fetched) => fetched,
             Err(LogError::OffsetOutOfRange { start, .. }) if cursor.next < start => {
                 // Retention passed us: go on from the new start.

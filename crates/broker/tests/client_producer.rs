@@ -214,3 +214,64 @@ async fn a_subscription_receives_what_a_producer_sends_in_order() {
     sub.close().await.unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn sealed_segments_are_read_back_by_fetch_and_subscriptions() {
+    use memstream_client::{PartitionReader, Subscription};
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    let settings = StreamSettings {
+        storage: Some(StorageKind::Disk),
+        segment_bytes: Some(1 << 20),
+        ..StreamSettings::default()
+    };
+    client
+        .admin()
+        .create_stream("rolled", 1, settings)
+        .await
+        .unwrap();
+    let producer = Producer::new(
+        client.clone(),
+        "rolled",
+        ProducerOptions {
+            acks: Acks::Written,
+            batch_bytes_max: 64 << 10,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    // About 3.5 MiB: three sealed 1 MiB segments and an active one.
+    let value = |i: u32| format!("{i:06}{}", "x".repeat(994));
+    let mut receipts = Vec::new();
+    for i in 0..3500u32 {
+        receipts.push(producer.send(Record::value(value(i))).await);
+    }
+    for r in receipts {
+        r.await.unwrap();
+    }
+    let mut reader = PartitionReader::new(client.clone(), "rolled", 0, OffsetSpec::Earliest);
+    let mut fetched = Vec::new();
+    while fetched.len() < 3500 {
+        let records = reader.poll(std::time::Duration::ZERO).await.unwrap();
+        assert!(!records.is_empty(), "stopped at {}", fetched.len());
+        fetched.extend(records);
+    }
+    let consumer = Arc::new(Client::connect(server.addr).await.unwrap());
+    let mut sub = Subscription::start(consumer, "rolled", OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
+    for (i, r) in fetched.iter().enumerate() {
+        assert_eq!(
+            (r.offset, &r.value[..]),
+            (i as u64, value(i as u32).as_bytes())
+        );
+        let pushed = tokio::time::timeout(common::WAIT, sub.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!((pushed.offset, &pushed.value), (r.offset, &r.value));
+    }
+    server.stop().await;
+}

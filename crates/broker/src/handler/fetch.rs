@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use bytes::BytesMut;
-use memstream_log::Fetched;
+use memstream_log::{Fetched, Partition};
 use memstream_protocol::message::{FetchRequest, FetchResponseHeader, OffsetSpec};
 use memstream_protocol::Frame;
 
 use super::{stream_error, Action, Context, Response};
-use crate::streams::{Stream, StreamError};
+use crate::streams::{read_off_runtime, Stream, StreamError};
 
 /// Reads now, or waits for records up to `max_wait_ms` (capped by `streams.fetch_max_wait_ms`).
 pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Action {
@@ -28,34 +28,52 @@ pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Ac
         ..fetch
     };
     let reply = Frame::response(frame, bytes::Bytes::new());
-    let first = match read(&stream, &fetch) {
-        Ok(fetched) => fetched,
+    let (log, offset) = match position(&stream, &fetch) {
+        Ok(found) => found,
         Err(e) => return Action::Reply(stream_error(frame, &e).into()),
     };
-    if !first.batches.is_empty() || wait.is_zero() {
-        return Action::Reply(respond(&reply, fetch.partition, first));
+    let max_bytes = fetch.max_bytes as usize;
+    if offset >= log.tail_offset() {
+        // The RAM tail: answer right here, or long-poll for records.
+        let first = match log.read(offset, max_bytes) {
+            Ok(fetched) => fetched,
+            Err(e) => return Action::Reply(stream_error(frame, &e.into()).into()),
+        };
+        if !first.batches.is_empty() || wait.is_zero() {
+            return Action::Reply(respond(&reply, fetch.partition, first));
+        }
+        // Nothing yet: wait for the end offset to move, then read once more.
+        return Action::Later(Box::pin(async move {
+            let mut changes = log.subscribe();
+            let from = first.next_offset;
+            let _ = tokio::time::timeout(wait, changes.wait_for(|&end| end > from)).await;
+            Some(
+                match read_off_runtime(log, from, max_bytes)
+                    .await
+                    .map_err(StreamError::from)
+                {
+                    Ok(fetched) => respond(&reply, fetch.partition, fetched),
+                    Err(e) => stream_error(&reply, &e).into(),
+                },
+            )
+        }));
     }
-    // Nothing yet: wait for the end offset to move, then read once more.
+    // Older records are in sealed segment files: read them where blocking is allowed.
     Action::Later(Box::pin(async move {
-        let Ok(partition) = stream.partition(fetch.partition) else {
-            return Some(respond(&reply, fetch.partition, first));
-        };
-        let mut changes = partition.log.subscribe();
-        let from = first.next_offset;
-        let _ = tokio::time::timeout(wait, changes.wait_for(|&end| end > from)).await;
-        let next = FetchRequest {
-            from: OffsetSpec::Offset(from),
-            ..fetch
-        };
-        Some(match read(&stream, &next) {
-            Ok(fetched) => respond(&reply, next.partition, fetched),
-            Err(e) => stream_error(&reply, &e).into(),
-        })
+        Some(
+            match read_off_runtime(log, offset, max_bytes)
+                .await
+                .map_err(StreamError::from)
+            {
+                Ok(fetched) => respond(&reply, fetch.partition, fetched),
+                Err(e) => stream_error(&reply, &e).into(),
+            },
+        )
     }))
 }
 
-/// Resolves the start offset and reads.
-fn read(stream: &Stream, fetch: &FetchRequest) -> Result<Fetched, StreamError> {
+/// The partition's log and the offset the fetch starts at.
+fn position(stream: &Stream, fetch: &FetchRequest) -> Result<(Partition, u64), StreamError> {
     let log = &stream.partition(fetch.partition)?.log;
     let offset = match fetch.from {
         OffsetSpec::Offset(o) => o,
@@ -63,7 +81,7 @@ fn read(stream: &Stream, fetch: &FetchRequest) -> Result<Fetched, StreamError> {
         OffsetSpec::Latest => log.end_offset(),
         OffsetSpec::Timestamp(ts) => log.offset_for_timestamp(ts),
     };
-    Ok(log.read(offset, fetch.max_bytes as usize)?)
+    Ok((log.clone(), offset))
 }
 
 fn respond(reply: &Frame, partition: u32, fetched: Fetched) -> Response {
