@@ -296,8 +296,7 @@ async fn push_once(
             continue;
         }
         let budget = credit.available().min(spec.push_bytes_max);
-        let fetched = match read_off_runtime(log.clone(), cursor.next, budget.max(1) as usize).await
-        {
+        let fetched = match read_off_runtime(log, cursor.next, budget.max(1) as usize).await {
             Ok(fetched) => fetched,
             Err(LogError::OffsetOutOfRange { start, .. }) if cursor.next < start => {
                 // Retention passed us: go on from the new start.

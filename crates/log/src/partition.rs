@@ -42,6 +42,31 @@ pub struct Fetched {
     pub end_offset: u64,
 }
 
+/// The first step of a read ([`Partition::begin_read`]).
+pub enum Read {
+    /// Answered from RAM.
+    Done(Fetched),
+    /// The records are in a sealed segment file: finish where blocking is fine.
+    Sealed(SealedRead),
+}
+
+/// A read that goes on in a sealed segment file (blocking I/O).
+pub struct SealedRead {
+    fetched: Fetched,
+    view: SealedView,
+    max_bytes: usize,
+}
+
+impl SealedRead {
+    /// Reads the batches from the file.
+    pub fn finish(mut self) -> Result<Fetched, LogError> {
+        let (batches, next_offset) = self.view.read(self.fetched.next_offset, self.max_bytes)?;
+        self.fetched.batches = batches;
+        self.fetched.next_offset = next_offset;
+        Ok(self.fetched)
+    }
+}
+
 /// One partition's log. Cloning gives another handle to the same log.
 #[derive(Clone)]
 pub struct Partition {
@@ -234,6 +259,16 @@ impl Partition {
     /// one if any exists; empty at the end offset. Sealed disk segments are read from their
     /// file and every batch's checksum is verified (`LogError::Corrupt` otherwise).
     pub fn read(&self, offset: u64, max_bytes: usize) -> Result<Fetched, LogError> {
+        match self.begin_read(offset, max_bytes)? {
+            Read::Done(fetched) => Ok(fetched),
+            Read::Sealed(sealed) => sealed.finish(),
+        }
+    }
+
+    /// [`read`](Self::read) in two steps, for callers that must not block: the part under
+    /// the log's lock, which either completes the read from RAM or says that it needs a
+    /// sealed segment file, to be finished ([`SealedRead::finish`]) where blocking is fine.
+    pub fn begin_read(&self, offset: u64, max_bytes: usize) -> Result<Read, LogError> {
         let st = lock(&self.inner.state);
         if st.closed {
             return Err(LogError::Closed);
@@ -274,12 +309,14 @@ impl Partition {
             }
         }
         drop(st);
-        if let Some(view) = from_disk {
-            let (batches, next_offset) = view.read(fetched.next_offset, max_bytes)?;
-            fetched.batches = batches;
-            fetched.next_offset = next_offset;
-        }
-        Ok(fetched)
+        Ok(match from_disk {
+            Some(view) => Read::Sealed(SealedRead {
+                fetched,
+                view,
+                max_bytes,
+            }),
+            None => Read::Done(fetched),
+        })
     }
 
     /// First offset of the first batch whose max timestamp is at least `timestamp_ms`; the

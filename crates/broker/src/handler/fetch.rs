@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::BytesMut;
-use memstream_log::{Fetched, Partition};
+use memstream_log::{Fetched, Partition, Read};
 use memstream_protocol::message::{FetchRequest, FetchResponseHeader, OffsetSpec};
 use memstream_protocol::Frame;
 
@@ -33,42 +33,34 @@ pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Ac
         Err(e) => return Action::Reply(stream_error(frame, &e).into()),
     };
     let max_bytes = fetch.max_bytes as usize;
-    if offset >= log.tail_offset() {
-        // The RAM tail: answer right here, or long-poll for records.
-        let first = match log.read(offset, max_bytes) {
-            Ok(fetched) => fetched,
-            Err(e) => return Action::Reply(stream_error(frame, &e.into()).into()),
-        };
-        if !first.batches.is_empty() || wait.is_zero() {
-            return Action::Reply(respond(&reply, fetch.partition, first));
+    let first = match log.begin_read(offset, max_bytes) {
+        Ok(Read::Done(fetched)) => fetched,
+        // Older records are in a sealed segment file: read them where blocking is allowed.
+        Ok(Read::Sealed(sealed)) => {
+            return Action::Later(Box::pin(async move {
+                Some(
+                    match tokio::task::spawn_blocking(move || sealed.finish()).await {
+                        Ok(Ok(fetched)) => respond(&reply, fetch.partition, fetched),
+                        Ok(Err(e)) => stream_error(&reply, &e.into()).into(),
+                        Err(e) => stream_error(&reply, &StreamError::Storage(e.to_string())).into(),
+                    },
+                )
+            }))
         }
-        // Nothing yet: wait for the end offset to move, then read once more.
-        return Action::Later(Box::pin(async move {
-            let mut changes = log.subscribe();
-            let from = first.next_offset;
-            let _ = tokio::time::timeout(wait, changes.wait_for(|&end| end > from)).await;
-            Some(
-                match read_off_runtime(log, from, max_bytes)
-                    .await
-                    .map_err(StreamError::from)
-                {
-                    Ok(fetched) => respond(&reply, fetch.partition, fetched),
-                    Err(e) => stream_error(&reply, &e).into(),
-                },
-            )
-        }));
+        Err(e) => return Action::Reply(stream_error(frame, &e.into()).into()),
+    };
+    if !first.batches.is_empty() || wait.is_zero() {
+        return Action::Reply(respond(&reply, fetch.partition, first));
     }
-    // Older records are in sealed segment files: read them where blocking is allowed.
+    // Nothing yet: wait for the end offset to move, then read once more.
     Action::Later(Box::pin(async move {
-        Some(
-            match read_off_runtime(log, offset, max_bytes)
-                .await
-                .map_err(StreamError::from)
-            {
-                Ok(fetched) => respond(&reply, fetch.partition, fetched),
-                Err(e) => stream_error(&reply, &e).into(),
-            },
-        )
+        let mut changes = log.subscribe();
+        let from = first.next_offset;
+        let _ = tokio::time::timeout(wait, changes.wait_for(|&end| end > from)).await;
+        Some(match read_off_runtime(&log, from, max_bytes).await {
+            Ok(fetched) => respond(&reply, fetch.partition, fetched),
+            Err(e) => stream_error(&reply, &e.into()).into(),
+        })
     }))
 }
 

@@ -312,22 +312,22 @@ fn open_partitions(
         .collect()
 }
 
-/// Reads `log` from `offset`: inline from the RAM tail, on the blocking pool when the read
-/// reaches into sealed segment files, so a cold disk read never stalls a runtime thread.
+/// Reads `log` from `offset`: from RAM right here, or, when the read reaches into a sealed
+/// segment file, on the blocking pool, so a cold disk read never stalls a runtime thread.
 pub async fn read_off_runtime(
-    log: memstream_log::Partition,
+    log: &memstream_log::Partition,
     offset: u64,
     max_bytes: usize,
 ) -> Result<memstream_log::Fetched, memstream_log::LogError> {
-    if offset >= log.tail_offset() {
-        return log.read(offset, max_bytes);
+    match log.begin_read(offset, max_bytes)? {
+        memstream_log::Read::Done(fetched) => Ok(fetched),
+        memstream_log::Read::Sealed(sealed) => tokio::task::spawn_blocking(move || sealed.finish())
+            .await
+            .unwrap_or_else(|e| {
+                Err(memstream_log::LogError::Io {
+                    what: "read of a sealed segment".into(),
+                    source: std::io::Error::other(e.to_string()),
+                })
+            }),
     }
-    tokio::task::spawn_blocking(move || log.read(offset, max_bytes))
-        .await
-        .unwrap_or_else(|e| {
-            Err(memstream_log::LogError::Io {
-                what: "read of a sealed segment".into(),
-                source: std::io::Error::other(e.to_string()),
-            })
-        })
 }
