@@ -220,3 +220,54 @@ async fn members_split_partitions_and_resume_from_commits() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_member_keeps_its_partitions_and_its_place_across_a_cut_connection() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = common::Proxy::start(server.addr).await;
+    let admin = Arc::new(Client::connect(server.addr).await.unwrap());
+    let settings = StreamSettings {
+        storage: Some(StorageKind::Memory),
+        ..StreamSettings::default()
+    };
+    admin
+        .admin()
+        .create_stream("jobs", 2, settings)
+        .await
+        .unwrap();
+    produce(&admin, 10).await;
+    let member_client = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let (mut events, stop, task) = run_member(
+        member_client.clone(),
+        options(Commit::Auto(Duration::from_millis(50))),
+    );
+    let mut records = Vec::new();
+    assert_eq!(
+        until_assigned(&mut events, &mut records).await,
+        BTreeSet::from([0, 1])
+    );
+    while records.len() < 10 {
+        match next_seen(&mut events).await {
+            Seen::Record(p, o) => records.push((p, o)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    proxy.sever();
+    produce(&admin, 10).await;
+    // The session outlives the cut: no rebalance, and the subscriptions resume exactly.
+    while records.len() < 20 {
+        match next_seen(&mut events).await {
+            Seen::Record(p, o) => records.push((p, o)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    records.sort_unstable();
+    let expected: Vec<(u32, u64)> = (0..2u32)
+        .flat_map(|p| (0..10u64).map(move |o| (p, o)))
+        .collect();
+    assert_eq!(records, expected);
+    assert!(member_client.reconnects() >= 1);
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    server.stop().await;
+}

@@ -238,12 +238,17 @@ impl GroupConsumer {
                     if let Commit::Auto(every) = self.options.commit {
                         self.next_commit = tokio::time::Instant::now() + every;
                     }
-                    if let Err(e) = self.commit_finished().await {
-                        if matches!(e.code(), Some(ErrorCode::StaleGeneration | ErrorCode::UnknownMember)) {
+                    match self.commit_finished().await {
+                        Ok(()) => {}
+                        Err(e) if matches!(e.code(), Some(ErrorCode::StaleGeneration | ErrorCode::UnknownMember)) => {
                             self.revoke();
-                        } else {
-                            return Some(Err(e));
                         }
+                        // The connection failed: the offsets stay uncommitted and go with the
+                        // next commit, after the client has reconnected.
+                        Err(e) if e.is_retriable() => {
+                            tracing::debug!(error = %e, "automatic commit failed; retrying at the next one");
+                        }
+                        Err(e) => return Some(Err(e)),
                     }
                 }
             }
@@ -379,8 +384,30 @@ impl GroupConsumer {
         self.last = None;
         self.must_join = false;
 
+        if let Err(e) = self.start_reading().await {
+            // Readers of this generation that did start end with their channel; the next
+            // call joins again.
+            self.stop_readers();
+            self.must_join = true;
+            return Err(e);
+        }
+        if let Commit::Auto(every) = self.options.commit {
+            self.next_commit = tokio::time::Instant::now() + every;
+        }
+        self.events.push_back(GroupEvent::Assigned {
+            generation: self.generation,
+            partitions: self.assignment.clone(),
+        });
+        Ok(())
+    }
+
+    /// Subscribes to every assigned partition from its committed offset (or `start`).
+    async fn start_reading(&mut self) -> Result<(), ClientError> {
         let committed = self.fetch_committed().await?;
         let (tx, rx) = mpsc::channel(self.options.buffered_records_max.max(1));
+        // Installed first, so that a failure below drops the readers already started.
+        self.records = rx;
+        self.records_tx = tx.clone();
         for p in &self.assignment {
             let from = match committed.get(&(p.stream.clone(), p.partition)) {
                 Some(&offset) if offset != NO_OFFSET => OffsetSpec::Offset(offset),
@@ -396,15 +423,6 @@ impl GroupConsumer {
             .await?;
             forward(sub, tx.clone());
         }
-        self.records = rx;
-        self.records_tx = tx;
-        if let Commit::Auto(every) = self.options.commit {
-            self.next_commit = tokio::time::Instant::now() + every;
-        }
-        self.events.push_back(GroupEvent::Assigned {
-            generation: self.generation,
-            partitions: self.assignment.clone(),
-        });
         Ok(())
     }
 
