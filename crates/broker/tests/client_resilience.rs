@@ -643,3 +643,37 @@ async fn a_subscription_to_a_deleted_stream_ends_with_stream_not_found() {
     assert!(sub.next().await.is_none(), "then the subscription is over");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_record_over_the_frame_limit_fails_alone_and_the_client_goes_on() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    client
+        .admin()
+        .create_stream("big", 1, memory())
+        .await
+        .unwrap();
+    let limit = client.server().limits.max_frame_bytes as usize;
+    let producer = Producer::new(
+        client.clone(),
+        "big",
+        ProducerOptions {
+            acks: Acks::Written,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let too_big = producer.send(Record::value(vec![b'x'; limit + 1])).await;
+    let err = tokio::time::timeout(WAIT, too_big)
+        .await
+        .expect("settled")
+        .unwrap_err();
+    assert!(matches!(err, ClientError::InvalidArgument(_)), "{err}");
+    // The connection was never at risk: the next record and a ping go through.
+    let small = producer.send(Record::value("small")).await;
+    assert_eq!(small.await.unwrap().offset, Some(0));
+    client.ping(Bytes::new()).await.unwrap();
+    assert_eq!(client.reconnects(), 0);
+    server.stop().await;
+}

@@ -749,6 +749,7 @@ fn split_produce(request: &Request) -> (Bytes, Option<Bytes>) {
     }
 }
 
+/// A copy of `e` for each record of a batch (a batch's outcome is shared by its records).
 fn clone_error(e: &ClientError) -> ClientError {
     match e {
         ClientError::Server {
@@ -764,7 +765,11 @@ fn clone_error(e: &ClientError) -> ClientError {
             reason: reason.clone(),
         },
         ClientError::Timeout(d) => ClientError::Timeout(*d),
-        other => ClientError::Malformed(other.to_string()),
+        ClientError::InvalidArgument(m) => ClientError::InvalidArgument(m.clone()),
+        ClientError::Malformed(m) => ClientError::Malformed(m.clone()),
+        // Not Clone: the same kind and text.
+        ClientError::Io(e) => ClientError::Io(std::io::Error::new(e.kind(), e.to_string())),
+        ClientError::Protocol(e) => ClientError::Malformed(e.to_string()),
     }
 }
 
