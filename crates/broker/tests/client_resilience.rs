@@ -677,3 +677,163 @@ async fn a_record_over_the_frame_limit_fails_alone_and_the_client_goes_on() {
     assert_eq!(client.reconnects(), 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn batches_behind_a_refused_one_are_renumbered_and_stored_in_order() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Client::connect(server.addr).await.unwrap();
+    let settings = StreamSettings {
+        max_message_bytes: Some(1024),
+        ..memory()
+    };
+    direct
+        .admin()
+        .create_stream("strict", 1, settings)
+        .await
+        .unwrap();
+    let client = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let producer = Producer::new(
+        client.clone(),
+        "strict",
+        ProducerOptions {
+            acks: Acks::Written,
+            // Room for one of these records per batch, so all go on the wire together.
+            batch_bytes_max: 1200,
+            in_flight_batches_max: 5,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        producer
+            .send(Record::value("first"))
+            .await
+            .await
+            .unwrap()
+            .offset,
+        Some(0)
+    );
+    // The answers are held back while the server refuses the big record (over the stream's
+    // max_message_bytes) and, after it, the others as out of order; then the connection is
+    // cut, so every batch is retried together.
+    proxy.mute(true);
+    let big = producer.send(Record::value(vec![b'x'; 1030])).await;
+    let mut small = Vec::new();
+    for i in 0..3 {
+        small.push(
+            producer
+                .send(Record::value(format!("small{i}:{}", "s".repeat(900))))
+                .await,
+        );
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while proxy.swallowed() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no answers");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    proxy.mute(false);
+    proxy.sever();
+    let refused = tokio::time::timeout(WAIT, big).await.expect("settled");
+    assert!(refused.is_err(), "{refused:?}");
+    let mut offsets = Vec::new();
+    for r in small {
+        let delivery = tokio::time::timeout(WAIT, r).await.expect("settled");
+        offsets.push(delivery.unwrap().offset.unwrap());
+    }
+    assert_eq!(offsets, vec![1, 2, 3], "the later records, stored in order");
+    let after = producer.send(Record::value("after")).await.await.unwrap();
+    assert_eq!(after.offset, Some(4));
+    let mut reader = PartitionReader::new(Arc::new(direct), "strict", 0, OffsetSpec::Earliest);
+    let values: Vec<String> = reader
+        .poll(Duration::ZERO)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = String::from_utf8(r.value.to_vec()).unwrap();
+            text.split(':').next().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(values, ["first", "small0", "small1", "small2", "after"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn in_flight_batches_are_capped_at_what_the_server_can_recognise() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Client::connect(server.addr).await.unwrap();
+    direct
+        .admin()
+        .create_stream("cap", 1, memory())
+        .await
+        .unwrap();
+    let client = Arc::new(Client::connect(proxy.addr).await.unwrap());
+    let producer = Producer::new(
+        client.clone(),
+        "cap",
+        ProducerOptions {
+            acks: Acks::Written,
+            // One record per batch.
+            batch_bytes_max: 80,
+            // More than the server remembers per producer: capped.
+            in_flight_batches_max: 8,
+            ..ProducerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    proxy.mute(true);
+    let mut receipts = Vec::new();
+    for i in 0..8 {
+        receipts.push(producer.send(Record::value(format!("rec-{i}"))).await);
+    }
+    // The capped number of batches reach the server; their acknowledgements are lost.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while end_offsets(&direct, "cap").await[0] < memstream_client::IN_FLIGHT_BATCHES_MAX as u64 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "batches never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    proxy.mute(false);
+    proxy.sever();
+    for (i, r) in receipts.into_iter().enumerate() {
+        let delivery = tokio::time::timeout(WAIT, r).await.expect("settled");
+        assert_eq!(delivery.unwrap().offset, Some(i as u64), "record {i}");
+    }
+    assert_eq!(
+        end_offsets(&direct, "cap").await,
+        vec![8],
+        "each stored once"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn subscribing_without_an_answer_times_out() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let options = ClientOptions {
+        request_timeout: Duration::from_millis(200),
+        ..ClientOptions::default()
+    };
+    let client = Arc::new(Client::connect_with(proxy.addr, options).await.unwrap());
+    client
+        .admin()
+        .create_stream("quiet", 1, memory())
+        .await
+        .unwrap();
+    proxy.mute(true);
+    let started = tokio::time::timeout(
+        WAIT,
+        Subscription::start(client.clone(), "quiet", OffsetSpec::Earliest, 0),
+    )
+    .await
+    .expect("the request timeout ends it");
+    assert!(matches!(started, Err(ClientError::Timeout(_))));
+    server.stop().await;
+}

@@ -197,6 +197,8 @@ impl Connection {
         }
         let server = HelloResponse::decode(&reply.payload)
             .map_err(|e| ClientError::Malformed(e.to_string()))?;
+        // The server sends nothing larger than its own limit: hold it to that.
+        *reader.decoder_mut() = FrameCodec::new(server.limits.max_frame_bytes);
 
         let routes: SharedRoutes = Arc::default();
         let (outbound, rx) = mpsc::channel(options.send_queue_frames_max.max(1));
@@ -301,6 +303,16 @@ impl Connection {
             .send(Outgoing { frame, tail })
             .await
             .map_err(|_| self.closed_error())
+    }
+
+    /// Queues an empty-payload frame if the queue has room, without waiting: for
+    /// best-effort notices from `Drop` (UNSUBSCRIBE). Its answer, if any, finds no waiter.
+    pub(crate) fn try_send_only(&self, id: u64, stream_id: u32, opcode: Opcode) {
+        let frame = Frame {
+            stream_id,
+            ..Frame::request(opcode, id, Bytes::new())
+        };
+        let _ = self.outbound.try_send(Outgoing { frame, tail: None });
     }
 
     /// Routes PUSH frames on `stream_id` to `to`.

@@ -77,7 +77,11 @@ pub(crate) fn decode_batches(
                 ));
             }
             index += 1;
-            let offset = h.base_offset + u64::from(r.offset_delta);
+            let offset = h
+                .base_offset
+                .checked_add(u64::from(r.offset_delta))
+                .filter(|&o| o < u64::MAX)
+                .ok_or_else(|| ClientError::Malformed("record offset out of range".into()))?;
             if offset < floor {
                 continue;
             }
@@ -213,19 +217,27 @@ impl Subscription {
             positions: self.positions(),
         }
         .encode(&mut payload);
-        let response = self
-            .conn
-            .request(
+        let timeout = self.client.options().request_timeout;
+        let response = tokio::time::timeout(
+            timeout,
+            self.conn.request(
                 self.client.next_id(),
                 id,
                 Opcode::Subscribe,
                 payload.freeze(),
-            )
-            .await;
+            ),
+        )
+        .await
+        .unwrap_or(Err(ClientError::Timeout(timeout)));
         let response = match response {
             Ok(response) => response,
             Err(e) => {
                 self.conn.unroute_pushes(id);
+                if matches!(e, ClientError::Timeout(_)) {
+                    // The server may yet start it: ask it not to, without waiting.
+                    self.conn
+                        .try_send_only(self.client.next_id(), id, Opcode::Unsubscribe);
+                }
                 return Err(e);
             }
         };
@@ -317,10 +329,10 @@ impl Subscription {
         }
     }
 
-    /// Subscribes again on a new connection from the positions received so far.
+    /// Subscribes again, on a new connection when the old one is gone, from the positions
+    /// received so far; tries again while failures are retriable and the reconnect policy
+    /// has not given up.
     async fn resume(&mut self) -> Result<(), ClientError> {
-        let dead = self.conn.clone();
-        self.conn = self.client.reconnect(&dead).await?;
         // Partitions without a position are new to this subscription: a plain stream's
         // partitions all have one; a pattern's new streams are read from their start.
         let from = if self.target.wildcard {
@@ -328,14 +340,45 @@ impl Subscription {
         } else {
             self.target.from
         };
-        tracing::info!(pattern = %self.target.pattern, "subscription resumed");
-        self.subscribe(from).await
+        let policy = self.client.options().reconnect.clone();
+        let started = tokio::time::Instant::now();
+        let mut backoff = policy.backoff_initial;
+        loop {
+            if self.conn.is_closed() {
+                let dead = self.conn.clone();
+                self.conn = self.client.reconnect(&dead).await?;
+            }
+            match self.subscribe(from).await {
+                Ok(()) => {
+                    tracing::info!(pattern = %self.target.pattern, "subscription resumed");
+                    return Ok(());
+                }
+                Err(e)
+                    if e.is_retriable()
+                        && policy.enabled
+                        && started.elapsed() + backoff < policy.give_up_after =>
+                {
+                    tracing::debug!(error = %e, "resubscribing failed; trying again");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(policy.backoff_max);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Decodes a push into records.
     fn take(&mut self, push: Frame) -> Result<(), ClientError> {
-        let (header, batches) =
-            PushHeader::decode(&push.payload).map_err(|e| ClientError::Malformed(e.to_string()))?;
+        // Credit is owed for every push, even one that turns out malformed (at most its
+        // payload's size), or the subscription would stall.
+        let (header, batches) = match PushHeader::decode(&push.payload) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                self.in_ready = u32::try_from(push.payload.len()).unwrap_or(u32::MAX);
+                return Err(ClientError::Malformed(e.to_string()));
+            }
+        };
+        self.in_ready = header.batches_len;
         let stream = self.name(&header.stream);
         let key = (stream, header.partition);
         if push.flags.contains(Flags::END_OF_STREAM) {
@@ -355,30 +398,36 @@ impl Subscription {
         let next = decode_batches(&key.0, header.partition, &batches, floor, &mut self.ready)?;
         self.positions
             .insert(key, next.max(header.next_offset).max(floor));
-        self.in_ready = header.batches_len;
         Ok(())
     }
 
-    /// Ends the subscription on the server.
-    pub async fn close(self) -> Result<(), ClientError> {
+    /// Ends the subscription on the server and waits for its answer.
+    pub async fn close(mut self) -> Result<(), ClientError> {
         self.conn.unroute_pushes(self.id);
-        if self.conn.is_closed() {
+        let id = std::mem::take(&mut self.id);
+        if self.conn.is_closed() || id == 0 {
             return Ok(());
         }
-        self.conn
-            .request(
-                self.client.next_id(),
-                self.id,
-                Opcode::Unsubscribe,
-                Bytes::new(),
-            )
-            .await
-            .map(drop)
+        let timeout = self.client.options().request_timeout;
+        tokio::time::timeout(
+            timeout,
+            self.conn
+                .request(self.client.next_id(), id, Opcode::Unsubscribe, Bytes::new()),
+        )
+        .await
+        .unwrap_or(Err(ClientError::Timeout(timeout)))
+        .map(drop)
     }
 }
 
 impl Drop for Subscription {
+    /// Stops routing and, unless `close` did, tells the server (without waiting), so a
+    /// dropped subscription does not keep its server-side task.
     fn drop(&mut self) {
-        self.conn.unroute_pushes(self.id);
+        if self.id != 0 {
+            self.conn.unroute_pushes(self.id);
+            self.conn
+                .try_send_only(self.client.next_id(), self.id, Opcode::Unsubscribe);
+        }
     }
 }

@@ -57,7 +57,10 @@ impl Client {
             max_bytes,
             max_wait_ms,
         });
-        let frame = self.call(&request).await?;
+        // The server may hold the answer for `max_wait` (long poll): allow for it.
+        let frame = self
+            .call_with_timeout(&request, max_wait + self.options().request_timeout)
+            .await?;
         let response = FetchResponse::decode(&frame.payload)
             .map_err(|e| ClientError::Malformed(e.to_string()))?;
         let floor = match from {

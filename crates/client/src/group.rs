@@ -220,7 +220,12 @@ impl GroupConsumer {
                         self.last = Some(((record.stream.clone(), record.partition), record.offset + 1));
                         return Some(Ok(GroupEvent::Record(record)));
                     }
-                    Some(Err(e)) => return Some(Err(e)),
+                    // A reader could not go on (its subscription failed for good): rejoin, so
+                    // the partition is read again from its committed offset.
+                    Some(Err(e)) => {
+                        self.revoke();
+                        return Some(Err(e));
+                    }
                     // Cannot happen while the member holds a sender; rejoining is safe anyway.
                     None => self.revoke(),
                 },

@@ -41,4 +41,6 @@ pub use consumer::{ConsumedRecord, Subscription};
 pub use error::ClientError;
 pub use fetch::{Fetched, PartitionReader};
 pub use group::{Commit, GroupConsumer, GroupEvent, GroupOptions};
-pub use producer::{Delivery, Partitioner, Producer, ProducerOptions, Receipt, Record};
+pub use producer::{
+    Delivery, Partitioner, Producer, ProducerOptions, Receipt, Record, IN_FLIGHT_BATCHES_MAX,
+};

@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use memstream_protocol::batch::BatchBuilder;
+use memstream_protocol::batch::{restamp_producer, BatchBuilder, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
 };
-use memstream_protocol::{partition_for_key, ErrorCode, Opcode, Request};
+use memstream_protocol::{partition_for_key, ErrorCode, Opcode, Request, HEADER_LEN};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
@@ -91,6 +91,11 @@ pub enum Partitioner {
     Explicit(u32),
 }
 
+/// Most batches a producer keeps on the wire per partition: the server remembers the last 5
+/// batches of each producer and partition to recognise retries, so more could not be retried
+/// safely. [`ProducerOptions::in_flight_batches_max`] is capped at this.
+pub const IN_FLIGHT_BATCHES_MAX: usize = 5;
+
 /// Producer settings.
 ///
 /// ```
@@ -114,9 +119,11 @@ pub struct ProducerOptions {
     pub acks: Acks,
     /// Partition choice.
     pub partitioner: Partitioner,
-    /// Largest batch sent in one go, in encoded bytes.
+    /// Largest batch sent in one go, in encoded bytes (lowered to what fits the server's frame
+    /// limit).
     pub batch_bytes_max: usize,
-    /// Batches per partition on the wire at once; further records wait (backpressure).
+    /// Batches per partition on the wire at once, 1 ..= [`IN_FLIGHT_BATCHES_MAX`]; further
+    /// records wait (backpressure).
     pub in_flight_batches_max: usize,
     /// Records accepted by `send` but not yet on the wire; `send` waits beyond this.
     pub queued_records_max: usize,
@@ -156,6 +163,10 @@ pub struct Delivery {
 
 /// The outcome of one `send`.
 pub type Receipt = Result<Delivery, ClientError>;
+
+/// Bytes of a one-batch PRODUCE request besides the stream name and the batch: str16 length,
+/// acks, batch count, selector, partition, batch length.
+const PRODUCE_HEAD_BYTES: usize = 2 + 1 + 2 + 1 + 4 + 4;
 
 /// A record's parts, borrowed for the moment it is encoded.
 struct Fields<'a> {
@@ -287,6 +298,18 @@ impl Producer {
             .partitions
             .len() as u32;
         let producer_id = if options.idempotent { random_id() } else { 0 };
+        // A batch must fit one PRODUCE frame: header, the request's head, then the batch.
+        let frame_room = (client.server().limits.max_frame_bytes as usize)
+            .saturating_sub(HEADER_LEN + PRODUCE_HEAD_BYTES + stream.len());
+        let options = ProducerOptions {
+            batch_bytes_max: options
+                .batch_bytes_max
+                .clamp(BATCH_HEADER_LEN + 1, frame_room.max(BATCH_HEADER_LEN + 1)),
+            in_flight_batches_max: options
+                .in_flight_batches_max
+                .clamp(1, IN_FLIGHT_BATCHES_MAX),
+            ..options
+        };
         let n = partitions as usize;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -439,9 +462,18 @@ impl Producer {
             None => state.clock.now_ms(),
         };
         let max_bytes = self.options.batch_bytes_max;
+        let alone =
+            BATCH_HEADER_LEN + BatchBuilder::record_len(0, 0, record.key, record.value, headers);
+        if alone > max_bytes {
+            return Err(ClientError::InvalidArgument(format!(
+                "a record of {alone} encoded bytes does not fit a batch of at most {max_bytes} \
+                 bytes (batch_bytes_max, or the server's frame limit)"
+            )));
+        }
         if let Some(open) = &state.open[p] {
-            let count = open.builder.record_count();
-            let len = BatchBuilder::record_len(0, count, record.key, record.value, headers);
+            let len = open
+                .builder
+                .next_record_len(timestamp_ms, record.key, record.value, headers);
             if open.builder.encoded_len() + len > max_bytes {
                 let full = state.open[p].take().expect("checked above");
                 state.capacity[p] = full.builder.encoded_len();
@@ -494,6 +526,8 @@ struct Sent {
     partition: u32,
     base_sequence: u32,
     epoch: u16,
+    /// Records in the batch.
+    count: u32,
     request: Request,
     ack: Arc<BatchAck>,
     first_sent: Instant,
@@ -509,6 +543,9 @@ struct PartitionWire {
     epoch: u16,
     /// Batches to send again, by base sequence; they go before anything new.
     retry: BTreeMap<u32, Sent>,
+    /// The epoch was raised while batches of the old one were on the wire: nothing new goes
+    /// until they are back (to be renumbered and resent first, in order).
+    draining: bool,
 }
 
 type InFlight = Pin<Box<dyn Future<Output = (Sent, Result<Delivery, ClientError>)> + Send>>;
@@ -555,12 +592,16 @@ impl Worker {
             let mut state = self.shared.lock();
             let hurry = state.closed || !state.flushes.is_empty();
             for (p, wire) in self.partitions.iter_mut().enumerate() {
-                if !wire.retry.is_empty() {
+                if !wire.retry.is_empty() || wire.draining {
                     if wire.in_flight == 0 {
+                        wire.draining = false;
                         while wire.in_flight < max_in_flight {
                             let Some((_, mut sent)) = wire.retry.pop_first() else {
                                 break;
                             };
+                            if sent.epoch != wire.epoch {
+                                renumber(&mut sent, wire);
+                            }
                             sent.attempts += 1;
                             wire.in_flight += 1;
                             in_flight.push(send(self.client.clone(), sent, self.options.acks));
@@ -625,6 +666,7 @@ impl Worker {
                 partition,
                 base_sequence,
                 epoch: wire.epoch,
+                count,
                 request,
                 ack: batch.ack,
                 first_sent: Instant::now(),
@@ -650,8 +692,12 @@ impl Worker {
                         // A batch that overtook earlier ones still being retried (sent on
                         // the new connection before their failures arrived) goes again
                         // after them.
+                        // A batch of an epoch given up (it followed one that failed for good)
+                        // goes again, renumbered in the new epoch.
                         || (e.code() == Some(ErrorCode::OutOfOrderSequence)
-                            && (wire.in_flight > 0 || !wire.retry.is_empty()))) =>
+                            && (sent.epoch != wire.epoch
+                                || wire.in_flight > 0
+                                || !wire.retry.is_empty()))) =>
             {
                 tracing::debug!(partition = sent.partition, error = %e, "batch will be retried");
                 wire.retry.insert(sent.base_sequence, sent);
@@ -660,13 +706,30 @@ impl Worker {
                 if self.producer_id != 0 && sent.epoch == wire.epoch {
                     // The server never stored this batch, so later sequence numbers would be
                     // out of order: start a new epoch, which the server accepts from zero.
+                    // Batches of the old epoch still on the wire come back refused and are
+                    // renumbered; nothing new overtakes them meanwhile.
                     wire.epoch = wire.epoch.wrapping_add(1);
                     wire.next_sequence = 0;
+                    wire.draining = wire.in_flight > 0;
                 }
                 sent.ack.settle(Err(e));
             }
         }
     }
+}
+
+/// Gives a batch of an abandoned epoch the next sequence numbers of the current one.
+fn renumber(sent: &mut Sent, wire: &mut PartitionWire) {
+    if let Request::Produce(produce) = &mut sent.request {
+        if let Some(last) = produce.batches.last_mut() {
+            let mut batch = bytes::BytesMut::from(&last.batch[..]);
+            restamp_producer(&mut batch, wire.epoch, wire.next_sequence);
+            last.batch = batch.freeze();
+        }
+    }
+    sent.epoch = wire.epoch;
+    sent.base_sequence = wire.next_sequence;
+    wire.next_sequence = wire.next_sequence.wrapping_add(sent.count);
 }
 
 enum Step {

@@ -55,6 +55,24 @@ impl BatchBuilder {
         uvarint_len(body as u64) + body
     }
 
+    /// Bytes the next [`push`](Self::push) of this record would add, exactly (the record's
+    /// timestamp is stored as a delta from the batch's first).
+    pub fn next_record_len(
+        &self,
+        timestamp_ms: u64,
+        key: Option<&[u8]>,
+        value: &[u8],
+        headers: &[(&str, &[u8])],
+    ) -> usize {
+        let first = if self.count == 0 {
+            timestamp_ms
+        } else {
+            self.first_timestamp_ms
+        };
+        let delta = timestamp_ms.wrapping_sub(first) as i64;
+        BatchBuilder::record_len(delta, self.count, key, value, headers)
+    }
+
     /// Appends a record.
     pub fn push(
         &mut self,
@@ -146,6 +164,36 @@ fn body_len(
 mod tests {
     use super::super::{stamp_base_offset, verify, BatchError, BatchHeader, RecordIter};
     use super::*;
+
+    #[test]
+    fn next_record_len_is_what_push_adds() {
+        let mut b = BatchBuilder::default();
+        for (ts, key, value) in [
+            (1_000u64, None, &b"a"[..]),
+            (1_300, Some(&b"key"[..]), &[7u8; 300][..]),
+            (900, None, &b""[..]),
+        ] {
+            let before = b.encoded_len();
+            let predicted = b.next_record_len(ts, key, value, &[("h", b"v")]);
+            b.push(ts, key, value, &[("h", b"v")]);
+            assert_eq!(b.encoded_len() - before, predicted);
+        }
+    }
+
+    #[test]
+    fn restamped_batches_verify_with_the_new_producer_fields() {
+        let mut b = BatchBuilder::default();
+        b.push(5, None, b"value", &[]);
+        b.push(9, Some(b"k"), b"other", &[("h", b"v")]);
+        let mut buf = b.finish(77, 1, 40).to_vec();
+        crate::batch::restamp_producer(&mut buf, 2, 3);
+        let h = crate::batch::verify(&buf, usize::MAX).expect("still a valid batch");
+        assert_eq!(
+            (h.producer_id, h.producer_epoch, h.base_sequence),
+            (77, 2, 3)
+        );
+        assert_eq!(h.record_count, 2);
+    }
 
     fn sample() -> Bytes {
         let mut b = BatchBuilder::default();

@@ -233,6 +233,18 @@ pub fn check_envelope(buf: &[u8]) -> Result<BatchHeader, BatchError> {
     Ok(header)
 }
 
+/// Rewrites a finished batch's producer epoch and base sequence (for a producer that resends a
+/// batch under a new epoch) and its checksum, which covers them.
+///
+/// # Panics
+/// If `buf` is shorter than a batch header; callers restamp only batches they built.
+pub fn restamp_producer(buf: &mut [u8], producer_epoch: u16, base_sequence: u32) {
+    buf[52..54].copy_from_slice(&producer_epoch.to_le_bytes());
+    buf[54..58].copy_from_slice(&base_sequence.to_le_bytes());
+    let crc = crc32c::crc32c(&buf[CRC_START..]);
+    buf[12..16].copy_from_slice(&crc.to_le_bytes());
+}
+
 /// Writes `base_offset` into the batch at the start of `buf`. The checksum does not cover it.
 ///
 /// # Panics

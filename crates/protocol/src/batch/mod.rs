@@ -40,7 +40,7 @@ mod varint;
 
 pub use builder::BatchBuilder;
 pub use header::{
-    check_envelope, stamp_base_offset, verify, BatchError, BatchHeader, BATCH_FORMAT,
-    BATCH_HEADER_LEN,
+    check_envelope, restamp_producer, stamp_base_offset, verify, BatchError, BatchHeader,
+    BATCH_FORMAT, BATCH_HEADER_LEN,
 };
 pub use record::{Record, RecordHeader, RecordIter};
