@@ -607,13 +607,15 @@ async fn a_request_without_an_answer_times_out_and_the_client_goes_on() {
         "{err}"
     );
     assert!(err.is_retriable());
-    // The connection itself is fine: answers flow again once the server is heard.
+    // A connection that leaves a request unanswered is given up; the next request goes on a
+    // new one.
     proxy.mute(false);
     assert_eq!(
         &client.ping(Bytes::from_static(b"ok")).await.unwrap()[..],
         b"ok"
     );
-    assert_eq!(client.reconnects(), 0);
+    assert_eq!(client.reconnects(), 1);
+    assert_eq!(proxy.accepted(), 2);
     server.stop().await;
 }
 
@@ -835,5 +837,53 @@ async fn subscribing_without_an_answer_times_out() {
     .await
     .expect("the request timeout ends it");
     assert!(matches!(started, Err(ClientError::Timeout(_))));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_subscription_gives_up_a_silent_connection_and_resumes() {
+    let server = TestServer::start(|_| {}).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = Arc::new(Client::connect(server.addr).await.unwrap());
+    direct
+        .admin()
+        .create_stream("silent", 1, memory())
+        .await
+        .unwrap();
+    let options = ClientOptions {
+        request_timeout: Duration::from_millis(300),
+        keepalive_interval: Duration::from_millis(100),
+        ..ClientOptions::default()
+    };
+    let client = Arc::new(Client::connect_with(proxy.addr, options).await.unwrap());
+    let mut sub = Subscription::start(client.clone(), "silent", OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
+    // The path goes black: nothing from the server arrives, the socket stays open.
+    proxy.mute(true);
+    produce_direct(&direct, "silent", (0..5).map(|i| format!("q{i}"))).await;
+    let reading = tokio::spawn(async move {
+        let mut offsets = Vec::new();
+        for _ in 0..5 {
+            offsets.push(next_record(&mut sub).await.offset);
+        }
+        offsets
+    });
+    // The keepalive goes unanswered, so the client gives the connection up and reconnects.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while proxy.accepted() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never gave up the connection"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    proxy.mute(false);
+    let offsets = tokio::time::timeout(WAIT, reading)
+        .await
+        .expect("resumed")
+        .unwrap();
+    assert_eq!(offsets, vec![0, 1, 2, 3, 4]);
+    assert!(client.reconnects() >= 1);
     server.stop().await;
 }

@@ -28,6 +28,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::ClientError;
 
@@ -53,6 +54,9 @@ pub struct ClientOptions {
     pub send_queue_frames_max: usize,
     /// What happens when the connection drops.
     pub reconnect: ReconnectPolicy,
+    /// A subscription that has received nothing for this long checks, with a PING, that its
+    /// connection still answers, and gives the connection up if it does not.
+    pub keepalive_interval: Duration,
 }
 
 impl Default for ClientOptions {
@@ -62,6 +66,7 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(30),
             send_queue_frames_max: 1024,
             reconnect: ReconnectPolicy::default(),
+            keepalive_interval: Duration::from_secs(15),
         }
     }
 }
@@ -151,6 +156,8 @@ pub(crate) struct Connection {
     outbound: mpsc::Sender<Outgoing>,
     routes: SharedRoutes,
     server: Arc<HelloResponse>,
+    /// Ends both socket tasks (and so the TCP connection) when the client gives up on it.
+    abandon: CancellationToken,
 }
 
 impl Connection {
@@ -203,13 +210,23 @@ impl Connection {
         let routes: SharedRoutes = Arc::default();
         let (outbound, rx) = mpsc::channel(options.send_queue_frames_max.max(1));
         let write = writer.into_inner();
-        tokio::spawn(write_loop(write, rx, routes.clone()));
-        tokio::spawn(read_loop(reader, routes.clone()));
+        let abandon = CancellationToken::new();
+        tokio::spawn(write_loop(write, rx, routes.clone(), abandon.clone()));
+        tokio::spawn(read_loop(reader, routes.clone(), abandon.clone()));
         Ok(Connection {
             outbound,
             routes,
             server: Arc::new(server),
+            abandon,
         })
+    }
+
+    /// Gives up on this connection (a request went unanswered for the whole timeout: the
+    /// peer or the path is not working): fails what waits on it and closes the socket, so the
+    /// next request reconnects and subscriptions resume elsewhere.
+    pub(crate) fn abandon(&self) {
+        fail_all(&self.routes, None);
+        self.abandon.cancel();
     }
 
     /// Whether the connection is gone.
@@ -505,15 +522,41 @@ impl Client {
         opcode: Opcode,
         payload: Bytes,
     ) -> Result<Frame, ClientError> {
-        let timeout = self.options.request_timeout;
-        let attempt = async {
-            let conn = self.live_connection().await?;
-            conn.request(self.next_id(), stream_id, opcode, payload)
-                .await
-        };
-        tokio::time::timeout(timeout, attempt)
+        self.exchange(
+            self.options.request_timeout,
+            stream_id,
+            opcode,
+            payload,
+            None,
+        )
+        .await
+    }
+
+    /// Sends a request (its payload continued by `tail`) on the live connection and waits for
+    /// the answer, all within `timeout`. When the answer does not come in time the connection
+    /// is abandoned (as Kafka's client does): a peer that stops answering must not hold
+    /// requests and subscriptions forever.
+    async fn exchange(
+        &self,
+        timeout: Duration,
+        stream_id: u32,
+        opcode: Opcode,
+        payload: Bytes,
+        tail: Option<Bytes>,
+    ) -> Result<Frame, ClientError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let conn = tokio::time::timeout_at(deadline, self.live_connection())
             .await
-            .unwrap_or(Err(ClientError::Timeout(timeout)))
+            .unwrap_or(Err(ClientError::Timeout(timeout)))?;
+        let answer = conn.request_with_tail(self.next_id(), stream_id, opcode, payload, tail);
+        match tokio::time::timeout_at(deadline, answer).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::warn!(?timeout, "no answer in time; abandoning the connection");
+                conn.abandon();
+                Err(ClientError::Timeout(timeout))
+            }
+        }
     }
 
     /// Sends a frame (payload continued by `tail`) that gets no response when it succeeds.
@@ -542,15 +585,8 @@ impl Client {
         payload: Bytes,
         tail: Option<Bytes>,
     ) -> Result<Frame, ClientError> {
-        let timeout = self.options.request_timeout;
-        let attempt = async {
-            let conn = self.live_connection().await?;
-            conn.request_with_tail(self.next_id(), 0, opcode, payload, tail)
-                .await
-        };
-        tokio::time::timeout(timeout, attempt)
+        self.exchange(self.options.request_timeout, 0, opcode, payload, tail)
             .await
-            .unwrap_or(Err(ClientError::Timeout(timeout)))
     }
 
     /// A fresh logical stream id for a subscription.
@@ -581,14 +617,8 @@ impl Client {
         timeout: Duration,
     ) -> Result<Frame, ClientError> {
         let payload = request.to_frame(0).payload;
-        let attempt = async {
-            let conn = self.live_connection().await?;
-            conn.request(self.next_id(), 0, request.opcode(), payload)
-                .await
-        };
-        tokio::time::timeout(timeout, attempt)
+        self.exchange(timeout, 0, request.opcode(), payload, None)
             .await
-            .unwrap_or(Err(ClientError::Timeout(timeout)))
     }
 
     /// Stream and group administration over this client.
@@ -643,9 +673,17 @@ async fn write_loop(
     mut write: tokio::net::tcp::OwnedWriteHalf,
     mut rx: mpsc::Receiver<Outgoing>,
     routes: SharedRoutes,
+    abandon: CancellationToken,
 ) {
     let mut outbox = Outbox::new();
-    'frames: while let Some(first) = rx.recv().await {
+    loop {
+        let first = tokio::select! {
+            first = rx.recv() => first,
+            () = abandon.cancelled() => None,
+        };
+        let Some(first) = first else {
+            break;
+        };
         let mut next = Some(first);
         while let Some(out) = next.take() {
             outbox.push(&out.frame, out.tail.as_slice());
@@ -653,19 +691,34 @@ async fn write_loop(
                 next = rx.try_recv().ok();
             }
         }
-        while !outbox.is_empty() {
-            let written = {
-                let mut slices = [IoSlice::new(&[]); IOVECS_MAX];
-                let used = outbox.slices(&mut slices);
-                write.write_vectored(&slices[..used]).await
-            };
-            match written {
-                Ok(0) | Err(_) => break 'frames,
-                Ok(n) => outbox.advance(n),
-            }
+        let written = tokio::select! {
+            written = write_all(&mut write, &mut outbox) => written,
+            () = abandon.cancelled() => Ok(false),
+        };
+        if !matches!(written, Ok(true)) {
+            break;
         }
     }
     fail_all(&routes, None);
+}
+
+/// Writes everything in `outbox`; `Ok(false)` when the peer stopped taking bytes.
+async fn write_all(
+    write: &mut tokio::net::tcp::OwnedWriteHalf,
+    outbox: &mut Outbox,
+) -> std::io::Result<bool> {
+    while !outbox.is_empty() {
+        let written = {
+            let mut slices = [IoSlice::new(&[]); IOVECS_MAX];
+            let used = outbox.slices(&mut slices);
+            write.write_vectored(&slices[..used]).await?
+        };
+        if written == 0 {
+            return Ok(false);
+        }
+        outbox.advance(written);
+    }
+    Ok(true)
 }
 
 /// Routes responses to their waiters, pushes to their subscriptions and rebalance notices to
@@ -673,9 +726,17 @@ async fn write_loop(
 async fn read_loop(
     mut reader: FramedRead<tokio::net::tcp::OwnedReadHalf, FrameCodec>,
     routes: SharedRoutes,
+    abandon: CancellationToken,
 ) {
     let mut reason = None;
-    while let Some(Ok(frame)) = reader.next().await {
+    loop {
+        let frame = tokio::select! {
+            frame = reader.next() => frame,
+            () = abandon.cancelled() => None,
+        };
+        let Some(Ok(frame)) = frame else {
+            break;
+        };
         if frame.opcode == Opcode::Push.as_u8() {
             let route = lock(&routes).subscriptions.get(&frame.stream_id).cloned();
             if let Some(route) = route {

@@ -234,9 +234,9 @@ impl Subscription {
             Err(e) => {
                 self.conn.unroute_pushes(id);
                 if matches!(e, ClientError::Timeout(_)) {
-                    // The server may yet start it: ask it not to, without waiting.
-                    self.conn
-                        .try_send_only(self.client.next_id(), id, Opcode::Unsubscribe);
+                    // No answer in time: the connection is not working; give it up (the
+                    // server-side subscription, if any, ends with it).
+                    self.conn.abandon();
                 }
                 return Err(e);
             }
@@ -313,7 +313,7 @@ impl Subscription {
                     )
                     .await;
             }
-            match self.pushes.recv().await {
+            match self.next_push().await {
                 Some(push) => {
                     if let Err(e) = self.take(push) {
                         return Some(Err(e));
@@ -325,6 +325,26 @@ impl Subscription {
                         return Some(Err(e));
                     }
                 }
+            }
+        }
+    }
+
+    /// The next push; while none comes for `keepalive_interval`, checks that the connection
+    /// still answers (a PING), and gives it up when it does not: a connection that silently
+    /// stopped delivering must not leave the subscription waiting forever.
+    async fn next_push(&mut self) -> Option<Frame> {
+        let options = self.client.options();
+        let (idle, timeout) = (options.keepalive_interval, options.request_timeout);
+        loop {
+            if let Ok(push) = tokio::time::timeout(idle, self.pushes.recv()).await {
+                return push;
+            }
+            let ping = self
+                .conn
+                .request(self.client.next_id(), 0, Opcode::Ping, Bytes::new());
+            if tokio::time::timeout(timeout, ping).await.is_err() {
+                tracing::warn!(pattern = %self.target.pattern, "connection silent; abandoning it");
+                self.conn.abandon();
             }
         }
     }
