@@ -887,3 +887,42 @@ async fn a_subscription_gives_up_a_silent_connection_and_resumes() {
     assert!(client.reconnects() >= 1);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_waits_for_what_was_queued_before_it_not_for_later_sends() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Arc::new(Client::connect(server.addr).await.unwrap());
+    client
+        .admin()
+        .create_stream("busy", 1, memory())
+        .await
+        .unwrap();
+    let producer = Arc::new(
+        Producer::new(
+            client.clone(),
+            "busy",
+            ProducerOptions {
+                acks: Acks::Written,
+                linger: Duration::from_secs(3600),
+                ..ProducerOptions::default()
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    let mine = producer.send(Record::value("mine")).await;
+    // Another task never stops sending.
+    let sender = producer.clone();
+    let busy = tokio::spawn(async move {
+        loop {
+            drop(sender.send(Record::value("theirs")).await);
+            tokio::task::yield_now().await;
+        }
+    });
+    tokio::time::timeout(WAIT, producer.flush())
+        .await
+        .expect("flush returns although sends go on");
+    assert_eq!(mine.await.unwrap().offset, Some(0));
+    busy.abort();
+    server.stop().await;
+}

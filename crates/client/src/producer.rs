@@ -25,7 +25,7 @@ use memstream_protocol::message::{
     Acks, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
 };
 use memstream_protocol::{partition_for_key, ErrorCode, Opcode, Request, HEADER_LEN};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::client::Client;
@@ -236,7 +236,11 @@ struct State {
     round_robin: u32,
     /// Records in open and sealed batches.
     queued_records: usize,
-    flushes: Vec<oneshot::Sender<()>>,
+    /// Flushes in progress: while any is, partial batches do not linger.
+    flushing: usize,
+    /// Acknowledgements of the batches not yet settled, oldest first (settled ones are
+    /// pruned from the front as new batches open): what a flush waits for.
+    outstanding: VecDeque<Arc<BatchAck>>,
     /// The `Producer` was dropped: send what is queued, then stop.
     closed: bool,
     /// The worker stopped (it only does once closed and drained).
@@ -318,7 +322,8 @@ impl Producer {
                 capacity: vec![1024; n],
                 round_robin: 0,
                 queued_records: 0,
-                flushes: Vec::new(),
+                flushing: 0,
+                outstanding: VecDeque::new(),
                 closed: false,
                 stopped: false,
                 clock: WallClock::new(),
@@ -481,11 +486,23 @@ impl Producer {
             }
         }
         let capacity = state.capacity[p];
-        let open = state.open[p].get_or_insert_with(|| OpenBatch {
-            builder: BatchBuilder::with_capacity(capacity.clamp(1024, max_bytes.max(1024))),
-            ack: Arc::default(),
-            since: Instant::now(),
-        });
+        if state.open[p].is_none() {
+            while state
+                .outstanding
+                .front()
+                .is_some_and(|ack| ack.outcome.get().is_some())
+            {
+                state.outstanding.pop_front();
+            }
+            let ack: Arc<BatchAck> = Arc::default();
+            state.outstanding.push_back(ack.clone());
+            state.open[p] = Some(OpenBatch {
+                builder: BatchBuilder::with_capacity(capacity.clamp(1024, max_bytes.max(1024))),
+                ack,
+                since: Instant::now(),
+            });
+        }
+        let open = state.open[p].as_mut().expect("opened above");
         let index = open.builder.record_count();
         open.builder
             .push(timestamp_ms, record.key, record.value, headers);
@@ -499,18 +516,28 @@ impl Producer {
     }
 
     /// Sends every record queued so far without waiting for `linger`, and returns once each
-    /// has its receipt.
+    /// has its receipt (records sent meanwhile by other tasks are not waited for).
     pub async fn flush(&self) {
-        let (done, rx) = oneshot::channel();
-        {
+        let pending: Vec<Arc<BatchAck>> = {
             let mut state = self.shared.lock();
-            if state.stopped {
-                return;
-            }
-            state.flushes.push(done);
-        }
+            state.flushing += 1;
+            state.outstanding.iter().cloned().collect()
+        };
+        // Lingering resumes when this flush ends, however it ends.
+        let _flushing = Flushing(&self.shared);
         self.shared.wake.notify_one();
-        let _ = rx.await;
+        for ack in pending {
+            let _ = ack.wait().await;
+        }
+    }
+}
+
+/// Counts a flush in progress.
+struct Flushing<'a>(&'a Shared);
+
+impl Drop for Flushing<'_> {
+    fn drop(&mut self) {
+        self.0.lock().flushing -= 1;
     }
 }
 
@@ -590,7 +617,7 @@ impl Worker {
         let mut freed = 0usize;
         {
             let mut state = self.shared.lock();
-            let hurry = state.closed || !state.flushes.is_empty();
+            let hurry = state.closed || state.flushing > 0;
             for (p, wire) in self.partitions.iter_mut().enumerate() {
                 if !wire.retry.is_empty() || wire.draining {
                     if wire.in_flight == 0 {
@@ -634,14 +661,9 @@ impl Worker {
                 && taken.is_empty()
                 && state.queued_records == 0
                 && self.partitions.iter().all(|w| w.retry.is_empty());
-            if idle {
-                for done in state.flushes.drain(..) {
-                    let _ = done.send(());
-                }
-                if state.closed {
-                    state.stopped = true;
-                    return Step::Stop;
-                }
+            if idle && state.closed {
+                state.stopped = true;
+                return Step::Stop;
             }
         }
         if freed > 0 {
