@@ -264,7 +264,6 @@ async fn produce(
     size: usize,
     rate: Option<f64>,
 ) -> anyhow::Result<()> {
-    let start = Instant::now();
     let start_ns = stamps.now_ns();
     let mut receipts = Vec::new();
     // One buffer for every message: the producer copies it into the batch at once.
@@ -272,11 +271,13 @@ async fn produce(
     for seq in 0..count {
         // Fixed rate: the message is due at start + seq/rate; latency counts from then, so a
         // stall delays every later message's clock too (no coordinated omission).
+        // Due times, pacing and the consumers' arrival stamps all read the same clock, so its
+        // calibration cannot bias the latencies.
         let due_ns = match rate {
             Some(rate) => {
-                let offset = Duration::from_secs_f64(seq as f64 / rate);
-                pace_until(start + offset);
-                start_ns + offset.as_nanos() as u64
+                let due = start_ns + (seq as f64 * 1e9 / rate) as u64;
+                pace_until(&stamps, due);
+                due
             }
             None => stamps.now_ns(),
         };
@@ -313,10 +314,10 @@ fn precise_sleeps() {}
 /// Waits until `due` on a blocking thread: `std::thread::sleep` wakes within tens of
 /// microseconds, where tokio's timer has 1 ms resolution, and unlike spinning it leaves the
 /// cores to the server and the consumers.
-fn pace_until(due: Instant) {
-    let now = Instant::now();
-    if due > now {
-        std::thread::sleep(due - now);
+fn pace_until(stamps: &Stamps, due_ns: u64) {
+    let now = stamps.now_ns();
+    if due_ns > now {
+        std::thread::sleep(Duration::from_nanos(due_ns - now));
     }
 }
 
