@@ -238,11 +238,7 @@ async fn a_retried_batch_whose_ack_was_lost_is_stored_once() {
     proxy.mute(true);
     let second = producer.send(Record::value("second")).await;
     wait_for_records(&direct, "once", 2).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while proxy.swallowed() == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the ack never came");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    common::eventually("an answer to swallow", || proxy.swallowed() > 0).await;
     proxy.mute(false);
     proxy.sever();
 
@@ -280,11 +276,7 @@ async fn a_producer_that_cannot_reconnect_fails_its_records() {
         .unwrap();
     proxy.mute(true);
     let receipt = producer.send(Record::value("x")).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while proxy.swallowed() == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the ack never came");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    common::eventually("an answer to swallow", || proxy.swallowed() > 0).await;
     proxy.sever();
     let result = tokio::time::timeout(WAIT, receipt).await.expect("settled");
     assert!(
@@ -505,11 +497,7 @@ async fn send_waits_while_queued_records_max_are_queued() {
     // The first batch goes on the wire and its acknowledgement is held back.
     proxy.mute(true);
     let mut receipts = vec![producer.send(Record::value("r0")).await];
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while proxy.swallowed() == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the ack never came");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    common::eventually("an answer to swallow", || proxy.swallowed() > 0).await;
     // Three more wait behind it: the queue is full.
     for i in 1..4 {
         receipts.push(producer.send(Record::value(format!("r{i}"))).await);
@@ -730,11 +718,7 @@ async fn batches_behind_a_refused_one_are_renumbered_and_stored_in_order() {
                 .await,
         );
     }
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while proxy.swallowed() == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "no answers");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    common::eventually("an answer to swallow", || proxy.swallowed() > 0).await;
     proxy.mute(false);
     proxy.sever();
     let refused = tokio::time::timeout(WAIT, big).await.expect("settled");
@@ -870,14 +854,7 @@ async fn a_subscription_gives_up_a_silent_connection_and_resumes() {
         offsets
     });
     // The keepalive goes unanswered, so the client gives the connection up and reconnects.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while proxy.accepted() < 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never gave up the connection"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    common::eventually("a second connection", || proxy.accepted() >= 2).await;
     proxy.mute(false);
     let offsets = tokio::time::timeout(WAIT, reading)
         .await

@@ -1,8 +1,9 @@
 //! kill -9 of the real server while producing with `acks = durable` loses no acknowledged
 //! record.
 
-use std::path::Path;
-use std::process::Stdio;
+mod common;
+
+use common::start;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,49 +15,12 @@ use memstream_protocol::message::{
     ProduceBatch, ProduceRequest, ProduceResponse, StorageKind, StreamSettings,
 };
 use memstream_protocol::Request;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 const WAIT: Duration = Duration::from_secs(30);
 /// Producers running at once, each with its own connection.
 const PRODUCERS: usize = 4;
 /// Acknowledged batches after which the server is killed.
 const ACKED_BEFORE_KILL: usize = 200;
-
-async fn start(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memstream"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .env_remove("RUST_LOG")
-        .env("MEMSTREAM_LOG__LEVEL", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn memstream");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(WAIT, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(addr) = line.strip_prefix("memstream listening on ") {
-                return addr.to_owned();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server starts");
-    // Keep reading stdout so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
-}
 
 async fn call(
     client: &Client,

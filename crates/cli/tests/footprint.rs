@@ -2,7 +2,9 @@
 //! grants no credit does not make the server buffer what is produced, and an empty
 //! memory-stream partition costs under a kibibyte.
 
-use std::process::Stdio;
+mod common;
+
+use common::start;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,46 +17,11 @@ use memstream_protocol::message::{
     ALL_PARTITIONS,
 };
 use memstream_protocol::{Frame, FrameCodec, HelloRequest, Request};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 use tokio_util::codec::Decoder;
 
 const WAIT: Duration = Duration::from_secs(120);
-
-async fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memstream"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .env_remove("RUST_LOG")
-        .env("MEMSTREAM_LOG__LEVEL", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn memstream");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(WAIT, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(addr) = line.strip_prefix("memstream listening on ") {
-                return addr.to_owned();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server starts");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
-}
 
 /// Resident memory of `pid` in bytes.
 fn rss(pid: u32) -> u64 {

@@ -24,6 +24,7 @@ pub async fn start(dir: &std::path::Path) -> (Child, String) {
         ])
         .arg(dir)
         .env_remove("RUST_LOG")
+        .env("MEMSTREAM_LOG__LEVEL", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
