@@ -208,6 +208,12 @@ impl Subscription {
         let id = self.client.next_stream_id();
         let (tx, rx) = mpsc::unbounded_channel();
         self.conn.route_pushes(id, tx);
+        // Adopted before the request goes out: if this future is dropped while waiting, `Drop`
+        // still unsubscribes whatever the server started under `id`.
+        self.id = id;
+        self.pushes = rx;
+        self.consumed = 0;
+        self.in_ready = 0;
         let mut payload = BytesMut::new();
         Subscribe {
             pattern: self.target.pattern.clone(),
@@ -233,6 +239,7 @@ impl Subscription {
             Ok(response) => response,
             Err(e) => {
                 self.conn.unroute_pushes(id);
+                self.id = 0;
                 if matches!(e, ClientError::Timeout(_)) {
                     // No answer in time: the connection is not working; give it up (the
                     // server-side subscription, if any, ends with it).
@@ -247,10 +254,6 @@ impl Subscription {
             let stream = self.name(&p.stream);
             self.positions.insert((stream, p.partition), p.offset);
         }
-        self.id = id;
-        self.pushes = rx;
-        self.consumed = 0;
-        self.in_ready = 0;
         Ok(())
     }
 
