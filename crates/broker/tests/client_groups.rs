@@ -90,6 +90,36 @@ async fn until_assigned(
     }
 }
 
+/// Records (and nothing else) until `records` holds `n`.
+async fn records_until(
+    rx: &mut mpsc::UnboundedReceiver<Seen>,
+    records: &mut Vec<(u32, u64)>,
+    n: usize,
+) {
+    while records.len() < n {
+        match next_seen(rx).await {
+            Seen::Record(p, o) => records.push((p, o)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// A server with the memory stream `jobs` of `partitions` partitions, and an admin client.
+async fn setup(partitions: u32) -> (TestServer, Arc<Client>) {
+    let server = TestServer::start(|_| {}).await;
+    let admin = Arc::new(Client::connect(server.addr).await.unwrap());
+    let settings = StreamSettings {
+        storage: Some(StorageKind::Memory),
+        ..StreamSettings::default()
+    };
+    admin
+        .admin()
+        .create_stream("jobs", partitions, settings)
+        .await
+        .unwrap();
+    (server, admin)
+}
+
 async fn produce(client: &Arc<Client>, count: usize) {
     let producer = Producer::new(
         client.clone(),
@@ -122,17 +152,7 @@ fn options(commit: Commit) -> GroupOptions {
 
 #[tokio::test]
 async fn members_split_partitions_and_resume_from_commits() {
-    let server = TestServer::start(|_| {}).await;
-    let admin = Arc::new(Client::connect(server.addr).await.unwrap());
-    let settings = StreamSettings {
-        storage: Some(StorageKind::Memory),
-        ..StreamSettings::default()
-    };
-    admin
-        .admin()
-        .create_stream("jobs", 4, settings)
-        .await
-        .unwrap();
+    let (server, admin) = setup(4).await;
     produce(&admin, 40).await;
 
     // One member owns everything and reads the 40 records, committing each.
@@ -143,12 +163,7 @@ async fn members_split_partitions_and_resume_from_commits() {
         until_assigned(&mut a, &mut a_records).await,
         BTreeSet::from([0, 1, 2, 3])
     );
-    while a_records.len() < 40 {
-        match next_seen(&mut a).await {
-            Seen::Record(p, o) => a_records.push((p, o)),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    records_until(&mut a, &mut a_records, 40).await;
 
     // A second member joins: the first gives everything up, then each gets two partitions.
     let b_client = Arc::new(Client::connect(server.addr).await.unwrap());
@@ -203,12 +218,7 @@ async fn members_split_partitions_and_resume_from_commits() {
         BTreeSet::from([0, 1, 2, 3])
     );
     produce(&admin, 4).await;
-    while after.len() < 4 {
-        match next_seen(&mut a).await {
-            Seen::Record(p, o) => after.push((p, o)),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    records_until(&mut a, &mut after, 4).await;
     after.sort_unstable();
     assert_eq!(after, vec![(0, 20), (1, 20), (2, 20), (3, 20)]);
 
@@ -223,18 +233,8 @@ async fn members_split_partitions_and_resume_from_commits() {
 
 #[tokio::test]
 async fn a_member_keeps_its_partitions_and_its_place_across_a_cut_connection() {
-    let server = TestServer::start(|_| {}).await;
+    let (server, admin) = setup(2).await;
     let proxy = common::Proxy::start(server.addr).await;
-    let admin = Arc::new(Client::connect(server.addr).await.unwrap());
-    let settings = StreamSettings {
-        storage: Some(StorageKind::Memory),
-        ..StreamSettings::default()
-    };
-    admin
-        .admin()
-        .create_stream("jobs", 2, settings)
-        .await
-        .unwrap();
     produce(&admin, 10).await;
     let member_client = Arc::new(Client::connect(proxy.addr).await.unwrap());
     let (mut events, stop, task) = run_member(
@@ -246,21 +246,11 @@ async fn a_member_keeps_its_partitions_and_its_place_across_a_cut_connection() {
         until_assigned(&mut events, &mut records).await,
         BTreeSet::from([0, 1])
     );
-    while records.len() < 10 {
-        match next_seen(&mut events).await {
-            Seen::Record(p, o) => records.push((p, o)),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    records_until(&mut events, &mut records, 10).await;
     proxy.sever();
     produce(&admin, 10).await;
     // The session outlives the cut: no rebalance, and the subscriptions resume exactly.
-    while records.len() < 20 {
-        match next_seen(&mut events).await {
-            Seen::Record(p, o) => records.push((p, o)),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    records_until(&mut events, &mut records, 20).await;
     records.sort_unstable();
     let expected: Vec<(u32, u64)> = (0..2u32)
         .flat_map(|p| (0..10u64).map(move |o| (p, o)))
