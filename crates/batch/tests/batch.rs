@@ -80,7 +80,7 @@ fn our_uncompressed_encoding_matches_sarama_byte_for_byte() {
         &[5, 6, 7],
         &[("\u{8}\t\n", &[11, 12])],
     );
-    let ours = b.finish(0, 0, 0);
+    let ours = b.finish(-1, -1, -1);
     let (_, theirs) = &sarama_batches()[0];
     // Sarama's batch starts 5 ms before its record (timestamp delta 10 = zig-zag 5) where
     // ours starts at the first record (delta 0); every other record byte is the same.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::TestServer;
 use memstream_client::{Client, Partitioner, Producer, ProducerOptions, Record};
-use memstream_protocol::batch::{verify, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{verify, Limits, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, FetchRequest, FetchResponse, OffsetSpec, StorageKind, StreamSettings,
 };
@@ -33,12 +33,12 @@ async fn read_all(client: &Client, stream: &str, partition: u32) -> (Vec<(u64, S
         }
         for batch in resp.batches() {
             batches += 1;
-            let h = verify(&batch, usize::MAX).unwrap();
+            let h = verify(&batch, Limits::UNLIMITED).unwrap();
             for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
                 let r = r.unwrap();
                 out.push((
                     h.base_offset + u64::from(r.offset_delta),
-                    String::from_utf8(r.value.to_vec()).unwrap(),
+                    String::from_utf8(r.value_bytes().to_vec()).unwrap(),
                 ));
             }
         }

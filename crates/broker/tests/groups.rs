@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::{TestServer, WAIT};
 use memstream_broker::config::ConfigHandle;
 use memstream_client::{Client, ClientError};
-use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{verify, BatchBuilder, Limits, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, CommitOffsets, CreateStream, FetchOffsets, FetchRequest, FetchResponse, GroupDescription,
     Heartbeat, JoinGroup, Joined, LeaveGroup, OffsetSpec, Offsets, PartitionOffset,
@@ -55,7 +55,7 @@ async fn setup(server: &TestServer) {
                     acks: Acks::Written,
                     batches: vec![ProduceBatch {
                         selector: PartitionSelector::Explicit(p),
-                        batch: b.finish(0, 0, 0),
+                        batch: b.finish(-1, -1, -1),
                     }],
                 }),
             )
@@ -165,7 +165,7 @@ async fn member(
             let mut next = from;
             let mut got = Vec::new();
             if let Some(batch) = resp.batches().next() {
-                let h = verify(&batch, usize::MAX).unwrap();
+                let h = verify(&batch, Limits::UNLIMITED).unwrap();
                 for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
                     let offset = h.base_offset + u64::from(r.unwrap().offset_delta);
                     if offset >= from {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use common::TestServer;
 use memstream_broker::config::ConfigHandle;
 use memstream_client::{Client, ClientError};
-use memstream_protocol::batch::{BatchBuilder, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{BatchBuilder, Limits, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, CreateStream, Durability, FetchRequest, FetchResponse, OffsetSpec, PartitionSelector,
     ProduceBatch, ProduceRequest, ProduceResponse, StorageKind, StreamDescription, StreamList,
@@ -44,7 +44,7 @@ fn batch(values: &[&str]) -> Bytes {
     for v in values {
         b.push(1_700_000_000_000, None, v.as_bytes(), &[]);
     }
-    b.finish(0, 0, 0)
+    b.finish(-1, -1, -1)
 }
 
 async fn produce(
@@ -95,13 +95,16 @@ async fn fetch(
 fn values(resp: &FetchResponse, from: u64) -> Vec<(u64, String)> {
     let mut out = Vec::new();
     for batch in resp.batches() {
-        let header = memstream_protocol::batch::verify(&batch, usize::MAX)
+        let header = memstream_protocol::batch::verify(&batch, Limits::UNLIMITED)
             .expect("served batches are valid");
         for record in RecordIter::new(&batch[BATCH_HEADER_LEN..], &header) {
             let record = record.unwrap();
             let offset = header.base_offset + u64::from(record.offset_delta);
             if offset >= from {
-                out.push((offset, String::from_utf8(record.value.to_vec()).unwrap()));
+                out.push((
+                    offset,
+                    String::from_utf8(record.value_bytes().to_vec()).unwrap(),
+                ));
             }
         }
     }
@@ -323,7 +326,7 @@ async fn retried_batches_are_stored_once() {
     let server = TestServer::start(|_| {}).await;
     let client = Client::connect(server.addr).await.unwrap();
     create(&client, "s", 1, StorageKind::Memory).await;
-    let idempotent = |seq: u32, v: &str| {
+    let idempotent = |seq: i32, v: &str| {
         let mut b = BatchBuilder::default();
         b.push(0, None, v.as_bytes(), &[]);
         b.push(0, None, v.as_bytes(), &[]);
@@ -449,7 +452,7 @@ async fn disk_streams_survive_a_restart() {
 async fn a_retry_across_a_restart_is_recognised_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let config = || ConfigHandle::fixed(common::test_config(dir.path()));
-    let idempotent = |producer: u64, seq: u32, v: &str| {
+    let idempotent = |producer: i64, seq: i32, v: &str| {
         let mut b = BatchBuilder::default();
         b.push(0, None, v.as_bytes(), &[]);
         b.push(0, None, v.as_bytes(), &[]);

@@ -5,7 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::{Peer, TestServer};
-use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{verify, BatchBuilder, Limits, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, CreateStream, Credit, OffsetSpec, PartitionOffset, PartitionSelector, ProduceBatch,
     ProduceRequest, PushHeader, StorageKind, StreamRef, StreamSettings, Subscribe, Subscribed,
@@ -83,7 +83,7 @@ fn produce(stream: &str, partition: u32, values: &[String]) -> Request {
         acks: Acks::Written,
         batches: vec![ProduceBatch {
             selector: PartitionSelector::Explicit(partition),
-            batch: b.finish(0, 0, 0),
+            batch: b.finish(-1, -1, -1),
         }],
     })
 }
@@ -106,16 +106,16 @@ fn records(push: &Frame) -> (u32, Vec<(String, u32, u64, String)>) {
     while !rest.is_empty() {
         let len = memstream_protocol::batch::BatchHeader::parse(&rest)
             .unwrap()
-            .batch_len as usize;
+            .total_len();
         let batch: Bytes = rest.split_to(len);
-        let h = verify(&batch, usize::MAX).expect("pushed batches are valid");
+        let h = verify(&batch, Limits::UNLIMITED).expect("pushed batches are valid");
         for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
             let r = r.unwrap();
             out.push((
                 header.stream.clone(),
                 header.partition,
                 h.base_offset + u64::from(r.offset_delta),
-                String::from_utf8(r.value.to_vec()).unwrap(),
+                String::from_utf8(r.value_bytes().to_vec()).unwrap(),
             ));
         }
     }
@@ -280,7 +280,7 @@ async fn pushes_never_exceed_the_credit() {
     let batch_len = {
         let mut b = BatchBuilder::default();
         b.push(0, None, values[0].as_bytes(), &[]);
-        b.finish(0, 0, 0).len() as u32
+        b.finish(-1, -1, -1).len() as u32
     };
     let mut consumer = Client::connect(&server).await;
     // Credit for one batch and a half: one batch can go.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use memstream_client::Client;
-use memstream_protocol::batch::{verify, BatchBuilder, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{verify, BatchBuilder, Limits, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, CreateStream, Durability, FetchRequest, FetchResponse, OffsetSpec, PartitionSelector,
     ProduceBatch, ProduceRequest, ProduceResponse, StorageKind, StreamSettings,
@@ -64,7 +64,7 @@ async fn kill_9_while_producing_durably_loses_no_acknowledged_record() {
                     acks: Acks::Durable,
                     batches: vec![ProduceBatch {
                         selector: PartitionSelector::Explicit((id % 2) as u32),
-                        batch: b.finish(0, 0, 0),
+                        batch: b.finish(-1, -1, -1),
                     }],
                 });
                 let Ok(frame) = call(&client, request).await else {
@@ -125,12 +125,12 @@ async fn kill_9_while_producing_durably_loses_no_acknowledged_record() {
                 break;
             }
             for batch in resp.batches() {
-                let h = verify(&batch, usize::MAX).unwrap();
+                let h = verify(&batch, Limits::UNLIMITED).unwrap();
                 for r in RecordIter::new(&batch[BATCH_HEADER_LEN..], &h) {
                     let r = r.unwrap();
                     stored.insert(
                         (partition, h.base_offset + u64::from(r.offset_delta)),
-                        Bytes::copy_from_slice(r.value),
+                        Bytes::copy_from_slice(r.value_bytes()),
                     );
                 }
             }

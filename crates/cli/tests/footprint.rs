@@ -96,7 +96,7 @@ async fn a_subscriber_without_credit_does_not_grow_server_memory() {
     for _ in 0..256 {
         b.push(now_ms, None, &[0x5a; 1024], &[]);
     }
-    let batch = b.finish(0, 0, 0);
+    let batch = b.finish(-1, -1, -1);
     let per_batch = batch.len() as u64;
     let batches = TOTAL / per_batch + 1;
     let before = rss(pid);

@@ -10,7 +10,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use memstream_protocol::batch::{check_envelope, BatchHeader, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{check_envelope, records, BatchHeader, RecordIter};
+
+/// Most bytes one compressed batch may decompress to in this client: a batch this large
+/// could not have been built under any server's limits.
+pub const DECOMPRESSED_BATCH_BYTES_MAX: usize = 64 << 20;
 use memstream_protocol::message::{
     Credit, OffsetSpec, PartitionOffset, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS,
 };
@@ -56,7 +60,7 @@ pub(crate) fn decode_batches(
     while !rest.is_empty() {
         let len = BatchHeader::parse(&rest)
             .map_err(|e| malformed(&e))?
-            .batch_len as usize;
+            .total_len();
         if len > rest.len() {
             return Err(ClientError::Malformed(
                 "a batch runs past the end of its frame".into(),
@@ -65,7 +69,14 @@ pub(crate) fn decode_batches(
         let batch = rest.split_to(len);
         // Checksum first; the records are then parsed (and checked) in the one pass below.
         let h = check_envelope(&batch).map_err(|e| malformed(&e))?;
-        let mut records = RecordIter::new(&batch[BATCH_HEADER_LEN..], &h);
+        // Uncompressed records are borrowed from the batch; compressed ones are decompressed
+        // into a buffer of their own that the records then share.
+        let body =
+            match records(&batch, &h, DECOMPRESSED_BATCH_BYTES_MAX).map_err(|e| malformed(&e))? {
+                std::borrow::Cow::Borrowed(b) => batch.slice_ref(b),
+                std::borrow::Cow::Owned(v) => Bytes::from(v),
+            };
+        let mut records = RecordIter::new(&body, &h);
         let mut index = 0u32;
         while let Some(r) = records
             .next_checked(usize::MAX)
@@ -88,15 +99,18 @@ pub(crate) fn decode_batches(
             next = next.max(offset + 1);
             let headers = r
                 .headers()
-                .map(|h| (h.name.to_owned(), batch.slice_ref(h.value)))
+                .map(|h| {
+                    let value = h.value.map_or_else(Bytes::new, |v| body.slice_ref(v));
+                    (h.name.to_owned(), value)
+                })
                 .collect();
             out.push_back(ConsumedRecord {
                 stream: stream.clone(),
                 partition,
                 offset,
                 timestamp_ms: r.timestamp_ms,
-                key: r.key.map(|k| batch.slice_ref(k)),
-                value: batch.slice_ref(r.value),
+                key: r.key.map(|k| body.slice_ref(k)),
+                value: r.value.map_or_else(Bytes::new, |v| body.slice_ref(v)),
                 headers,
             });
         }

@@ -37,10 +37,11 @@ mod producer;
 
 pub use admin::Admin;
 pub use client::{Client, ClientOptions, ReconnectPolicy};
-pub use consumer::{ConsumedRecord, Subscription};
+pub use consumer::{ConsumedRecord, Subscription, DECOMPRESSED_BATCH_BYTES_MAX};
 pub use error::ClientError;
 pub use fetch::{Fetched, PartitionReader};
 pub use group::{Commit, GroupConsumer, GroupEvent, GroupOptions};
+pub use memstream_protocol::batch::Compression;
 pub use producer::{
     Delivery, Partitioner, Producer, ProducerOptions, Receipt, Record, IN_FLIGHT_BATCHES_MAX,
 };

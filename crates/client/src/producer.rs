@@ -20,7 +20,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use memstream_protocol::batch::{restamp_producer, BatchBuilder, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{
+    restamp_producer, sequence_after, BatchBuilder, Compression, BATCH_HEADER_LEN,
+    NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE,
+};
 use memstream_protocol::message::{
     Acks, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
 };
@@ -135,6 +138,9 @@ pub struct ProducerOptions {
     /// How long a batch keeps being retried after connection failures before its records
     /// fail (only idempotent producers retry).
     pub delivery_timeout: Duration,
+    /// Codec for the batches this producer builds; `none` by default. The server stores
+    /// compressed batches as they come, and consumers decompress them.
+    pub compression: Compression,
 }
 
 impl Default for ProducerOptions {
@@ -148,6 +154,7 @@ impl Default for ProducerOptions {
             linger: Duration::ZERO,
             idempotent: true,
             delivery_timeout: Duration::from_secs(120),
+            compression: Compression::None,
         }
     }
 }
@@ -301,7 +308,12 @@ impl Producer {
             .await?
             .partitions
             .len() as u32;
-        let producer_id = if options.idempotent { random_id() } else { 0 };
+        let producer_id = if options.idempotent {
+            // Non-negative: a negative id means "not idempotent" in the batch header.
+            (random_id() >> 1) as i64
+        } else {
+            NO_PRODUCER_ID
+        };
         // A batch must fit one PRODUCE frame: header, the request's head, then the batch.
         let frame_room = (client.server().limits.max_frame_bytes as usize)
             .saturating_sub(HEADER_LEN + PRODUCE_HEAD_BYTES + stream.len());
@@ -497,7 +509,10 @@ impl Producer {
             let ack: Arc<BatchAck> = Arc::default();
             state.outstanding.push_back(ack.clone());
             state.open[p] = Some(OpenBatch {
-                builder: BatchBuilder::with_capacity(capacity.clamp(1024, max_bytes.max(1024))),
+                builder: BatchBuilder::compressed(
+                    self.options.compression,
+                    capacity.clamp(1024, max_bytes.max(1024)),
+                ),
                 ack,
                 since: Instant::now(),
             });
@@ -551,8 +566,8 @@ impl Drop for Producer {
 /// A batch on the wire, kept until acknowledged so that it can be sent again.
 struct Sent {
     partition: u32,
-    base_sequence: u32,
-    epoch: u16,
+    base_sequence: i32,
+    epoch: i16,
     /// Records in the batch.
     count: u32,
     request: Request,
@@ -565,11 +580,11 @@ struct Sent {
 #[derive(Default)]
 struct PartitionWire {
     in_flight: usize,
-    next_sequence: u32,
+    next_sequence: i32,
     /// Raised after a batch failed for good: the server then accepts sequence 0 again.
-    epoch: u16,
+    epoch: i16,
     /// Batches to send again, by base sequence; they go before anything new.
-    retry: BTreeMap<u32, Sent>,
+    retry: BTreeMap<i32, Sent>,
     /// The epoch was raised while batches of the old one were on the wire: nothing new goes
     /// until they are back (to be renumbered and resent first, in order).
     draining: bool,
@@ -582,7 +597,8 @@ struct Worker {
     shared: Arc<Shared>,
     stream: String,
     partitions: Vec<PartitionWire>,
-    producer_id: u64,
+    /// [`NO_PRODUCER_ID`] when not idempotent.
+    producer_id: i64,
     options: ProducerOptions,
 }
 
@@ -673,15 +689,21 @@ impl Worker {
             let wire = &mut self.partitions[partition as usize];
             let count = batch.builder.record_count();
             let base_sequence = wire.next_sequence;
-            wire.next_sequence = wire.next_sequence.wrapping_add(count);
+            wire.next_sequence = sequence_after(wire.next_sequence, count);
             let request = Request::Produce(ProduceRequest {
                 stream: self.stream.clone(),
                 acks: self.options.acks,
                 batches: vec![ProduceBatch {
                     selector: PartitionSelector::Explicit(partition),
-                    batch: batch
-                        .builder
-                        .finish(self.producer_id, wire.epoch, base_sequence),
+                    batch: if self.producer_id == NO_PRODUCER_ID {
+                        batch
+                            .builder
+                            .finish(NO_PRODUCER_ID, NO_PRODUCER_EPOCH, NO_SEQUENCE)
+                    } else {
+                        batch
+                            .builder
+                            .finish(self.producer_id, wire.epoch, base_sequence)
+                    },
                 }],
             });
             let sent = Sent {
@@ -708,7 +730,7 @@ impl Worker {
         match result {
             Ok(delivery) => sent.ack.settle(Ok(delivery)),
             Err(e)
-                if self.producer_id != 0
+                if self.producer_id != NO_PRODUCER_ID
                     && sent.first_sent.elapsed() < self.options.delivery_timeout
                     && ((e.is_retriable() && self.client.options().reconnect.enabled)
                         // A batch that overtook earlier ones still being retried (sent on
@@ -725,12 +747,13 @@ impl Worker {
                 wire.retry.insert(sent.base_sequence, sent);
             }
             Err(e) => {
-                if self.producer_id != 0 && sent.epoch == wire.epoch {
+                if self.producer_id != NO_PRODUCER_ID && sent.epoch == wire.epoch {
                     // The server never stored this batch, so later sequence numbers would be
                     // out of order: start a new epoch, which the server accepts from zero.
                     // Batches of the old epoch still on the wire come back refused and are
                     // renumbered; nothing new overtakes them meanwhile.
-                    wire.epoch = wire.epoch.wrapping_add(1);
+                    // Epochs are 0 ..= i16::MAX, as Kafka's.
+                    wire.epoch = wire.epoch.checked_add(1).unwrap_or(0);
                     wire.next_sequence = 0;
                     wire.draining = wire.in_flight > 0;
                 }
@@ -751,7 +774,7 @@ fn renumber(sent: &mut Sent, wire: &mut PartitionWire) {
     }
     sent.epoch = wire.epoch;
     sent.base_sequence = wire.next_sequence;
-    wire.next_sequence = wire.next_sequence.wrapping_add(sent.count);
+    wire.next_sequence = sequence_after(wire.next_sequence, sent.count);
 }
 
 enum Step {

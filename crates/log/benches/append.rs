@@ -9,8 +9,8 @@ use std::hint::black_box;
 
 use bytes::BytesMut;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use memstream_batch::BatchBuilder;
 use memstream_log::{FsyncPolicy, LogConfig, Partition, Syncer};
-use memstream_protocol::batch::BatchBuilder;
 
 /// Records per batch.
 const RECORDS: usize = 100;
@@ -27,7 +27,7 @@ fn batch() -> BytesMut {
     for i in 0..RECORDS {
         b.push(1_700_000_000_000 + i as u64, None, &value, &[]);
     }
-    BytesMut::from(&b.finish(0, 0, 0)[..])
+    BytesMut::from(&b.finish(-1, -1, -1)[..])
 }
 
 fn config(fsync: FsyncPolicy) -> LogConfig {

@@ -1,7 +1,7 @@
 //! Partition logs for MemoryStreamer: segments, indexes, recovery, retention and durability.
 //!
 //! A [`Partition`] is an append-only sequence of record batches (the layout of
-//! `memstream_protocol::batch`, stored byte for byte as received, base offset stamped). Its
+//! `memstream_batch`, stored byte for byte as received, base offset stamped). Its
 //! recent tail is always served from RAM as zero-copy `Bytes`; memory partitions keep every
 //! retained segment in RAM, disk partitions keep only the active segment there and read sealed
 //! segments from their files, verifying each batch's checksum. A shared [`Syncer`] fsyncs disk
@@ -36,7 +36,7 @@ pub use backend::{Backend, BackendFile, FaultyBackend, FileBackend, MemoryBacken
 pub use config::{FsyncPolicy, LogConfig, SEGMENT_BYTES_MAX};
 pub use durability::SyncStats;
 pub use error::{LogError, RecoveryReport, RetentionReport};
-pub use partition::{AppendOutcome, Fetched, Partition, Read, SealedRead};
+pub use partition::{AppendOutcome, Fetched, Partition, Read, SealedRead, LEADER_EPOCH};
 pub use syncer::Syncer;
 
 /// Locks `m`, ignoring poisoning: every critical section leaves its state consistent before

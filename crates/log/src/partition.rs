@@ -7,7 +7,24 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
-use memstream_protocol::batch::{stamp_base_offset, BatchHeader};
+use memstream_batch::{stamp, BatchHeader};
+
+/// The partition leader epoch stamped into every batch: one broker, one epoch until
+/// replication gives leaders epochs of their own.
+pub const LEADER_EPOCH: i32 = 0;
+
+/// The leader epoch, like the base offset, lies outside the batch checksum; a stored batch
+/// must carry an epoch this log could have stamped, so a flipped bit there is caught too.
+pub(crate) fn check_leader_epoch(h: &BatchHeader) -> Result<(), String> {
+    if (0..=LEADER_EPOCH).contains(&h.partition_leader_epoch) {
+        Ok(())
+    } else {
+        Err(format!(
+            "leader epoch {} where at most {LEADER_EPOCH} was stamped",
+            h.partition_leader_epoch
+        ))
+    }
+}
 use tokio::sync::watch;
 
 use crate::backend::{Backend, BackendFile, FileBackend};
@@ -214,12 +231,12 @@ impl Partition {
         Ok((Partition { inner }, report))
     }
 
-    /// Stamps `batch` (already checked with `memstream_protocol::batch::verify`) with the end
+    /// Stamps `batch` (already checked with `memstream_batch::verify`) with the end
     /// offset and appends it; rolls the active segment first if it is full. Does not sync.
     pub fn append(&self, batch: BytesMut, now_ms: u64) -> Result<AppendOutcome, LogError> {
         let inner = &*self.inner;
         let header = BatchHeader::parse(&batch).map_err(|e| refused(e.to_string()))?;
-        if header.batch_len as usize != batch.len() {
+        if header.total_len() != batch.len() {
             return Err(refused("batch length disagrees with its header".into()));
         }
         let outcome = inner.append_locked(&mut lock(&inner.state), batch, &header, now_ms)?;
@@ -486,7 +503,7 @@ impl Inner {
         {
             self.roll_locked(st, now_ms)?;
         }
-        stamp_base_offset(&mut batch, base_offset);
+        stamp(&mut batch, base_offset, LEADER_EPOCH);
         let bytes = batch.freeze();
         let Some(active) = st.segments.back_mut() else {
             return Err(LogError::Closed);

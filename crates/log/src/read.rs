@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use memstream_protocol::batch::{verify, BatchHeader};
+use memstream_batch::{check_envelope, BatchHeader};
 
 use crate::backend::BackendFile;
 use crate::error::LogError;
@@ -86,7 +86,7 @@ impl SealedView {
             return Err(self.corrupt(walk.position, reason));
         };
         // The walk checked that the first batch lies within the file.
-        let want = u64::from(first.batch_len)
+        let want = (first.total_len() as u64)
             .max(max_bytes as u64)
             .min(self.size_bytes - position);
         let mut chunk = BytesMut::zeroed(want as usize);
@@ -96,19 +96,20 @@ impl SealedView {
         let mut next_offset = first.base_offset;
         while !chunk.is_empty() {
             let len = match BatchHeader::parse(&chunk) {
-                Ok(h) => h.batch_len as usize,
+                Ok(h) => h.total_len(),
                 Err(_) if !batches.is_empty() => break,
                 Err(e) => return Err(self.corrupt(position, e.to_string())),
             };
             if len > chunk.len() || (!batches.is_empty() && used + len > max_bytes) {
                 break;
             }
-            let checked = verify(&chunk[..len], usize::MAX)
+            let checked = check_envelope(&chunk[..len])
                 .map_err(|e| e.to_string())
                 .and_then(|h| {
                     let after = next_offset
                         .checked_add(u64::from(h.record_count))
                         .ok_or_else(|| "offsets overflow u64".to_string())?;
+                    crate::partition::check_leader_epoch(&h)?;
                     if h.base_offset == next_offset {
                         Ok(after)
                     } else {

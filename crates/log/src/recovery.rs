@@ -19,7 +19,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use memstream_protocol::batch::{verify, BatchError, BatchHeader, BATCH_HEADER_LEN};
+use memstream_batch::{check_envelope, BatchError, BatchHeader, BATCH_HEADER_LEN};
 
 use crate::backend::{Backend, BackendFile};
 use crate::config::LogConfig;
@@ -302,10 +302,11 @@ fn check_batch(rest: &[u8], expected: u64) -> Result<BatchHeader, (bool, String)
         Err(e @ BatchError::Truncated { .. }) => return Err((true, e.to_string())),
         Err(e) => return Err((false, e.to_string())),
     };
-    let Some(bytes) = rest.get(..header.batch_len as usize) else {
+    let Some(bytes) = rest.get(..header.total_len()) else {
         return Err((true, "batch runs past the end of the file".into()));
     };
-    verify(bytes, usize::MAX).map_err(|e| (false, e.to_string()))?;
+    check_envelope(bytes).map_err(|e| (false, e.to_string()))?;
+    crate::partition::check_leader_epoch(&header).map_err(|reason| (false, reason))?;
     if header.base_offset != expected {
         let reason = format!(
             "base offset {} where {expected} was expected",
@@ -338,7 +339,7 @@ fn recover_active(
                 base_offset: h.base_offset,
                 record_count: h.record_count,
                 max_timestamp_ms: h.max_timestamp_ms,
-                len: u64::from(h.batch_len),
+                len: h.total_len() as u64,
             };
             match segment.is_full_for(&meta, limit) {
                 false => Ok(meta),

@@ -3,7 +3,7 @@
 
 use std::io;
 
-use memstream_protocol::batch::{BatchHeader, BATCH_HEADER_LEN};
+use memstream_batch::{BatchHeader, BATCH_HEADER_LEN};
 
 use crate::backend::BackendFile;
 
@@ -79,7 +79,7 @@ pub(crate) fn walk_headers(
                 header.base_offset
             ));
         }
-        if u64::from(header.batch_len) > left {
+        if header.total_len() as u64 > left {
             break WalkStop::Torn;
         }
         let Some(after) = next_offset.checked_add(u64::from(header.record_count)) else {
@@ -89,7 +89,7 @@ pub(crate) fn walk_headers(
             break WalkStop::Stopped;
         }
         batches += 1;
-        position += u64::from(header.batch_len);
+        position += header.total_len() as u64;
         next_offset = after;
     };
     Ok(Walk {

@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{batch, config};
+use memstream_batch::{verify, Limits};
 use memstream_log::{FsyncPolicy, LogError, MemoryBackend, Partition, Syncer};
-use memstream_protocol::batch::verify;
 use proptest::prelude::*;
 
 const NAMES: [&str; 6] = [
@@ -27,11 +27,12 @@ fn read_everything(p: &Partition) {
         match p.read(offset, 4096) {
             Ok(f) => {
                 assert!(!f.batches.is_empty());
-                let first = verify(&f.batches[0], usize::MAX).expect("served batches verify");
+                let first =
+                    verify(&f.batches[0], Limits::UNLIMITED).expect("served batches verify");
                 assert!(first.base_offset <= offset && offset < first.next_offset());
                 let mut next = first.base_offset;
                 for b in &f.batches {
-                    let h = verify(b, usize::MAX).expect("served batches verify");
+                    let h = verify(b, Limits::UNLIMITED).expect("served batches verify");
                     assert_eq!(h.base_offset, next, "served batches are consecutive");
                     next = h.next_offset();
                 }

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::{batch, block_on, read_all};
+use memstream_batch::{stamp, BatchHeader};
 use memstream_log::{
     FaultyBackend, FsyncPolicy, LogConfig, LogError, MemoryBackend, Partition, Syncer,
 };
-use memstream_protocol::batch::{stamp_base_offset, BatchHeader};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -136,7 +136,7 @@ fn run(ops: Vec<Op>, fsync: FsyncPolicy) {
                 model.appended += 1;
                 if let Ok(out) = p.append(b.clone(), ts) {
                     assert_eq!(out.base_offset, model.end());
-                    stamp_base_offset(&mut b, out.base_offset);
+                    stamp(&mut b, out.base_offset, 0);
                     model.batches.push((out.base_offset, b.freeze()));
                 }
             }

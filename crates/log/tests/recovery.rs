@@ -44,7 +44,7 @@ fn positions(bytes: &[u8]) -> Vec<usize> {
     let mut v = Vec::new();
     while at < bytes.len() {
         v.push(at);
-        at += u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += u32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize + 12;
     }
     v
 }

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{batch, config, read_all};
+use memstream_batch::BatchHeader;
 use memstream_log::{FsyncPolicy, LogConfig, LogError, Partition, Syncer};
-use memstream_protocol::batch::BatchHeader;
 
 fn log_files(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::{base_of, batch, config, read_all};
+use memstream_batch::stamp;
 use memstream_log::{FsyncPolicy, LogConfig, LogError, MemoryBackend, Partition, Syncer};
-use memstream_protocol::batch::stamp_base_offset;
 
 /// Every flavour: RAM only, disk-like on a MemoryBackend, real files in a tempdir.
 fn flavours(
@@ -34,7 +34,7 @@ fn fill(p: &Partition, n: u32, first_ts: u64) -> Vec<Bytes> {
         let out = p.append(b.clone(), 0).unwrap();
         assert_eq!(out.base_offset, expected_base);
         assert_eq!(out.last_offset, expected_base + u64::from(i % 4));
-        stamp_base_offset(&mut b, expected_base);
+        stamp(&mut b, expected_base, 0);
         stored.push(b.freeze());
     }
     stored
@@ -77,9 +77,7 @@ fn read_from_the_middle_of_a_batch_returns_the_containing_batch() {
         let stored = fill(&p, 30, 0);
         for b in &stored {
             let base = base_of(b);
-            let count = memstream_protocol::batch::BatchHeader::parse(b)
-                .unwrap()
-                .record_count;
+            let count = memstream_batch::BatchHeader::parse(b).unwrap().record_count;
             for offset in base..base + u64::from(count) {
                 let f = p.read(offset, 1).unwrap();
                 assert_eq!(
@@ -239,7 +237,8 @@ fn readers_see_consecutive_batches_while_a_writer_appends_and_rolls() {
                         Err(e) => panic!("{e}"),
                     };
                     for b in &f.batches {
-                        let h = memstream_protocol::batch::verify(b, usize::MAX).unwrap();
+                        let h =
+                            memstream_batch::verify(b, memstream_batch::Limits::UNLIMITED).unwrap();
                         assert!(h.base_offset <= offset && offset < h.next_offset());
                         assert_eq!(b[b.len() - 2], h.base_offset as u8, "contents of batch");
                         offset = h.next_offset();

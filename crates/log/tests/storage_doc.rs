@@ -5,15 +5,15 @@ mod common;
 use std::sync::Arc;
 
 use bytes::BytesMut;
+use memstream_batch::BatchBuilder;
 use memstream_log::{FsyncPolicy, LogConfig, MemoryBackend, Partition, Syncer};
-use memstream_protocol::batch::BatchBuilder;
 
 /// The batch of the document's test vector, as a producer sends it (base offset 0).
 fn vector_batch() -> BytesMut {
     let mut b = BatchBuilder::default();
     b.push(1_700_000_000_000, Some(b"k"), b"hello", &[]);
     b.push(1_700_000_000_005, None, b"world", &[("h", b"v")]);
-    BytesMut::from(&b.finish(0, 0, 0)[..])
+    BytesMut::from(&b.finish(-1, -1, -1)[..])
 }
 
 /// Lower-case hex, 16 bytes a line, bytes separated by spaces.

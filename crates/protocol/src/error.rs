@@ -372,6 +372,20 @@ impl RequestError {
     }
 }
 
+impl From<&crate::batch::BatchError> for ErrorCode {
+    /// The wire code a producer gets for a refused batch.
+    fn from(e: &crate::batch::BatchError) -> ErrorCode {
+        use crate::batch::BatchError;
+        match e {
+            BatchError::Checksum { .. } => ErrorCode::BatchChecksum,
+            BatchError::RecordTooLarge { .. }
+            | BatchError::BatchTooLarge { .. }
+            | BatchError::DecompressedTooLarge { .. } => ErrorCode::MessageTooLarge,
+            _ => ErrorCode::InvalidBatch,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

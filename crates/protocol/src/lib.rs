@@ -15,7 +15,7 @@
 //! - [`batch`]: the record-batch layout shared by the wire, memory and disk.
 //! - [`error`]: the stable numbered [`ErrorCode`] table and the Rust errors that map onto it.
 
-pub mod batch;
+pub use memstream_batch as batch;
 pub mod codec;
 pub mod error;
 pub mod frame;

@@ -110,6 +110,9 @@ pub struct StreamsConfig {
     pub segment_bytes: u64,
     /// Largest record batch a producer may send; leaves room for headers in one frame.
     pub max_message_bytes: u64,
+    /// Most bytes the records of one compressed batch may decompress to when the server
+    /// checks them; a batch over it is refused with MESSAGE_TOO_LARGE.
+    pub max_decompressed_batch_bytes: u64,
     /// `always`, `interval` or `never`.
     pub fsync: String,
     /// Time between fsyncs when `fsync` is `interval`.
@@ -217,6 +220,7 @@ impl Default for StreamsConfig {
             retention_ms: 7 * 24 * 3_600_000,
             segment_bytes: 32 << 20,
             max_message_bytes: (1 << 20) - 1024,
+            max_decompressed_batch_bytes: 16 << 20,
             fsync: "always".to_owned(),
             fsync_interval_ms: 50,
             index_interval_bytes: 4096,

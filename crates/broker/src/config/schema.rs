@@ -58,6 +58,11 @@ pub(crate) const KEYS: &[Key] = &[
     key("streams.retention_ms", Kind::U64, Apply::Live),
     key("streams.segment_bytes", Kind::U64, Apply::Live),
     key("streams.max_message_bytes", Kind::U64, Apply::Live),
+    key(
+        "streams.max_decompressed_batch_bytes",
+        Kind::U64,
+        Apply::Live,
+    ),
     key("streams.fsync", Kind::Str, Apply::Live),
     key("streams.fsync_interval_ms", Kind::U64, Apply::Live),
     key("streams.index_interval_bytes", Kind::U32, Apply::Live),

@@ -16,6 +16,8 @@ pub(crate) const MAX_TIMEOUT_MS: u64 = 86_400_000;
 pub(crate) const MIN_SEGMENT_BYTES: u64 = 1 << 20;
 /// Largest accepted `streams.segment_bytes`: 1 GiB.
 pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+/// Largest accepted `streams.max_decompressed_batch_bytes`: 1 GiB.
+pub(crate) const MAX_DECOMPRESSED_BATCH_BYTES: u64 = 1 << 30;
 
 const LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace", "off"];
 
@@ -179,6 +181,12 @@ fn streams(streams: &StreamsConfig, max_frame_bytes: u32) -> Result<(), Violatio
             ),
         ));
     }
+    range(
+        "streams.max_decompressed_batch_bytes",
+        streams.max_decompressed_batch_bytes,
+        streams.max_message_bytes,
+        MAX_DECOMPRESSED_BATCH_BYTES,
+    )?;
     one_of(
         "streams.fsync",
         &streams.fsync,
@@ -605,7 +613,26 @@ mod tests {
         c.network.max_frame_bytes = MAX_FRAME_BYTES;
         c.network.max_write_queue_bytes = MAX_FRAME_BYTES.into();
         c.streams.max_message_bytes = u64::from(MAX_FRAME_BYTES - MESSAGE_HEADROOM_BYTES);
+        c.streams.max_decompressed_batch_bytes = c.streams.max_message_bytes;
         assert_eq!(key_of(&c), None);
+    }
+
+    #[test]
+    fn decompressed_batches_may_hold_at_least_a_whole_batch() {
+        let mut c = Config::default();
+        c.streams.max_decompressed_batch_bytes = c.streams.max_message_bytes;
+        assert_eq!(key_of(&c), None);
+        for bad in [
+            c.streams.max_message_bytes - 1,
+            MAX_DECOMPRESSED_BATCH_BYTES + 1,
+        ] {
+            c.streams.max_decompressed_batch_bytes = bad;
+            assert_eq!(
+                key_of(&c),
+                Some("streams.max_decompressed_batch_bytes"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -24,10 +24,18 @@ pub(crate) fn apply(produce: ProduceRequest, frame: &Frame, ctx: &Context<'_>) -
         Err(e) => return Action::Reply(stream_error(frame, &e).into()),
     };
     let now = now_ms();
+    let decompressed_max = usize::try_from(
+        ctx.shared
+            .config
+            .load()
+            .streams
+            .max_decompressed_batch_bytes,
+    )
+    .unwrap_or(usize::MAX);
     let mut results = Vec::with_capacity(produce.batches.len());
     let mut wait_for = Vec::new();
     for batch in &produce.batches {
-        let result = match stream.append(batch.selector, &batch.batch, now) {
+        let result = match stream.append(batch.selector, &batch.batch, decompressed_max, now) {
             Ok(appended) => {
                 if produce.acks == Acks::Durable {
                     wait_for.push((results.len(), appended.partition, appended.last_offset));

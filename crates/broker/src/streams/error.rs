@@ -39,11 +39,11 @@ pub enum StreamError {
     #[error("producer {producer_id}: sequence {got}, expected {expected}")]
     OutOfOrderSequence {
         /// The producer.
-        producer_id: u64,
+        producer_id: i64,
         /// Sequence received.
-        got: u32,
+        got: i32,
         /// Sequence expected.
-        expected: u32,
+        expected: i32,
     },
     /// The partition log failed.
     #[error("{0}")]
@@ -62,7 +62,7 @@ impl StreamError {
             StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
             StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
             StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
-            StreamError::Batch(e) => e.code(),
+            StreamError::Batch(e) => ErrorCode::from(e),
             StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
             StreamError::Log(LogError::OffsetOutOfRange { .. }) => ErrorCode::OffsetOutOfRange,
             StreamError::Log(LogError::Corrupt { .. }) => ErrorCode::CorruptData,

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use memstream_log::Partition;
-use memstream_protocol::batch::BatchHeader;
+use memstream_protocol::batch::{sequence_after, BatchHeader};
 
 /// Bytes read per step while rebuilding producer state from a log.
 const RECOVERY_READ_BYTES: usize = 1 << 20;
@@ -31,27 +31,27 @@ pub enum Check {
     /// Sequence gap or an old epoch.
     OutOfOrder {
         /// What the server expected.
-        expected: u32,
+        expected: i32,
     },
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Appended {
-    base_sequence: u32,
+    base_sequence: i32,
     base_offset: u64,
 }
 
 #[derive(Debug)]
 struct ProducerState {
-    epoch: u16,
-    next_sequence: u32,
+    epoch: i16,
+    next_sequence: i32,
     recent: VecDeque<Appended>,
 }
 
 /// Producer states of one partition.
 #[derive(Debug, Default)]
 pub struct Producers {
-    states: HashMap<u64, ProducerState>,
+    states: HashMap<i64, ProducerState>,
 }
 
 impl Producers {
@@ -65,7 +65,7 @@ impl Producers {
                 let Ok(h) = BatchHeader::parse(batch) else {
                     continue;
                 };
-                if h.producer_id != 0 {
+                if h.is_idempotent() {
                     producers.record(
                         h.producer_id,
                         h.producer_epoch,
@@ -83,8 +83,8 @@ impl Producers {
         producers
     }
 
-    /// Classifies a batch from `producer_id` (non-zero).
-    pub fn check(&self, producer_id: u64, epoch: u16, base_sequence: u32) -> Check {
+    /// Classifies a batch from the idempotent producer `producer_id`.
+    pub fn check(&self, producer_id: i64, epoch: i16, base_sequence: i32) -> Check {
         let Some(state) = self.states.get(&producer_id) else {
             return Check::Append;
         };
@@ -115,9 +115,9 @@ impl Producers {
     /// Records an appended batch of `record_count` records.
     pub fn record(
         &mut self,
-        producer_id: u64,
-        epoch: u16,
-        base_sequence: u32,
+        producer_id: i64,
+        epoch: i16,
+        base_sequence: i32,
         record_count: u32,
         base_offset: u64,
     ) {
@@ -130,7 +130,7 @@ impl Producers {
             state.epoch = epoch;
             state.recent.clear();
         }
-        state.next_sequence = base_sequence.wrapping_add(record_count);
+        state.next_sequence = sequence_after(base_sequence, record_count);
         if state.recent.len() == RECENT_BATCHES {
             state.recent.pop_front();
         }
@@ -164,8 +164,8 @@ mod tests {
     #[test]
     fn only_recent_batches_are_remembered() {
         let mut p = Producers::default();
-        for i in 0..(RECENT_BATCHES as u32 + 2) {
-            p.record(1, 0, i, 1, u64::from(i));
+        for i in 0..(RECENT_BATCHES as i32 + 2) {
+            p.record(1, 0, i, 1, i as u64);
         }
         assert!(matches!(p.check(1, 0, 0), Check::OutOfOrder { .. }));
         assert_eq!(p.check(1, 0, 6), Check::Duplicate(6));

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
 use memstream_log::Partition;
-use memstream_protocol::batch::{self, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{self, Limits, RecordIter};
 use memstream_protocol::message::PartitionSelector;
 use memstream_protocol::partition_for_key;
 
@@ -87,16 +87,27 @@ impl Stream {
         &self,
         selector: PartitionSelector,
         batch: &Bytes,
+        decompressed_bytes_max: usize,
         now_ms: u64,
     ) -> Result<Appended, StreamError> {
-        let max_record =
-            usize::try_from(self.meta.settings.max_message_bytes).unwrap_or(usize::MAX);
-        let header = batch::verify(batch, max_record)?;
+        // Kafka's max.message.bytes: the whole batch as it came, compressed or not. The
+        // stream's limit leaves room for FETCH and PUSH heads, so every stored batch fits
+        // the frames that carry it to consumers.
+        let max_batch = usize::try_from(self.meta.settings.max_message_bytes).unwrap_or(usize::MAX);
+        let limits = Limits {
+            batch_bytes_max: max_batch,
+            record_bytes_max: max_batch,
+            decompressed_bytes_max,
+        };
+        let header = batch::verify(batch, limits)?;
         let partition = match selector {
             PartitionSelector::Explicit(p) => p,
             PartitionSelector::RoundRobin => self.next_round_robin(),
             PartitionSelector::Key => {
-                let first_key = RecordIter::new(&batch[BATCH_HEADER_LEN..], &header)
+                // A compressed batch is decompressed a second time here; producers that
+                // compress pick partitions themselves.
+                let records = batch::records(batch, &header, limits.decompressed_bytes_max)?;
+                let first_key = RecordIter::new(&records, &header)
                     .next()
                     .and_then(Result::ok)
                     .and_then(|record| record.key);
@@ -111,7 +122,7 @@ impl Stream {
             .producers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if header.producer_id != 0 {
+        if header.is_idempotent() {
             match producers.check(
                 header.producer_id,
                 header.producer_epoch,
@@ -137,7 +148,7 @@ impl Stream {
         }
         // The one copy on the produce path: out of the connection's read buffer into the log.
         let outcome = target.log.append(BytesMut::from(&batch[..]), now_ms)?;
-        if header.producer_id != 0 {
+        if header.is_idempotent() {
             producers.record(
                 header.producer_id,
                 header.producer_epoch,

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use bytes::{Bytes, BytesMut};
+use memstream_batch::{verify, BatchBuilder, BatchHeader, Limits};
 use memstream_log::{FsyncPolicy, LogConfig, Partition};
-use memstream_protocol::batch::{verify, BatchBuilder, BatchHeader};
 
 /// A batch of `records` records of `value_len` bytes, record `i` stamped `timestamp_ms + i`,
 /// values filled with `seed` so batches can be told apart.
@@ -14,8 +14,8 @@ pub fn batch(records: u32, value_len: usize, timestamp_ms: u64, seed: u8) -> Byt
     for i in 0..records {
         b.push(timestamp_ms + u64::from(i), Some(&[seed]), &value, &[]);
     }
-    let bytes = b.finish(0, 0, 0);
-    verify(&bytes, usize::MAX).expect("test batch is valid");
+    let bytes = b.finish(-1, -1, -1);
+    verify(&bytes, Limits::UNLIMITED).expect("test batch is valid");
     BytesMut::from(&bytes[..])
 }
 

@@ -166,7 +166,7 @@ impl FetchResponse {
                     field: "batch",
                     value: rest.len() as u64,
                 })?
-                .batch_len as usize;
+                .total_len();
             rest = rest
                 .get(len..)
                 .ok_or(PayloadError::Truncated { field: "batch" })?;
@@ -179,7 +179,7 @@ impl FetchResponse {
         let mut at = 0usize;
         std::iter::from_fn(move || {
             let rest = self.batches.get(at..)?;
-            let len = BatchHeader::parse(rest).ok()?.batch_len as usize;
+            let len = BatchHeader::parse(rest).ok()?.total_len();
             let batch = self
                 .batches
                 .slice(at..at.checked_add(len)?.min(self.batches.len()));
