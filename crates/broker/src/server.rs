@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin;
-use crate::config::{ConfigError, ConfigHandle, ReloadReport};
+use crate::config::{Config, ConfigError, ConfigHandle, ReloadReport, MESSAGE_HEADROOM_BYTES};
 use crate::groups::Groups;
 use crate::listener::Listener;
 use crate::metrics::Metrics;
@@ -98,11 +98,36 @@ impl Server {
                 .await
                 .map_err(|source| ServerError::Bind { key, addr, source })
         };
-        let streams = Streams::open(&cfg.server.data_dir, cfg.streams.sync_threads as usize)
-            .map_err(ServerError::Streams)?;
-        let groups = Groups::open(&cfg.server.data_dir).map_err(ServerError::Streams)?;
+        // Listeners first: a second server on the same ports fails before touching the data.
         let listener = bind("server.listen", cfg.server.listen.clone()).await?;
         let admin = bind("admin.listen", cfg.admin.listen.clone()).await?;
+        let streams = Arc::new(
+            Streams::open(&cfg.server.data_dir, cfg.streams.sync_threads as usize)
+                .map_err(ServerError::Streams)?,
+        );
+        let groups = Groups::open(&cfg.server.data_dir).map_err(ServerError::Streams)?;
+        // Every stored batch must keep fitting the frames that carry it to consumers, so a
+        // reload may not shrink the frame limit below any stream's batch limit.
+        let weak = Arc::downgrade(&streams);
+        config.set_reload_guard(Arc::new(move |next: &Config| {
+            let Some((stream, limit)) = weak.upgrade().and_then(|s| s.largest_message_limit())
+            else {
+                return Ok(());
+            };
+            let room = u64::from(next.network.max_frame_bytes)
+                .saturating_sub(u64::from(MESSAGE_HEADROOM_BYTES));
+            if limit <= room {
+                return Ok(());
+            }
+            Err((
+                "network.max_frame_bytes",
+                format!(
+                    "stream `{stream}` stores batches of up to {limit} bytes (its \
+                     max_message_bytes), which need frames of at least {} bytes",
+                    limit + u64::from(MESSAGE_HEADROOM_BYTES)
+                ),
+            ))
+        }));
         let shared = Arc::new(Shared {
             info: ServerInfo {
                 name: "memstream",
@@ -110,7 +135,7 @@ impl Server {
                 node_id: cfg.server.node_id,
             },
             config,
-            streams: Arc::new(streams),
+            streams,
             groups: Arc::new(groups),
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),

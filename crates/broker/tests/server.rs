@@ -228,6 +228,39 @@ async fn reload_lowering_max_connections_applies_at_the_next_accept() {
 }
 
 #[tokio::test]
+async fn a_reload_that_would_strand_stored_batches_is_refused() {
+    // The defaults' streams may hold batches of up to 1 MiB - 1 KiB; a file that halves the
+    // frame limit (and the default message limit with it) would leave such batches unsendable.
+    let (server, _dir, path) = server_with_file("").await;
+    let client = memstream_client::Client::connect(server.addr).await.unwrap();
+    client
+        .admin()
+        .create_stream("big", 1, Default::default())
+        .await
+        .unwrap();
+    std::fs::write(
+        &path,
+        "[network]\nmax_frame_bytes = 524288\n[streams]\nmax_message_bytes = 500000\n",
+    )
+    .unwrap();
+    let err = server
+        .handle
+        .reload_config()
+        .expect_err("the stream's batches would not fit");
+    let text = err.to_string();
+    assert!(
+        text.contains("network.max_frame_bytes") && text.contains("`big`"),
+        "{text}"
+    );
+    assert_eq!(server.handle.config().load().network.max_frame_bytes, 1 << 20);
+    // Without that stream the same file applies.
+    client.admin().delete_stream("big").await.unwrap();
+    let report = server.handle.reload_config().expect("nothing is stranded now");
+    assert!(report.applied.iter().any(|k| k == "network.max_frame_bytes"));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_invalid_reload_is_rejected_and_the_running_config_kept() {
     let (server, _dir, path) = server_with_file("[network]\nmax_connections = 10\n").await;
     std::fs::write(&path, "[network]\nmax_connections = \"lots\"\n").unwrap();

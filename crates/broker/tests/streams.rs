@@ -7,7 +7,7 @@ use bytes::Bytes;
 use common::TestServer;
 use memstream_broker::config::ConfigHandle;
 use memstream_client::{Client, ClientError};
-use memstream_protocol::batch::{BatchBuilder, Limits, RecordIter, BATCH_HEADER_LEN};
+use memstream_protocol::batch::{BatchBuilder, Compression, Limits, RecordIter, BATCH_HEADER_LEN};
 use memstream_protocol::message::{
     Acks, CreateStream, Durability, FetchRequest, FetchResponse, OffsetSpec, PartitionSelector,
     ProduceBatch, ProduceRequest, ProduceResponse, StorageKind, StreamDescription, StreamList,
@@ -288,6 +288,15 @@ async fn produce_and_fetch_errors_have_their_codes() {
     let big = "x".repeat(2000);
     let too_big = produce(&client, "s", 0, Acks::Written, batch(&[&big])).await;
     assert_eq!(results(too_big), ErrorCode::MessageTooLarge.as_u16());
+    // The limit is on the whole batch (Kafka's max.message.bytes): two records that each
+    // fit are refused together, so no stored batch can outgrow a FETCH or PUSH frame.
+    let half = "x".repeat(600);
+    let two_fit_alone = produce(&client, "s", 0, Acks::Written, batch(&[&half, &half])).await;
+    assert_eq!(results(two_fit_alone), ErrorCode::MessageTooLarge.as_u16());
+    assert_eq!(
+        results(produce(&client, "s", 0, Acks::Written, batch(&[&half])).await),
+        0
+    );
     let mut corrupt = batch(&["abc"]).to_vec();
     let last = corrupt.len() - 1;
     corrupt[last] ^= 1;
@@ -527,5 +536,39 @@ async fn the_client_admin_api_round_trips() {
     admin.delete_stream("a.b").await.unwrap();
     let gone = admin.describe_stream("a.b").await.unwrap_err();
     assert_eq!(gone.code(), Some(ErrorCode::StreamNotFound));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn compressed_batches_are_checked_within_the_decompression_limit() {
+    let server = TestServer::start(|c| {
+        c.streams.max_message_bytes = 10_000;
+        c.streams.max_decompressed_batch_bytes = 50_000;
+    })
+    .await;
+    let client = Client::connect(server.addr).await.unwrap();
+    create(&client, "z", 1, StorageKind::Memory).await;
+    let zstd = |records: usize| {
+        let mut b = BatchBuilder::compressed(Compression::Zstd, 1024);
+        for _ in 0..records {
+            b.push(1_700_000_000_000, None, &[b'a'; 1000], &[]);
+        }
+        b.finish(-1, -1, -1)
+    };
+    // 40 KB of records in a batch of a few hundred bytes: stored compressed, as sent.
+    let fits = zstd(40);
+    assert!(fits.len() < 1_000);
+    let ok = produce(&client, "z", 0, Acks::Written, fits.clone()).await;
+    assert_eq!(ok.results[0].error_code, 0);
+    let fetched = fetch(&client, "z", 0, OffsetSpec::Earliest, 0).await.unwrap();
+    let stored: Vec<Bytes> = fetched.batches().collect();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0][BATCH_HEADER_LEN..], fits[BATCH_HEADER_LEN..]);
+    // 60 KB decompressed is over the limit, though the batch itself is small.
+    let bomb = produce(&client, "z", 0, Acks::Written, zstd(60)).await;
+    assert_eq!(
+        bomb.results[0].error_code,
+        ErrorCode::MessageTooLarge.as_u16()
+    );
     server.stop().await;
 }

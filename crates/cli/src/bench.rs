@@ -16,7 +16,7 @@ use memstream_client::{Client, Partitioner, Producer, ProducerOptions, Subscript
 use memstream_protocol::message::{FsyncMode, OffsetSpec, StorageKind, StreamSettings};
 use serde_json::json;
 
-use crate::produce_cmd::AcksArg;
+use crate::produce_cmd::{AcksArg, CompressionArg};
 use crate::stream_cmd::{Fsync, Storage};
 
 /// Bytes of bookkeeping at the start of every benchmark message.
@@ -63,9 +63,25 @@ pub struct BenchArgs {
     /// `in_flight_batches_max`).
     #[arg(long, default_value_t = ProducerOptions::default().in_flight_batches_max)]
     in_flight: usize,
+    /// Compress the producers' batches with this codec.
+    #[arg(long, value_enum, default_value = "none")]
+    compression: CompressionArg,
+    /// What fills each message after its 20-byte stamp: one repeated byte, or JSON-like
+    /// text (an order record with varying fields), a realistic case for compression.
+    #[arg(long, value_enum, default_value = "fill")]
+    payload: Payload,
     /// Results as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Message contents after the stamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Payload {
+    /// One repeated byte.
+    Fill,
+    /// JSON-like order records.
+    Json,
 }
 
 /// Time stamps carried in messages: nanoseconds since the benchmark's start, read from the
@@ -193,21 +209,27 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             acks: args.acks.acks(),
             partitioner: Partitioner::RoundRobin,
             in_flight_batches_max: args.in_flight,
+            compression: args.compression.codec(),
             ..ProducerOptions::default()
         };
         let producer = Producer::new(client, &stream, options).await?;
         let rate = args.rate.map(|r| r as f64 / f64::from(args.producers));
         let stamps = stamps.clone();
+        let payload = message_template(args.payload, args.size);
         producers.push(match rate {
             // Fixed rate: pacing runs on a blocking thread with precise sleeps.
             Some(rate) => {
                 let handle = tokio::runtime::Handle::current();
                 tokio::task::spawn_blocking(move || {
                     precise_sleeps();
-                    handle.block_on(produce(stamps, producer, id, count, args.size, Some(rate)))
+                    handle.block_on(produce(stamps, producer, id, count, &payload, Some(rate)))
                 })
             }
-            None => tokio::spawn(produce(stamps, producer, id, count, args.size, None)),
+            None => {
+                tokio::spawn(
+                    async move { produce(stamps, producer, id, count, &payload, None).await },
+                )
+            }
         });
     }
     for p in producers {
@@ -219,6 +241,14 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         results.push(c.await??);
     }
     progress.finish_and_clear();
+    let stored_bytes: u64 = admin
+        .admin()
+        .describe_stream(&stream)
+        .await?
+        .partitions
+        .iter()
+        .map(|p| p.size_bytes)
+        .sum();
     let fsyncs = match &admin_addr {
         Some(admin) if matches!(args.storage, Storage::Disk) => {
             Some(fsync_totals(admin, &stream).await?)
@@ -229,7 +259,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         handle.shutdown();
         let _ = task.await;
     }
-    report(&args, produce_elapsed, &results, fsyncs)
+    report(&args, produce_elapsed, &results, fsyncs, stored_bytes)
 }
 
 /// (fsyncs, batches made durable) of `stream`'s partitions, from the server's `/metrics`.
@@ -255,19 +285,41 @@ async fn fsync_totals(admin: &str, stream: &str) -> anyhow::Result<(u64, u64)> {
     ))
 }
 
+/// A message of `size` bytes: 20 bytes of stamp (filled in per message), then the payload.
+fn message_template(payload: Payload, size: usize) -> Vec<u8> {
+    let mut value = vec![0x6d; size];
+    if payload == Payload::Json {
+        let mut text = String::new();
+        let mut i = 0u32;
+        while text.len() < size {
+            text.push_str(&format!(
+                "{{\"order_id\":{},\"customer\":\"c-{:05}\",\"status\":\"{}\",\"amount\":{}.{:02}}}",
+                100_000 + i * 7,
+                (i * 7919) % 100_000,
+                ["new", "paid", "shipped"][(i % 3) as usize],
+                (i * 37) % 1000,
+                i % 100
+            ));
+            i += 1;
+        }
+        value[STAMP_BYTES..].copy_from_slice(&text.as_bytes()[..size - STAMP_BYTES]);
+    }
+    value
+}
+
 /// Sends `count` messages; each carries its intended send time, producer id and sequence.
 async fn produce(
     stamps: Stamps,
     producer: Producer,
     id: u32,
     count: u64,
-    size: usize,
+    template: &[u8],
     rate: Option<f64>,
 ) -> anyhow::Result<()> {
     let start_ns = stamps.now_ns();
     let mut receipts = Vec::new();
     // One buffer for every message: the producer copies it into the batch at once.
-    let mut value = vec![0x6d; size];
+    let mut value = template.to_vec();
     for seq in 0..count {
         // Fixed rate: the message is due at start + seq/rate; latency counts from then, so a
         // stall delays every later message's clock too (no coordinated omission).
@@ -393,7 +445,11 @@ fn report(
     produce_elapsed: Duration,
     results: &[Consumed],
     fsyncs: Option<(u64, u64)>,
+    stored_bytes: u64,
 ) -> anyhow::Result<ExitCode> {
+    let sent_bytes = args.messages * args.size as u64;
+    let stored = json!({"bytes": stored_bytes, "codec": args.compression.codec().name(),
+        "ratio": (stored_bytes as f64 / sent_bytes.max(1) as f64 * 1000.0).round() / 1000.0});
     let fsync_json = fsyncs.map(|(fsyncs, batches)| {
         json!({"fsyncs": fsyncs, "batches": batches,
                "batches_per_fsync": (batches as f64 / fsyncs.max(1) as f64 * 10.0).round() / 10.0})
@@ -424,7 +480,7 @@ fn report(
             "consumers": args.consumers, "partitions": args.partitions, "rate": args.rate,
             "produce": {"msgs_per_s": produce_rate.round(), "mb_per_s": (mb(produce_rate) * 10.0).round() / 10.0},
             "consume": consumers, "latency": latency, "exactly_once_in_order": exact,
-            "fsync": fsync_json,
+            "fsync": fsync_json, "stored": stored,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -456,6 +512,10 @@ fn report(
             latency["p99_us"],
             latency["p999_us"],
             latency["max_us"]
+        );
+        println!(
+            "stored: {stored_bytes} bytes for {sent_bytes} bytes of messages ({}, ratio {})",
+            stored["codec"], stored["ratio"]
         );
         if let Some((fsyncs, batches)) = fsyncs {
             println!(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use bytes::Bytes;
 use clap::{Args, ValueEnum};
-use memstream_client::{Partitioner, Producer, ProducerOptions, Record};
+use memstream_client::{Compression, Partitioner, Producer, ProducerOptions, Record};
 use memstream_protocol::message::Acks;
 
 use crate::remote::{block_on, ServerArg};
@@ -32,6 +32,34 @@ impl AcksArg {
     }
 }
 
+/// Batch compression codec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    /// Records stored as they are.
+    None,
+    /// Gzip.
+    Gzip,
+    /// Snappy.
+    Snappy,
+    /// LZ4 frames.
+    Lz4,
+    /// Zstandard.
+    Zstd,
+}
+
+impl CompressionArg {
+    /// The batch codec.
+    pub fn codec(self) -> Compression {
+        match self {
+            CompressionArg::None => Compression::None,
+            CompressionArg::Gzip => Compression::Gzip,
+            CompressionArg::Snappy => Compression::Snappy,
+            CompressionArg::Lz4 => Compression::Lz4,
+            CompressionArg::Zstd => Compression::Zstd,
+        }
+    }
+}
+
 /// Arguments of `memstream produce`.
 #[derive(Args, Debug)]
 pub struct ProduceArgs {
@@ -52,6 +80,9 @@ pub struct ProduceArgs {
     /// Acknowledgement level.
     #[arg(long, value_enum, default_value = "durable")]
     acks: AcksArg,
+    /// Compress batches with this codec; consumers decompress them.
+    #[arg(long, value_enum, default_value = "none")]
+    compression: CompressionArg,
     /// Print each record's partition and offset.
     #[arg(long)]
     verbose: bool,
@@ -85,6 +116,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
             partitioner: args
                 .partition
                 .map_or(Partitioner::Key, Partitioner::Explicit),
+            compression: args.compression.codec(),
             ..ProducerOptions::default()
         };
         let producer = Producer::new(client.clone(), &args.stream, options).await?;

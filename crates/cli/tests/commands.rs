@@ -217,3 +217,84 @@ async fn consume_with_a_group_resumes_from_its_commits_and_acks_none_produces() 
     assert!(out.contains("g.s"), "{out}");
     server.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn compressed_batches_are_stored_compressed_and_read_back_by_every_codec() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = start(dir.path()).await;
+    let lines: String = (0..200)
+        .map(|i| format!("{{\"order_id\":{i},\"status\":\"paid\",\"customer\":\"c-{i:03}\"}}\n"))
+        .collect();
+    let mut sizes = Vec::new();
+    for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
+        let stream = format!("z.{codec}");
+        let (ok, _, err) = memstream(&addr, &["stream", "create", &stream], "").await;
+        assert!(ok, "{err}");
+        let args = [
+            "produce",
+            stream.as_str(),
+            "--partition",
+            "0",
+            "--compression",
+            codec,
+        ];
+        let (ok, _, err) = memstream(&addr, &args, &lines).await;
+        assert!(ok, "{codec}: {err}");
+        let (ok, out, err) = memstream(&addr, &["consume", &stream, "--count", "200"], "").await;
+        assert!(ok, "{codec}: {err}");
+        assert_eq!(out, lines, "{codec}: every record back, in order");
+        let (ok, out, err) = memstream(&addr, &["stream", "describe", &stream, "--json"], "").await;
+        assert!(ok, "{err}");
+        let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+        sizes.push((codec, d["partitions"][0]["size_bytes"].as_u64().unwrap()));
+    }
+    let plain = sizes[0].1;
+    for (codec, size) in &sizes[1..] {
+        assert!(
+            *size * 2 < plain,
+            "{codec}: {size} bytes stored, {plain} uncompressed"
+        );
+    }
+    let (ok, _, err) = memstream(
+        &addr,
+        &["produce", "z.none", "--compression", "brotli"],
+        "x\n",
+    )
+    .await;
+    assert!(!ok && err.contains("brotli"), "{err}");
+    server.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn bench_compresses_json_payloads() {
+    let out = Command::new(env!("CARGO_BIN_EXE_memstream"))
+        .args([
+            "bench",
+            "--messages",
+            "20000",
+            "--size",
+            "200",
+            "--compression",
+            "zstd",
+            "--payload",
+            "json",
+            "--json",
+        ])
+        .env_remove("MEMSTREAM_SERVER")
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(WAIT, out)
+        .await
+        .expect("bench finishes")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["exactly_once_in_order"], true, "{report}");
+    assert_eq!(report["stored"]["codec"], "zstd");
+    let ratio = report["stored"]["ratio"].as_f64().unwrap();
+    assert!(ratio < 0.5, "zstd stored {ratio} of the JSON bytes");
+}

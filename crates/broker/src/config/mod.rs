@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use load::{check_file, load, ConfigSources, Loaded, Origin, Override};
-pub use reload::{is_reloadable, watch_file, ConfigHandle, ReloadReport};
+pub use reload::{is_reloadable, watch_file, ConfigHandle, ReloadGuard, ReloadReport};
 
 /// An example `memstream.toml` with every key at its default. Tests keep it equal to
 /// [`Config::default`] and to the example in `docs/configuration.md`.

@@ -34,7 +34,22 @@ struct Inner {
     changed: watch::Sender<Arc<Config>>,
     /// Serialises reloads so two of them cannot interleave their read-compare-store.
     reloading: Mutex<()>,
+    /// The running server's own check of a reloaded configuration against state the
+    /// configuration cannot see (the limits of stored streams).
+    guard: Mutex<Option<Guard>>,
 }
+
+#[derive(Clone)]
+struct Guard(Arc<ReloadGuard>);
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReloadGuard")
+    }
+}
+
+/// A check of a configuration about to be applied: `Err((key, reason))` refuses it.
+pub type ReloadGuard = dyn Fn(&Config) -> Result<(), (&'static str, String)> + Send + Sync;
 
 /// What a successful reload did, as `section.field` keys in schema order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,8 +95,15 @@ impl ConfigHandle {
                 fixed,
                 changed,
                 reloading: Mutex::new(()),
+                guard: Mutex::new(None),
             }),
         }
+    }
+
+    /// Installs the check every reload must also pass (one per handle; a later call replaces
+    /// it).
+    pub fn set_reload_guard(&self, guard: Arc<ReloadGuard>) {
+        *self.inner.guard.lock().unwrap_or_else(PoisonError::into_inner) = Some(Guard(guard));
     }
 
     /// A snapshot of the running configuration; lock-free.
@@ -136,6 +158,27 @@ impl ConfigHandle {
         let next = deserialise(next, self.inner.sources.file.as_deref())?;
         // The loaded config is valid; this guards rules that mix live and restart-only keys.
         check(&next, &loaded.origins)?;
+        let guard = self
+            .inner
+            .guard
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(Err((key, reason))) = guard.map(|g| (g.0)(&next)) {
+            let table = schema::to_table(&next);
+            let value = KEYS
+                .iter()
+                .find(|k| k.name == key)
+                .and_then(|k| schema::get(&table, k))
+                .map(schema::show)
+                .unwrap_or_default();
+            return Err(ConfigError::Invalid {
+                key: key.to_owned(),
+                value,
+                reason,
+                origin: loaded.origins.get(key).cloned().unwrap_or(super::Origin::Default),
+            });
+        }
         if !report.applied.is_empty() {
             let next = Arc::new(next);
             self.inner.current.store(Arc::clone(&next));

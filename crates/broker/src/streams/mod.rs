@@ -170,6 +170,16 @@ impl Streams {
         Ok(())
     }
 
+    /// The stream with the largest `max_message_bytes`, and that limit: the frames that carry
+    /// its batches to consumers must keep room for it.
+    pub fn largest_message_limit(&self) -> Option<(String, u64)> {
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        streams
+            .values()
+            .map(|s| (s.meta.name.clone(), s.meta.settings.max_message_bytes))
+            .max_by_key(|(_, limit)| *limit)
+    }
+
     /// Every stream, by name.
     pub fn list(&self) -> StreamList {
         let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
