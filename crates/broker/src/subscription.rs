@@ -13,15 +13,17 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use memstream_log::LogError;
 use memstream_protocol::batch::BatchHeader;
-use memstream_protocol::message::{OffsetSpec, PartitionOffset, PushHeader, ALL_PARTITIONS};
+use memstream_protocol::message::{
+    OffsetSpec, PartitionOffset, PushError, PushHeader, ALL_PARTITIONS,
+};
 use memstream_protocol::pattern::Pattern;
-use memstream_protocol::{Flags, Frame, Opcode};
+use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode};
 use tokio::sync::Notify;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::connection::writer::{Closed, WriteQueue};
 use crate::handler::Response;
-use crate::streams::{read_off_runtime, Stream, Streams};
+use crate::streams::{read_off_runtime, Stream, StreamError, Streams};
 
 /// Bytes the subscription may still push.
 #[derive(Debug, Default)]
@@ -87,6 +89,9 @@ struct Cursor {
     stream: Arc<Stream>,
     partition: u32,
     next: u64,
+    /// Set when the partition cannot go on (a corrupt batch, one no frame can carry): the
+    /// client was told and the cursor is dropped after this pass.
+    stopped: bool,
 }
 
 impl Subscription {
@@ -152,6 +157,7 @@ fn add_cursors(
             stream: stream.clone(),
             partition: p,
             next,
+            stopped: false,
         });
     }
 }
@@ -279,8 +285,51 @@ async fn retire_deleted(
     Ok(())
 }
 
+/// Tells the client that `cursor`'s partition stopped at its position, and why, and marks
+/// the cursor for removal: a condition that will not change is reported once, never retried
+/// in a loop.
+async fn stop(
+    spec: &Spec,
+    queue: &WriteQueue,
+    cursor: &mut Cursor,
+    code: ErrorCode,
+    message: String,
+) -> Result<(), Closed> {
+    tracing::warn!(
+        subscription = spec.id, stream = cursor.stream.name(), partition = cursor.partition,
+        offset = cursor.next, code = code.name(), %message,
+        "subscription stopped pushing a partition"
+    );
+    cursor.stopped = true;
+    let mut payload = BytesMut::new();
+    PushError {
+        stream: cursor.stream.name().to_owned(),
+        partition: cursor.partition,
+        next_offset: cursor.next,
+        error: ErrorBody::new(code, &message),
+    }
+    .encode(&mut payload);
+    let frame = Frame {
+        stream_id: spec.id,
+        flags: Flags::ERROR,
+        ..Frame::request(Opcode::Push, 0, payload.freeze())
+    };
+    queue.send(frame).await
+}
+
 /// Pushes at most one frame per cursor that has data and enough credit.
 async fn push_once(
+    spec: &Spec,
+    credit: &Credit,
+    queue: &WriteQueue,
+    cursors: &mut Vec<Cursor>,
+) -> Pass {
+    let result = push_cursors(spec, credit, queue, cursors).await;
+    cursors.retain(|c| !c.stopped);
+    result
+}
+
+async fn push_cursors(
     spec: &Spec,
     credit: &Credit,
     queue: &WriteQueue,
@@ -305,13 +354,40 @@ async fn push_once(
                 continue;
             }
             Err(e) => {
-                tracing::warn!(subscription = spec.id, stream = cursor.stream.name(), error = %e, "subscription read failed");
+                let e = StreamError::from(e);
+                if stop(spec, queue, cursor, e.code(), e.to_string())
+                    .await
+                    .is_err()
+                {
+                    return Pass::Closed;
+                }
+                result = Pass::Pushed;
                 continue;
             }
         };
         let mut bytes = 0u64;
         let mut batches: Vec<Bytes> = Vec::new();
         for batch in fetched.batches {
+            if batches.is_empty() && batch.len() as u64 > spec.push_bytes_max {
+                // No credit makes this fit: the stream's batch limit keeps stored batches
+                // within every frame limit the server allows, so this is a smaller limit
+                // than the batch was stored under.
+                let message = format!(
+                    "the batch at offset {} is {} bytes; this connection's PUSH frames carry at \
+                     most {} bytes of batches",
+                    cursor.next,
+                    batch.len(),
+                    spec.push_bytes_max
+                );
+                if stop(spec, queue, cursor, ErrorCode::MessageTooLarge, message)
+                    .await
+                    .is_err()
+                {
+                    return Pass::Closed;
+                }
+                result = Pass::Pushed;
+                break;
+            }
             if bytes + batch.len() as u64 > budget {
                 if batches.is_empty() {
                     let need = batch.len() as u64;
@@ -331,7 +407,18 @@ async fn push_once(
         };
         let next_offset = match BatchHeader::parse(last) {
             Ok(h) => h.next_offset(),
-            Err(_) => continue,
+            Err(e) => {
+                // The log checked it; a batch that no longer parses is corrupt in memory.
+                let message = format!("stored batch does not parse: {e}");
+                if stop(spec, queue, cursor, ErrorCode::CorruptData, message)
+                    .await
+                    .is_err()
+                {
+                    return Pass::Closed;
+                }
+                result = Pass::Pushed;
+                continue;
+            }
         };
         credit.take(bytes);
         let mut payload = BytesMut::new();

@@ -232,7 +232,9 @@ async fn a_reload_that_would_strand_stored_batches_is_refused() {
     // The defaults' streams may hold batches of up to 1 MiB - 1 KiB; a file that halves the
     // frame limit (and the default message limit with it) would leave such batches unsendable.
     let (server, _dir, path) = server_with_file("").await;
-    let client = memstream_client::Client::connect(server.addr).await.unwrap();
+    let client = memstream_client::Client::connect(server.addr)
+        .await
+        .unwrap();
     client
         .admin()
         .create_stream("big", 1, Default::default())
@@ -252,11 +254,20 @@ async fn a_reload_that_would_strand_stored_batches_is_refused() {
         text.contains("network.max_frame_bytes") && text.contains("`big`"),
         "{text}"
     );
-    assert_eq!(server.handle.config().load().network.max_frame_bytes, 1 << 20);
+    assert_eq!(
+        server.handle.config().load().network.max_frame_bytes,
+        1 << 20
+    );
     // Without that stream the same file applies.
     client.admin().delete_stream("big").await.unwrap();
-    let report = server.handle.reload_config().expect("nothing is stranded now");
-    assert!(report.applied.iter().any(|k| k == "network.max_frame_bytes"));
+    let report = server
+        .handle
+        .reload_config()
+        .expect("nothing is stranded now");
+    assert!(report
+        .applied
+        .iter()
+        .any(|k| k == "network.max_frame_bytes"));
     server.stop().await;
 }
 

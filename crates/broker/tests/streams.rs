@@ -560,7 +560,9 @@ async fn compressed_batches_are_checked_within_the_decompression_limit() {
     assert!(fits.len() < 1_000);
     let ok = produce(&client, "z", 0, Acks::Written, fits.clone()).await;
     assert_eq!(ok.results[0].error_code, 0);
-    let fetched = fetch(&client, "z", 0, OffsetSpec::Earliest, 0).await.unwrap();
+    let fetched = fetch(&client, "z", 0, OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
     let stored: Vec<Bytes> = fetched.batches().collect();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0][BATCH_HEADER_LEN..], fits[BATCH_HEADER_LEN..]);

@@ -16,7 +16,8 @@ use memstream_protocol::batch::{check_envelope, records, BatchHeader, RecordIter
 /// could not have been built under any server's limits.
 pub const DECOMPRESSED_BATCH_BYTES_MAX: usize = 64 << 20;
 use memstream_protocol::message::{
-    Credit, OffsetSpec, PartitionOffset, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS,
+    Credit, OffsetSpec, PartitionOffset, PushError, PushHeader, Subscribe, Subscribed,
+    ALL_PARTITIONS,
 };
 use memstream_protocol::pattern::Pattern;
 use memstream_protocol::{ErrorCode, Flags, Frame, Opcode};
@@ -311,7 +312,10 @@ impl Subscription {
             self.consumed = self
                 .consumed
                 .saturating_add(std::mem::take(&mut self.in_ready));
-            if self.consumed > 0 && self.consumed >= self.window / 2 {
+            // Credit goes back in halves of the window, and also whenever nothing is left to
+            // read: what remains of the window may be smaller than the next stored batch,
+            // and holding back what was consumed would then stall both sides for good.
+            if self.consumed > 0 && (self.consumed >= self.window / 2 || self.pushes.is_empty()) {
                 let mut payload = BytesMut::new();
                 Credit {
                     bytes: self.consumed,
@@ -406,6 +410,21 @@ impl Subscription {
 
     /// Decodes a push into records.
     fn take(&mut self, push: Frame) -> Result<(), ClientError> {
+        if push.flags.contains(Flags::ERROR) {
+            // One partition stopped (a corrupt batch, or one too large for this connection):
+            // the others go on. Its position stays where it stopped.
+            let stopped = PushError::decode(&push.payload)
+                .map_err(|e| ClientError::Malformed(e.to_string()))?;
+            let code = stopped.error.code;
+            return Err(ClientError::Server {
+                code,
+                name: ErrorCode::from_u16(code).map_or("UNKNOWN", ErrorCode::name),
+                message: format!(
+                    "{}/{} stopped at offset {}: {}",
+                    stopped.stream, stopped.partition, stopped.next_offset, stopped.error.message
+                ),
+            });
+        }
         // Credit is owed for every push, even one that turns out malformed (at most its
         // payload's size), or the subscription would stall.
         let (header, batches) = match PushHeader::decode(&push.payload) {

@@ -103,7 +103,11 @@ impl ConfigHandle {
     /// Installs the check every reload must also pass (one per handle; a later call replaces
     /// it).
     pub fn set_reload_guard(&self, guard: Arc<ReloadGuard>) {
-        *self.inner.guard.lock().unwrap_or_else(PoisonError::into_inner) = Some(Guard(guard));
+        *self
+            .inner
+            .guard
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Guard(guard));
     }
 
     /// A snapshot of the running configuration; lock-free.
@@ -176,7 +180,11 @@ impl ConfigHandle {
                 key: key.to_owned(),
                 value,
                 reason,
-                origin: loaded.origins.get(key).cloned().unwrap_or(super::Origin::Default),
+                origin: loaded
+                    .origins
+                    .get(key)
+                    .cloned()
+                    .unwrap_or(super::Origin::Default),
             });
         }
         if !report.applied.is_empty() {

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use memstream_log::{Fetched, Partition, Read};
+use memstream_protocol::batch::BatchHeader;
 use memstream_protocol::message::{FetchRequest, FetchResponseHeader, OffsetSpec};
-use memstream_protocol::Frame;
+use memstream_protocol::{ErrorCode, Frame};
 
 use super::{stream_error, Action, Context, Response};
 use crate::streams::{read_off_runtime, Stream, StreamError};
@@ -20,9 +21,9 @@ pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Ac
     let cap = ctx.shared.config.load().streams.fetch_max_wait_ms;
     let wait = Duration::from_millis(u64::from(fetch.max_wait_ms).min(cap));
     // The response must fit the client's frame limit: header, fetch header and batches.
-    let room = ctx.limits.max_frame_bytes as usize
-        - memstream_protocol::HEADER_LEN
-        - memstream_protocol::message::FETCH_RESPONSE_HEADER_LEN;
+    let room = (ctx.limits.max_frame_bytes as usize)
+        .saturating_sub(memstream_protocol::HEADER_LEN)
+        .saturating_sub(memstream_protocol::message::FETCH_RESPONSE_HEADER_LEN);
     let fetch = FetchRequest {
         max_bytes: fetch.max_bytes.min(room as u32),
         ..fetch
@@ -40,7 +41,7 @@ pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Ac
             return Action::Later(Box::pin(async move {
                 Some(
                     match tokio::task::spawn_blocking(move || sealed.finish()).await {
-                        Ok(Ok(fetched)) => respond(&reply, fetch.partition, fetched),
+                        Ok(Ok(fetched)) => respond(&reply, fetch.partition, fetched, room),
                         Ok(Err(e)) => stream_error(&reply, &e.into()).into(),
                         Err(e) => stream_error(&reply, &StreamError::Storage(e.to_string())).into(),
                     },
@@ -50,7 +51,7 @@ pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Ac
         Err(e) => return Action::Reply(stream_error(frame, &e.into()).into()),
     };
     if !first.batches.is_empty() || wait.is_zero() {
-        return Action::Reply(respond(&reply, fetch.partition, first));
+        return Action::Reply(respond(&reply, fetch.partition, first, room));
     }
     // Nothing yet: wait for the end offset to move, then read once more.
     Action::Later(Box::pin(async move {
@@ -58,7 +59,7 @@ pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Ac
         let from = first.next_offset;
         let _ = tokio::time::timeout(wait, changes.wait_for(|&end| end > from)).await;
         Some(match read_off_runtime(&log, from, max_bytes).await {
-            Ok(fetched) => respond(&reply, fetch.partition, fetched),
+            Ok(fetched) => respond(&reply, fetch.partition, fetched, room),
             Err(e) => stream_error(&reply, &e.into()).into(),
         })
     }))
@@ -76,8 +77,22 @@ fn position(stream: &Stream, fetch: &FetchRequest) -> Result<(Partition, u64), S
     Ok((log.clone(), offset))
 }
 
-fn respond(reply: &Frame, partition: u32, fetched: Fetched) -> Response {
+/// The response, or MESSAGE_TOO_LARGE when the first batch alone (the log returns at least
+/// one) would take the frame past the connection's limit of `room` bytes of batches.
+fn respond(reply: &Frame, partition: u32, fetched: Fetched, room: usize) -> Response {
     let batches_len: usize = fetched.batches.iter().map(bytes::Bytes::len).sum();
+    if batches_len > room {
+        let offset = fetched
+            .batches
+            .first()
+            .and_then(|b| BatchHeader::parse(b).ok())
+            .map_or(0, |h| h.base_offset);
+        let message = format!(
+            "the batch at offset {offset} is {batches_len} bytes; this connection's frames carry \
+             at most {room} bytes of batches"
+        );
+        return Frame::error_response(reply, ErrorCode::MessageTooLarge, &message).into();
+    }
     let mut payload =
         BytesMut::with_capacity(memstream_protocol::message::FETCH_RESPONSE_HEADER_LEN);
     FetchResponseHeader {

@@ -309,11 +309,19 @@ fn open_partitions(
             std::fs::create_dir_all(&dir).map_err(|e| StreamError::Storage(format!("{}: {e}", dir.display())))?;
             let (log, report) = Partition::open_disk(&dir, config.clone(), syncer)?;
             if let Some((segment, position, reason)) = &report.corrupt {
-                tracing::error!(
-                    stream = %meta.name, partition = p, %segment, position, %reason,
-                    truncated_bytes = report.truncated_bytes,
-                    "corrupt batch found during recovery; the log was truncated before it"
-                );
+                if report.truncated_bytes > 0 {
+                    tracing::error!(
+                        stream = %meta.name, partition = p, %segment, position, %reason,
+                        truncated_bytes = report.truncated_bytes,
+                        "corrupt batch found during recovery; the log was truncated before it"
+                    );
+                } else {
+                    tracing::error!(
+                        stream = %meta.name, partition = p, %segment, position, %reason,
+                        "corrupt batch found during recovery; nothing was truncated, and reads \
+                         that reach it fail with CORRUPT_DATA"
+                    );
+                }
             } else if report.truncated_bytes > 0 {
                 tracing::warn!(stream = %meta.name, partition = p, truncated_bytes = report.truncated_bytes, "torn tail truncated during recovery");
             }

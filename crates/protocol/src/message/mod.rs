@@ -33,4 +33,4 @@ pub use stream::{
     validate_stream_name, CreateStream, FsyncMode, PartitionInfo, StorageKind, StreamDescription,
     StreamList, StreamRef, StreamSettings, StreamSummary, STREAM_NAME_BYTES_MAX,
 };
-pub use subscribe::{Credit, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS};
+pub use subscribe::{Credit, PushError, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS};

@@ -12,6 +12,8 @@
 //! UNSUBSCRIBE request:  empty                      response: empty, END_OF_STREAM flag
 //! PUSH        server:   str16 stream, u32 partition, u64 next_offset, u32 batches_len,
 //!                       batches (stream_id = the subscription, correlation id 0)
+//! PUSH+ERROR  server:   str16 stream, u32 partition, u64 next_offset, u32 0,
+//!                       u16 code, str16 message: that partition stopped at next_offset
 //! ```
 //!
 //! The request's positions say where listed partitions start (a client resuming after a
@@ -224,5 +226,78 @@ mod tests {
         buf.put_slice(b"abc");
         let (decoded, batches) = PushHeader::decode(&buf.freeze()).unwrap();
         assert_eq!((decoded, &batches[..]), (push, &b"abc"[..]));
+    }
+}
+
+/// A PUSH flagged `ERROR`: one partition of the subscription stopped at `next_offset` and
+/// pushes nothing more (a corrupt batch there, or one no frame of this connection can
+/// carry). The other partitions go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushError {
+    /// Stream of the partition.
+    pub stream: String,
+    /// The partition that stopped.
+    pub partition: u32,
+    /// The offset it stopped at: the first record not pushed.
+    pub next_offset: u64,
+    /// Why.
+    pub error: super::ErrorBody,
+}
+
+impl PushError {
+    /// Appends the encoded payload.
+    pub fn encode(&self, dst: &mut BytesMut) {
+        PushHeader {
+            stream: self.stream.clone(),
+            partition: self.partition,
+            next_offset: self.next_offset,
+            batches_len: 0,
+        }
+        .encode(dst);
+        self.error.encode(dst);
+    }
+
+    /// Parses the payload of a PUSH flagged `ERROR`.
+    pub fn decode(payload: &[u8]) -> Result<PushError, PayloadError> {
+        let mut r = PayloadReader::new(payload);
+        let stream = r.str16("stream", STREAM_NAME_BYTES_MAX)?.to_owned();
+        let partition = r.u32("partition")?;
+        let next_offset = r.u64("next_offset")?;
+        let batches_len = r.u32("batches_len")?;
+        if batches_len != 0 {
+            return Err(PayloadError::InvalidValue {
+                field: "batches_len",
+                value: u64::from(batches_len),
+            });
+        }
+        let error = super::ErrorBody::decode(payload.get(r.position()..).unwrap_or_default())?;
+        Ok(PushError {
+            stream,
+            partition,
+            next_offset,
+            error,
+        })
+    }
+}
+
+#[cfg(test)]
+mod push_error_tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn push_errors_round_trip_and_truncations_are_refused() {
+        let e = PushError {
+            stream: "orders".into(),
+            partition: 3,
+            next_offset: 42,
+            error: crate::ErrorBody::new(ErrorCode::CorruptData, "checksum mismatch"),
+        };
+        let mut buf = BytesMut::new();
+        e.encode(&mut buf);
+        assert_eq!(PushError::decode(&buf), Ok(e));
+        for cut in 0..buf.len() {
+            assert!(PushError::decode(&buf[..cut]).is_err(), "cut at {cut}");
+        }
     }
 }
