@@ -298,3 +298,79 @@ async fn bench_compresses_json_payloads() {
     let ratio = report["stored"]["ratio"].as_f64().unwrap();
     assert!(ratio < 0.5, "zstd stored {ratio} of the JSON bytes");
 }
+
+#[tokio::test]
+async fn produce_fails_with_the_servers_error_when_the_disk_is_full_and_recovers_without_a_restart()
+{
+    // A full disk, made real: the server's soft file-size limit stops its segment file at 256 KiB
+    // (with SIGXFSZ ignored, as a shell `trap` passes it on, writes past it fail with EFBIG).
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = [
+        "prlimit",
+        "--fsize=262144:unlimited",
+        "--",
+        "sh",
+        "-c",
+        "trap '' XFSZ; exec \"$0\" \"$@\"",
+    ];
+    let (mut server, addr) = common::start_via(dir.path(), &wrapper).await;
+    let pid = server.id().expect("running").to_string();
+    let (ok, _, err) = memstream(
+        &addr,
+        &["stream", "create", "full", "--storage", "disk"],
+        "",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let lines: String = (0..1000)
+        .map(|i| format!("{i:04}{}\n", "x".repeat(996)))
+        .collect();
+    let (ok, _, err) = memstream(&addr, &["produce", "full", "--partition", "0"], &lines).await;
+    assert!(!ok, "a full disk must fail the produce");
+    assert!(
+        err.contains("STORAGE_ERROR") || err.contains("PARTITION_FENCED"),
+        "{err}"
+    );
+    assert!(err.contains("record(s) not acknowledged"), "{err}");
+
+    // Room again: the partition takes writes once its retry interval has passed, without a
+    // restart. (Each attempt inside the interval is refused at once, so this loop is bounded
+    // by WAIT, not by a sleep.)
+    let raised = std::process::Command::new("prlimit")
+        .args(["--pid", &pid, "--fsize=unlimited"])
+        .output()
+        .unwrap();
+    assert!(
+        raised.status.success(),
+        "prlimit: {}",
+        String::from_utf8_lossy(&raised.stderr)
+    );
+    let recovered = tokio::time::timeout(WAIT, async {
+        loop {
+            let (ok, _, _) =
+                memstream(&addr, &["produce", "full", "--partition", "0"], "after\n").await;
+            if ok {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(recovered.is_ok(), "the partition never took writes again");
+    let (ok, out, err) = memstream(&addr, &["stream", "describe", "full", "--json"], "").await;
+    assert!(ok, "{err}");
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let end = d["partitions"][0]["end_offset"].as_u64().unwrap();
+    let (ok, out, err) =
+        memstream(&addr, &["consume", "full", "--count", &end.to_string()], "").await;
+    assert!(ok, "{err}");
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(got.last(), Some(&"after"), "the new record is last");
+    for (i, line) in got[..got.len() - 1].iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("{i:04}")),
+            "record {i} is {line:.8}"
+        );
+    }
+    server.kill().await.unwrap();
+}

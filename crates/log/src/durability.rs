@@ -113,7 +113,12 @@ impl Inner {
     /// Refuses further appends and wakes waiters.
     pub(crate) fn fence(&self, reason: String) {
         tracing::error!(%reason, "partition fenced");
-        lock(&self.state).fenced.get_or_insert(reason);
+        {
+            let mut st = lock(&self.state);
+            st.fenced.get_or_insert(reason);
+            // A failed fsync may have lost written pages: no retry lifts this fence.
+            st.write_failed_at = None;
+        }
         if let Some(disk) = &self.disk {
             disk.wake_waiters();
         }

@@ -36,7 +36,9 @@ pub use backend::{Backend, BackendFile, FaultyBackend, FileBackend, MemoryBacken
 pub use config::{FsyncPolicy, LogConfig, SEGMENT_BYTES_MAX};
 pub use durability::SyncStats;
 pub use error::{LogError, RecoveryReport, RetentionReport};
-pub use partition::{AppendOutcome, Fetched, Partition, Read, SealedRead, LEADER_EPOCH};
+pub use partition::{
+    AppendOutcome, Fetched, Partition, Read, SealedRead, LEADER_EPOCH, WRITE_RETRY_INTERVAL,
+};
 pub use syncer::Syncer;
 
 /// Locks `m`, ignoring poisoning: every critical section leaves its state consistent before

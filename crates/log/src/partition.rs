@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use memstream_batch::{stamp, BatchHeader};
@@ -12,6 +13,40 @@ use memstream_batch::{stamp, BatchHeader};
 /// The partition leader epoch stamped into every batch: one broker, one epoch until
 /// replication gives leaders epochs of their own.
 pub const LEADER_EPOCH: i32 = 0;
+
+/// How long a partition fenced by a failed write refuses appends before the next append
+/// tries to write again.
+pub const WRITE_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Lifts a write-failure fence once [`WRITE_RETRY_INTERVAL`] has passed: the active file is
+/// cut back to its last whole batch (a failed write may have left part of one), so the next
+/// append writes where the log ends. Failing that, the fence stays and the clock restarts.
+fn retry_failed_write(st: &mut State) {
+    let Some(at) = st.write_failed_at else {
+        return;
+    };
+    if at.elapsed() < WRITE_RETRY_INTERVAL {
+        return;
+    }
+    let Some(active) = st.segments.back() else {
+        return;
+    };
+    let cut = active
+        .file
+        .as_ref()
+        .map_or(Ok(()), |f| f.truncate(active.size_bytes));
+    match cut {
+        Ok(()) => {
+            tracing::info!("retrying writes to a partition fenced by a failed write");
+            st.fenced = None;
+            st.write_failed_at = None;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "partition stays fenced: cannot cut back its active file");
+            st.write_failed_at = Some(Instant::now());
+        }
+    }
+}
 
 /// The leader epoch, like the base offset, lies outside the batch checksum; a stored batch
 /// must carry an epoch this log could have stamped, so a flipped bit there is caught too.
@@ -118,8 +153,13 @@ pub(crate) struct State {
     pub start_offset: u64,
     pub end_offset: u64,
     pub size_bytes: u64,
-    /// Set by a failed write or fsync; appends are refused from then on.
+    /// Set by a failed write or fsync; appends are refused from then on (but see
+    /// `write_failed_at`).
     pub fenced: Option<String>,
+    /// When a failed *write* fenced the partition (disk full, file too large): such a fence
+    /// is lifted by the first append after [`WRITE_RETRY_INTERVAL`], which cuts the active
+    /// file back to its last whole batch and tries again. A failed fsync is not retried.
+    pub write_failed_at: Option<Instant>,
     /// Set by `destroy`.
     pub closed: bool,
     /// Created by the first `subscribe`, so an idle partition does not pay for it.
@@ -141,6 +181,7 @@ impl State {
             end_offset,
             size_bytes,
             fenced: None,
+            write_failed_at: None,
             closed: false,
             end_watch: None,
             unsynced: Vec::new(),
@@ -481,6 +522,7 @@ impl Inner {
         header: &BatchHeader,
         now_ms: u64,
     ) -> Result<AppendOutcome, LogError> {
+        retry_failed_write(st);
         st.check_writable()?;
         if self.disk.as_ref().is_some_and(|d| d.syncer.is_shut_down()) {
             return Err(LogError::Closed);
@@ -511,8 +553,18 @@ impl Inner {
         if let Some(file) = &active.file {
             if let Err(e) = file.append(&[&bytes]) {
                 let err = LogError::io("write", &active.name(), e);
-                tracing::error!(error = %err, "write failed; partition fenced");
+                tracing::error!(
+                    error = %err,
+                    retry_after_ms = WRITE_RETRY_INTERVAL.as_millis() as u64,
+                    "write failed; partition fenced until a write succeeds again"
+                );
                 st.fenced.get_or_insert_with(|| err.to_string());
+                st.write_failed_at = Some(Instant::now());
+                // Appends that wait for an fsync would otherwise wait for one that never
+                // comes: they are told the partition is fenced.
+                if let Some(disk) = &self.disk {
+                    disk.wake_waiters();
+                }
                 return Err(err);
             }
         }

@@ -13,7 +13,21 @@ pub const WAIT: Duration = Duration::from_secs(60);
 /// Starts `memstream serve` with its data in `dir`; returns the process (killed on drop) and
 /// the address it listens on.
 pub async fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_memstream"))
+    start_via(dir, &[]).await
+}
+
+/// Like [`start`], with the server run through `wrapper` (a command and its arguments that
+/// end by executing the rest of the line, such as `prlimit --fsize=N --`).
+pub async fn start_via(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String) {
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(env!("CARGO_BIN_EXE_memstream"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_memstream")),
+    };
+    let mut child = command
         .args([
             "serve",
             "--listen",
