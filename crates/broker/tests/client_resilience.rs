@@ -903,3 +903,33 @@ async fn flush_waits_for_what_was_queued_before_it_not_for_later_sends() {
     busy.abort();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn oversized_names_are_refused_at_the_api_and_an_http_port_is_named() {
+    let server = TestServer::start(|_| {}).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    let huge = "s".repeat(70_000);
+    let long = "g".repeat(300);
+    // Each used to panic in the string encoder; each is now a typed error, and the
+    // connection goes on working.
+    let errors = [
+        client.admin().describe_stream(&huge).await.unwrap_err(),
+        client
+            .admin()
+            .create_stream(&long, 1, Default::default())
+            .await
+            .unwrap_err(),
+        client.admin().describe_group(&long).await.unwrap_err(),
+    ];
+    for err in errors {
+        assert!(matches!(err, ClientError::InvalidArgument(_)), "{err}");
+        assert!(err.to_string().contains("the limit is 255"), "{err}");
+    }
+    client.admin().list_streams().await.unwrap();
+    // Pointed at the admin HTTP listener, the client says so.
+    let Err(err) = Client::connect(server.admin).await else {
+        panic!("an HTTP port is not a MemoryStreamer server");
+    };
+    assert!(err.to_string().contains("HTTP"), "{err}");
+    server.stop().await;
+}

@@ -21,8 +21,8 @@ use futures_util::{SinkExt, StreamExt};
 use memstream_protocol::message::Rebalance;
 use memstream_protocol::outbox::Outbox;
 use memstream_protocol::{
-    ErrorBody, Frame, FrameCodec, HelloRequest, HelloResponse, Opcode, Request, HEADER_LEN,
-    PROTOCOL_VERSION,
+    ErrorBody, Frame, FrameCodec, FrameError, HelloRequest, HelloResponse, Opcode, Request,
+    HEADER_LEN, PROTOCOL_VERSION,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, ToSocketAddrs};
@@ -189,16 +189,24 @@ impl Connection {
             .map_err(|_| ClientError::Timeout(options.request_timeout))??;
         stream.set_nodelay(true)?;
         let (read, write) = stream.into_split();
-        // Until HELLO tells us the server's limit, accept frames up to the protocol maximum.
-        let mut reader = FramedRead::new(read, FrameCodec::new(u32::MAX));
+        // Until HELLO tells us the server's limit, accept only what a HELLO answer can be.
+        let mut reader = FramedRead::new(read, FrameCodec::new(HELLO_REPLY_BYTES_MAX));
         let mut writer = FramedWrite::new(write, FrameCodec::new(u32::MAX));
 
         let hello = HelloRequest::new(PROTOCOL_VERSION, PROTOCOL_VERSION, &options.client_name);
-        writer.send(hello.to_frame(1)).await?;
+        writer.send(checked(&Request::Hello(hello), 1)?).await?;
         let reply = tokio::time::timeout(options.request_timeout, reader.next())
             .await
             .map_err(|_| ClientError::Timeout(options.request_timeout))?
-            .ok_or(ClientError::Closed { reason: None })??;
+            .ok_or(ClientError::Closed { reason: None })?
+            .map_err(|e| match e {
+                FrameError::BadMagic { found } if &found == b"HTTP" => ClientError::Malformed(
+                    "the server answered in HTTP: this is an admin (HTTP) port, not the \
+                     MemoryStreamer port (server.listen)"
+                        .into(),
+                ),
+                other => ClientError::Protocol(other),
+            })?;
         if reply.is_error() {
             return Err(error_from(&reply));
         }
@@ -605,7 +613,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn call(&self, request: &Request) -> Result<Frame, ClientError> {
-        let frame = request.to_frame(0);
+        let frame = checked(request, 0)?;
         self.request(request.opcode(), frame.payload).await
     }
 
@@ -616,7 +624,7 @@ impl Client {
         request: &Request,
         timeout: Duration,
     ) -> Result<Frame, ClientError> {
-        let payload = request.to_frame(0).payload;
+        let payload = checked(request, 0)?.payload;
         self.exchange(timeout, 0, request.opcode(), payload, None)
             .await
     }
@@ -775,4 +783,21 @@ fn fail_all(routes: &SharedRoutes, reason: Option<ErrorBody>) {
     routes.waiters.clear();
     routes.subscriptions.clear();
     routes.rebalances.clear();
+}
+
+/// Most bytes the first frame from a server may have: a HELLO response or an error frame,
+/// both well under this.
+const HELLO_REPLY_BYTES_MAX: u32 = 64 << 10;
+
+/// `request` as a frame, or [`ClientError::InvalidArgument`] naming the field the server
+/// would refuse (a name over 255 bytes, say) instead of sending it.
+fn checked(request: &Request, correlation_id: u64) -> Result<Frame, ClientError> {
+    request
+        .to_checked_frame(correlation_id)
+        .map_err(|e| match e {
+            memstream_protocol::RequestError::Malformed { opcode, source } => {
+                ClientError::InvalidArgument(format!("{opcode}: {source}"))
+            }
+            other => ClientError::InvalidArgument(other.to_string()),
+        })
 }

@@ -81,10 +81,14 @@ impl<'a> PayloadReader<'a> {
     }
 }
 
-/// Writes a `u16` length and the string; the caller guarantees `s.len() <= u16::MAX`.
+/// Writes a `u16` length and the string. Never panics: a string over 65,535 bytes is cut at
+/// a char boundary, and the peer then refuses the field as longer than its maximum (every
+/// string field's maximum is far below that). Senders check requests before encoding them
+/// (`Request::check`), so a cut string is never sent by this crate's clients.
 pub(crate) fn put_str16(dst: &mut bytes::BytesMut, s: &str) {
     use bytes::BufMut;
-    let len = u16::try_from(s.len()).expect("caller bounds string fields");
+    let s = truncate_utf8(s, usize::from(u16::MAX));
+    let len = u16::try_from(s.len()).unwrap_or(u16::MAX);
     dst.put_u16_le(len);
     dst.put_slice(s.as_bytes());
 }

@@ -6,7 +6,7 @@ use super::{
     CommitOffsets, CreateStream, Credit, ErrorBody, FetchOffsets, FetchRequest, Heartbeat,
     HelloRequest, JoinGroup, LeaveGroup, ProduceRequest, StreamRef, Subscribe,
 };
-use crate::error::{ErrorCode, RequestError};
+use crate::error::{ErrorCode, PayloadError, RequestError};
 use crate::frame::Frame;
 use crate::opcode::Opcode;
 
@@ -168,6 +168,24 @@ impl Request {
             Request::DescribeGroup(_) => Opcode::GroupDescribe,
             Request::ListGroups => Opcode::GroupList,
         }
+    }
+
+    /// This request as a frame, after checking that the server will accept its fields (every
+    /// string within its field's maximum): exactly what [`decode`](Self::decode) of the frame
+    /// gives back. A request that fails this would be refused as MALFORMED_PAYLOAD.
+    pub fn to_checked_frame(&self, correlation_id: u64) -> Result<Frame, RequestError> {
+        let frame = self.to_frame(correlation_id);
+        let decoded = Request::decode(&frame)?;
+        if decoded != *self {
+            return Err(RequestError::Malformed {
+                opcode: self.opcode().name(),
+                source: PayloadError::InvalidValue {
+                    field: "request",
+                    value: 0,
+                },
+            });
+        }
+        Ok(frame)
     }
 
     /// The frame a client sends for this request.
