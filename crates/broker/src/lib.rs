@@ -18,6 +18,7 @@
 mod admin;
 pub mod config;
 mod connection;
+pub mod data_dir;
 mod groups;
 mod handler;
 mod listener;

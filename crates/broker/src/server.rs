@@ -50,6 +50,9 @@ pub enum ServerError {
     /// The stored streams or groups could not be opened.
     #[error("cannot open stored streams or groups: {0}")]
     Streams(String),
+    /// Another server holds the data directory, or its lock could not be taken.
+    #[error("{0}")]
+    Locked(crate::data_dir::LockError),
     /// The data directory could not be created.
     #[error("cannot create data directory {}: {source}", path.display())]
     DataDir {
@@ -77,6 +80,8 @@ pub struct Server {
     listener: TcpListener,
     admin: TcpListener,
     shared: Arc<Shared>,
+    /// Held until `run` returns: one server per data directory.
+    lock: crate::data_dir::DataDirLock,
 }
 
 /// Controls a running server from elsewhere: shutdown, reload, metrics. Cheap to clone.
@@ -101,6 +106,8 @@ impl Server {
         // Listeners first: a second server on the same ports fails before touching the data.
         let listener = bind("server.listen", cfg.server.listen.clone()).await?;
         let admin = bind("admin.listen", cfg.admin.listen.clone()).await?;
+        let lock = crate::data_dir::DataDirLock::acquire(&cfg.server.data_dir)
+            .map_err(ServerError::Locked)?;
         let streams = Arc::new(
             Streams::open(&cfg.server.data_dir, cfg.streams.sync_threads as usize)
                 .map_err(ServerError::Streams)?,
@@ -144,6 +151,7 @@ impl Server {
             listener,
             admin,
             shared,
+            lock,
         })
     }
 
@@ -175,6 +183,7 @@ impl Server {
             listener,
             admin,
             shared,
+            lock: _held_until_return,
         } = self;
         let mut tasks = JoinSet::new();
         if shared.config.sources().file.is_some() {

@@ -229,6 +229,60 @@ async fn invalid_configuration_names_the_key() {
 }
 
 #[tokio::test]
+async fn a_second_server_on_the_data_dir_or_the_port_gets_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Running::start(dir.path(), &[], &[]).await;
+    let run_second = |args: Vec<String>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_memstream"));
+        cmd.arg("serve")
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        async move {
+            tokio::time::timeout(WAIT, cmd.output())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    // Other ports, same data directory: refused before it opens anything.
+    let ephemeral = ["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"];
+    let out = run_second(ephemeral.iter().map(|s| s.to_string()).collect()).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    let pid = first.child.id().unwrap().to_string();
+    assert!(
+        errors[0].contains("in use by another memstream server") && errors[0].contains(&pid),
+        "{stderr}"
+    );
+    // Its port: the OS error is said once.
+    let other = tempfile::tempdir().unwrap();
+    let args = vec![
+        "--listen".to_string(),
+        first.addr.clone(),
+        "--data-dir".to_string(),
+        other.path().display().to_string(),
+    ];
+    let out = run_second(args).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("Address already in use").count(),
+        1,
+        "{stderr}"
+    );
+    first.signal(libc::SIGTERM);
+    assert_eq!(first.exit_code().await, 0);
+    // Released on exit: a new server starts on the same directory.
+    let again = Running::start(dir.path(), &[], &[]).await;
+    again.signal(libc::SIGTERM);
+    assert_eq!(again.exit_code().await, 0);
+}
+
+#[tokio::test]
 async fn config_show_names_where_each_value_came_from() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.toml");
