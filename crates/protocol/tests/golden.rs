@@ -170,7 +170,7 @@ fn doc_vectors(doc: &str) -> Vec<(String, Vec<u8>)> {
 }
 
 fn hex_decode(digits: &str) -> Vec<u8> {
-    assert!(digits.len() % 2 == 0, "odd number of hex digits");
+    assert!(digits.len().is_multiple_of(2), "odd number of hex digits");
     digits
         .as_bytes()
         .chunks(2)
