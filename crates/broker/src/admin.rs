@@ -99,7 +99,9 @@ fn route(
         (Some("GET"), "/metrics") => (
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
-            shared.metrics.render() + &shared.streams.render_sync_metrics(),
+            shared.metrics.render()
+                + &shared.streams.render_sync_metrics()
+                + &shared.groups.render_metrics(),
         ),
         (Some("GET"), "/health") if shared.shutdown.is_cancelled() => (
             "503 Service Unavailable",

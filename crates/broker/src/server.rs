@@ -215,6 +215,8 @@ impl Server {
         // Every connection is closed or cut off: no append can race the final fsync.
         let streams = shared.streams.clone();
         let _ = tokio::task::spawn_blocking(move || streams.shutdown()).await;
+        let groups = shared.groups.clone();
+        let _ = tokio::task::spawn_blocking(move || groups.shutdown()).await;
         match drained {
             Ok(()) => ShutdownReport::Graceful,
             Err(_) => {
@@ -231,8 +233,10 @@ impl Server {
 }
 
 /// Drops group members whose session timed out (checked every `groups.session_check_ms`),
-/// until shutdown.
+/// and, about once a second, empty groups past `groups.offsets_retention_ms`, until
+/// shutdown.
 async fn expire_group_members(shared: Arc<Shared>) {
+    let mut groups_checked = tokio::time::Instant::now();
     loop {
         let every = Duration::from_millis(shared.config.load().groups.session_check_ms.max(1));
         tokio::select! {
@@ -242,8 +246,16 @@ async fn expire_group_members(shared: Arc<Shared>) {
         shared
             .groups
             .expire(std::time::Instant::now(), &shared.streams);
+        if groups_checked.elapsed() >= GROUP_EXPIRY_CHECK {
+            groups_checked = tokio::time::Instant::now();
+            let retention = shared.config.load().groups.offsets_retention_ms;
+            shared.groups.expire_empty(retention);
+        }
     }
 }
+
+/// How often empty groups are checked against `groups.offsets_retention_ms`.
+const GROUP_EXPIRY_CHECK: Duration = Duration::from_secs(1);
 
 /// Applies stream retention every `streams.retention_check_ms` until shutdown.
 async fn retention(shared: Arc<Shared>) {

@@ -356,7 +356,7 @@ async fn committed_offsets_survive_a_restart_and_errors_have_codes() {
     let not_owned = call(&client, commit(me.generation, 99, 1)).await;
     assert_eq!(
         not_owned.err().and_then(|e| e.code()),
-        Some(ErrorCode::StaleGeneration)
+        Some(ErrorCode::PartitionNotAssigned)
     );
     let unknown = call(
         &client,

@@ -29,6 +29,13 @@ pub enum GroupCommand {
         #[command(flatten)]
         server: ServerArg,
     },
+    /// Delete an empty group and its committed offsets (refused while it has members).
+    Delete {
+        /// Group name.
+        name: String,
+        #[command(flatten)]
+        server: ServerArg,
+    },
 }
 
 /// Runs a group command.
@@ -67,7 +74,8 @@ pub fn run(command: GroupCommand) -> anyhow::Result<ExitCode> {
                     let partitions: Vec<_> = d
                         .partitions
                         .iter()
-                        .map(|p| json!({"stream": p.stream, "partition": p.partition, "committed": committed(p.committed), "end_offset": p.end_offset, "lag": p.lag}))
+                        .map(|p| json!({"stream": p.stream, "partition": p.partition, "committed": committed(p.committed), "end_offset": p.end_offset, "lag": p.lag,
+                            "out_of_range": committed(p.committed).is_some_and(|c| c > p.end_offset)}))
                         .collect();
                     let out = json!({"group": d.group, "state": state, "generation": d.generation, "members": members, "partitions": partitions});
                     println!("{}", serde_json::to_string_pretty(&out)?);
@@ -91,13 +99,23 @@ pub fn run(command: GroupCommand) -> anyhow::Result<ExitCode> {
                         "STREAM", "PARTITION", "COMMITTED", "END", "LAG"
                     );
                     for p in d.partitions {
-                        let c = committed(p.committed).map_or("-".to_owned(), |c| c.to_string());
+                        // A commit past the end (the records it counted are gone, as in a
+                        // memory stream after a restart): members start by their reset policy.
+                        let c = match committed(p.committed) {
+                            None => "-".to_owned(),
+                            Some(c) if c > p.end_offset => format!("{c} (out of range)"),
+                            Some(c) => c.to_string(),
+                        };
                         println!(
                             "{:<30} {:>9} {:>12} {:>12} {:>10}",
                             p.stream, p.partition, c, p.end_offset, p.lag
                         );
                     }
                 }
+            }
+            GroupCommand::Delete { name, server } => {
+                server.connect().await?.admin().delete_group(&name).await?;
+                println!("deleted group {name}");
             }
         }
         Ok(ExitCode::SUCCESS)

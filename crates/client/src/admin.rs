@@ -89,4 +89,13 @@ impl<'a> Admin<'a> {
         let frame = self.client.call(&request).await?;
         GroupDescription::decode(&frame.payload).map_err(malformed)
     }
+
+    /// Deletes an empty group and its committed offsets (`GROUP_NOT_EMPTY` while it has
+    /// members).
+    pub async fn delete_group(&self, name: &str) -> Result<(), ClientError> {
+        let request = Request::DeleteGroup(StreamRef {
+            name: name.to_owned(),
+        });
+        self.client.call(&request).await.map(drop)
+    }
 }

@@ -245,7 +245,7 @@ impl GroupConsumer {
                     }
                     match self.commit_finished().await {
                         Ok(()) => {}
-                        Err(e) if matches!(e.code(), Some(ErrorCode::StaleGeneration | ErrorCode::UnknownMember)) => {
+                        Err(e) if matches!(e.code(), Some(ErrorCode::StaleGeneration | ErrorCode::PartitionNotAssigned | ErrorCode::UnknownMember)) => {
                             self.revoke();
                         }
                         // The connection failed: the offsets stay uncommitted and go with the

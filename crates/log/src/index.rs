@@ -81,7 +81,9 @@ impl SparseIndex {
     /// offsets and positions, non-decreasing timestamps, positions below `segment_len`.
     /// Whether the entries point at real batches is checked by the caller against the segment.
     pub fn decode(offsets: &[u8], times: &[u8], segment_len: u64) -> Result<SparseIndex, String> {
-        if !offsets.len().is_multiple_of(OFFSET_ENTRY_LEN) || !times.len().is_multiple_of(TIME_ENTRY_LEN) {
+        if !offsets.len().is_multiple_of(OFFSET_ENTRY_LEN)
+            || !times.len().is_multiple_of(TIME_ENTRY_LEN)
+        {
             return Err("index file holds a partial entry".into());
         }
         let count = offsets.len() / OFFSET_ENTRY_LEN;

@@ -75,6 +75,12 @@ pub enum ErrorCode {
     SubscriptionNotFound = 29,
     /// The subscription id is already in use on this connection.
     SubscriptionExists = 30,
+    /// A configured limit is reached (streams, partitions, groups, members, subscriptions,
+    /// producers): the request was valid, the server is full. Not bad input.
+    LimitReached = 31,
+    /// The idempotent producer id is not known for this partition (never initialised here,
+    /// or its state was evicted or expired): start again with INIT_PRODUCER or sequence 0.
+    UnknownProducerId = 32,
     // Consumer groups.
     /// The consumer group does not exist.
     GroupNotFound = 40,
@@ -84,10 +90,15 @@ pub enum ErrorCode {
     RebalanceInProgress = 42,
     /// The request carries an old group generation.
     StaleGeneration = 43,
+    /// The group has members; only an empty group can be deleted.
+    GroupNotEmpty = 44,
+    /// The partition is not assigned to this member in the current generation.
+    PartitionNotAssigned = 45,
     // Storage.
     /// Reading or writing the log failed.
     StorageError = 50,
-    /// The partition is fenced after a failed fsync until it is recovered.
+    /// The partition is fenced after a failed write (retried after 1 s) or fsync (until a
+    /// restart).
     PartitionFenced = 51,
     /// Stored data failed its checksum.
     CorruptData = 52,
@@ -134,10 +145,14 @@ impl ErrorCode {
         ErrorCode::OutOfOrderSequence,
         ErrorCode::SubscriptionNotFound,
         ErrorCode::SubscriptionExists,
+        ErrorCode::LimitReached,
+        ErrorCode::UnknownProducerId,
         ErrorCode::GroupNotFound,
         ErrorCode::UnknownMember,
         ErrorCode::RebalanceInProgress,
         ErrorCode::StaleGeneration,
+        ErrorCode::GroupNotEmpty,
+        ErrorCode::PartitionNotAssigned,
         ErrorCode::StorageError,
         ErrorCode::PartitionFenced,
         ErrorCode::CorruptData,
@@ -185,10 +200,14 @@ impl ErrorCode {
             ErrorCode::OutOfOrderSequence => "OUT_OF_ORDER_SEQUENCE",
             ErrorCode::SubscriptionNotFound => "SUBSCRIPTION_NOT_FOUND",
             ErrorCode::SubscriptionExists => "SUBSCRIPTION_EXISTS",
+            ErrorCode::LimitReached => "LIMIT_REACHED",
+            ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
             ErrorCode::GroupNotFound => "GROUP_NOT_FOUND",
             ErrorCode::UnknownMember => "UNKNOWN_MEMBER",
             ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
             ErrorCode::StaleGeneration => "STALE_GENERATION",
+            ErrorCode::GroupNotEmpty => "GROUP_NOT_EMPTY",
+            ErrorCode::PartitionNotAssigned => "PARTITION_NOT_ASSIGNED",
             ErrorCode::StorageError => "STORAGE_ERROR",
             ErrorCode::PartitionFenced => "PARTITION_FENCED",
             ErrorCode::CorruptData => "CORRUPT_DATA",

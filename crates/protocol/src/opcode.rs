@@ -52,6 +52,8 @@ pub enum Opcode {
     GroupList = 0x46,
     /// Server to client: rejoin, the group is rebalancing.
     GroupRebalance = 0x47,
+    /// Delete an empty group and its committed offsets.
+    GroupDelete = 0x48,
 }
 
 impl Opcode {
@@ -80,6 +82,7 @@ impl Opcode {
             0x45 => Opcode::GroupDescribe,
             0x46 => Opcode::GroupList,
             0x47 => Opcode::GroupRebalance,
+            0x48 => Opcode::GroupDelete,
             _ => return None,
         })
     }
@@ -114,6 +117,7 @@ impl Opcode {
             Opcode::GroupDescribe => "GROUP_DESCRIBE",
             Opcode::GroupList => "GROUP_LIST",
             Opcode::GroupRebalance => "GROUP_REBALANCE",
+            Opcode::GroupDelete => "GROUP_DELETE",
         }
     }
 }

@@ -197,6 +197,9 @@ pub struct GroupsConfig {
     pub max_groups: u32,
     /// How often member sessions are checked for expiry.
     pub session_check_ms: u64,
+    /// How long a group without members keeps its committed offsets (since its last commit
+    /// or member) before it is deleted; Kafka's `offsets.retention.minutes`.
+    pub offsets_retention_ms: u64,
 }
 
 impl Default for GroupsConfig {
@@ -207,6 +210,7 @@ impl Default for GroupsConfig {
             max_members: 10_000,
             max_groups: 10_000,
             session_check_ms: 50,
+            offsets_retention_ms: 7 * 24 * 3_600_000,
         }
     }
 }

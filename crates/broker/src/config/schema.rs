@@ -77,6 +77,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("groups.max_members", Kind::U32, Apply::Live),
     key("groups.max_groups", Kind::U32, Apply::Live),
     key("groups.session_check_ms", Kind::U64, Apply::Live),
+    key("groups.offsets_retention_ms", Kind::U64, Apply::Live),
     key("admin.listen", Kind::Str, Apply::Restart),
     key("admin.max_connections", Kind::U32, Apply::Live),
     key("admin.request_timeout_ms", Kind::U64, Apply::Live),

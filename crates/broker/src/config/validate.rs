@@ -16,6 +16,8 @@ pub(crate) const MAX_TIMEOUT_MS: u64 = 86_400_000;
 pub(crate) const MIN_SEGMENT_BYTES: u64 = 1 << 20;
 /// Largest accepted `streams.segment_bytes`: 1 GiB.
 pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 30;
+/// Longest accepted `groups.offsets_retention_ms`: one year.
+pub(crate) const MAX_RETENTION_MS: u64 = 365 * 24 * 3_600_000;
 /// Largest accepted `streams.max_decompressed_batch_bytes`: 1 GiB.
 pub(crate) const MAX_DECOMPRESSED_BATCH_BYTES: u64 = 1 << 30;
 
@@ -149,6 +151,12 @@ fn groups(groups: &super::GroupsConfig) -> Result<(), Violation> {
         groups.session_check_ms,
         10,
         60_000,
+    )?;
+    range(
+        "groups.offsets_retention_ms",
+        groups.offsets_retention_ms,
+        1_000,
+        MAX_RETENTION_MS,
     )
 }
 

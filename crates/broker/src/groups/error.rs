@@ -13,9 +13,32 @@ pub enum GroupError {
         /// Rule broken.
         reason: &'static str,
     },
-    /// A value is out of range or a limit is reached.
+    /// A value is out of range.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A configured limit is reached.
+    #[error("{0}")]
+    LimitReached(String),
+    /// The group has members, so it cannot be deleted.
+    #[error("group `{group}` has {members} member(s); only an empty group can be deleted")]
+    NotEmpty {
+        /// The group.
+        group: String,
+        /// Members it has.
+        members: usize,
+    },
+    /// A commit for a partition the member does not own in this generation.
+    #[error("{stream}/{partition} is not assigned to {member} in generation {generation}")]
+    NotAssigned {
+        /// Stream.
+        stream: String,
+        /// Partition.
+        partition: u32,
+        /// The member.
+        member: String,
+        /// The group's generation.
+        generation: u32,
+    },
     /// No such group.
     #[error("group `{0}` does not exist")]
     NotFound(String),
@@ -25,7 +48,7 @@ pub enum GroupError {
     /// The group is rebalancing; rejoin.
     #[error("group `{0}` is rebalancing; join again")]
     RebalanceInProgress(String),
-    /// The request belongs to an older generation or to partitions the member does not own.
+    /// The request belongs to an older generation.
     #[error("{0}")]
     StaleGeneration(String),
     /// Storing offsets failed.
@@ -39,6 +62,9 @@ impl GroupError {
         match self {
             GroupError::InvalidName { .. } => ErrorCode::InvalidStreamName,
             GroupError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            GroupError::LimitReached(_) => ErrorCode::LimitReached,
+            GroupError::NotEmpty { .. } => ErrorCode::GroupNotEmpty,
+            GroupError::NotAssigned { .. } => ErrorCode::PartitionNotAssigned,
             GroupError::NotFound(_) => ErrorCode::GroupNotFound,
             GroupError::UnknownMember(_) => ErrorCode::UnknownMember,
             GroupError::RebalanceInProgress(_) => ErrorCode::RebalanceInProgress,

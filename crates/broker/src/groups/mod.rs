@@ -11,23 +11,25 @@
 
 mod error;
 mod offsets;
+mod record;
+mod store;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use memstream_protocol::message::{
-    validate_stream_name, CommitOffsets, GroupDescription, JoinGroup, Joined, MemberInfo,
-    PartitionLag, PartitionOffset, Rebalance, StreamPartition, NO_OFFSET,
+    validate_stream_name, JoinGroup, Joined, Rebalance, StreamPartition,
 };
 use memstream_protocol::{Frame, Opcode};
 use tokio::sync::oneshot;
 
 pub use error::GroupError;
-use offsets::OffsetMap;
+pub use store::StoreStats;
+use store::{Committed, OffsetStore};
 
 use crate::config::GroupsConfig;
 use crate::connection::writer::WriteQueue;
@@ -58,40 +60,92 @@ struct Group {
     generation: u32,
     members: BTreeMap<String, Member>,
     rebalance: Option<Rebalancing>,
-    offsets: OffsetMap,
+    /// Committed offsets, with the id of the stream they were committed for: an offset of a
+    /// stream since deleted (and perhaps created again) is not this stream's.
+    offsets: BTreeMap<(String, u32), Committed>,
+    /// Wall-clock ms of the last commit or the last member leaving: an empty group expires
+    /// `groups.offsets_retention_ms` after it.
+    last_active_ms: u64,
 }
 
 /// Every consumer group.
 pub struct Groups {
-    root: PathBuf,
     groups: Mutex<HashMap<String, Group>>,
-    /// Serialises offset files so an older snapshot never overwrites a newer one.
-    persist: Mutex<()>,
+    store: OffsetStore,
     next_member: AtomicU64,
 }
 
+/// Wall-clock milliseconds, for group expiry (which must survive restarts).
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 impl Groups {
-    /// Loads committed offsets from `<data_dir>/groups`.
+    /// Opens the offset store in `<data_dir>/groups` and loads every group's offsets.
     pub fn open(data_dir: &Path) -> Result<Groups, String> {
         let root = data_dir.join("groups");
-        let groups = offsets::load_all(&root)?
+        let backend = memstream_log::FileBackend::new(&root)
+            .map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+        Groups::open_with(Arc::new(backend))
+    }
+
+    /// Over any storage backend (tests inject faults with `FaultyBackend`).
+    pub fn open_with(backend: Arc<dyn memstream_log::Backend>) -> Result<Groups, String> {
+        let (store, stored) = OffsetStore::open(backend)?;
+        let groups = stored
+            .groups
             .into_iter()
-            .map(|(name, offsets)| {
-                (
-                    name,
-                    Group {
-                        offsets,
-                        ..Group::default()
-                    },
-                )
+            .map(|(name, g)| {
+                let group = Group {
+                    offsets: g.offsets,
+                    last_active_ms: g.last_commit_ms,
+                    ..Group::default()
+                };
+                (name, group)
             })
             .collect();
         Ok(Groups {
-            root,
             groups: Mutex::new(groups),
-            persist: Mutex::new(()),
+            store,
             next_member: AtomicU64::new(1),
         })
+    }
+
+    /// The offset store's counters.
+    pub fn store_stats(&self) -> &StoreStats {
+        &self.store.stats
+    }
+
+    /// Prometheus text: groups, and the offset store's writes and fsyncs (their ratio is the
+    /// group-commit size).
+    pub fn render_metrics(&self) -> String {
+        let stats = self.store_stats();
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "# HELP memstream_groups Consumer groups that exist.\n\
+             # TYPE memstream_groups gauge\n\
+             memstream_groups {}\n\
+             # HELP memstream_offset_store_ops_total Offset commits, deletions and forgets made durable.\n\
+             # TYPE memstream_offset_store_ops_total counter\n\
+             memstream_offset_store_ops_total {}\n\
+             # HELP memstream_offset_store_fsyncs_total fsyncs of the offset store.\n\
+             # TYPE memstream_offset_store_fsyncs_total counter\n\
+             memstream_offset_store_fsyncs_total {}\n\
+             # HELP memstream_offset_store_compactions_total Compactions of the offset store.\n\
+             # TYPE memstream_offset_store_compactions_total counter\n\
+             memstream_offset_store_compactions_total {}\n",
+            self.lock().len(),
+            load(&stats.ops),
+            load(&stats.fsyncs),
+            load(&stats.compactions),
+        )
+    }
+
+    /// Writes what is queued and stops the offset store.
+    pub fn shutdown(&self) {
+        self.store.shutdown();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Group>> {
@@ -126,7 +180,7 @@ impl Groups {
         }
         let mut groups = self.lock();
         if !groups.contains_key(name) && groups.len() >= limits.max_groups as usize {
-            return Err(GroupError::InvalidArgument(format!(
+            return Err(GroupError::LimitReached(format!(
                 "groups.max_groups = {} reached",
                 limits.max_groups
             )));
@@ -134,7 +188,7 @@ impl Groups {
         let group = groups.entry(name.to_owned()).or_default();
         let member_id = if member_id.is_empty() {
             if group.members.len() >= limits.max_members as usize {
-                return Err(GroupError::InvalidArgument(format!(
+                return Err(GroupError::LimitReached(format!(
                     "group `{name}` has groups.max_members = {} members",
                     limits.max_members
                 )));
@@ -210,6 +264,7 @@ impl Groups {
         if group.members.remove(member_id).is_none() {
             return Err(GroupError::UnknownMember(member_id.to_owned()));
         }
+        group.last_active_ms = wall_ms();
         tracing::info!(group = name, member = member_id, "member left");
         start_rebalance(name, group, None);
         if let Some(rebalance) = group.rebalance.as_mut() {
@@ -250,6 +305,7 @@ impl Groups {
                 group.members.remove(id);
                 tracing::info!(group = %name, member = %id, "member session expired");
             }
+            group.last_active_ms = wall_ms();
             start_rebalance(name, group, None);
             if let Some(rebalance) = group.rebalance.as_mut() {
                 for id in &expired {
@@ -258,144 +314,6 @@ impl Groups {
             }
             try_complete(group, all_streams);
         }
-    }
-
-    /// Stores offsets for partitions the member owns in the current generation; durable when
-    /// this returns. Blocking (fsync): call from a blocking context.
-    pub fn commit(&self, commit: &CommitOffsets) -> Result<(), GroupError> {
-        let _persist = self.persist.lock().unwrap_or_else(PoisonError::into_inner);
-        let snapshot = {
-            let mut groups = self.lock();
-            let group = groups
-                .get_mut(&commit.group)
-                .ok_or_else(|| GroupError::NotFound(commit.group.clone()))?;
-            let member = group
-                .members
-                .get(&commit.member_id)
-                .ok_or_else(|| GroupError::UnknownMember(commit.member_id.clone()))?;
-            if commit.generation != group.generation {
-                return Err(GroupError::StaleGeneration(format!(
-                    "generation {} is over; the group is at {}",
-                    commit.generation, group.generation
-                )));
-            }
-            for o in &commit.offsets {
-                let owned = member
-                    .assignment
-                    .iter()
-                    .any(|p| p.stream == o.stream && p.partition == o.partition);
-                if !owned {
-                    return Err(GroupError::StaleGeneration(format!(
-                        "{}/{} is not assigned to {} in generation {}",
-                        o.stream, o.partition, commit.member_id, group.generation
-                    )));
-                }
-            }
-            for o in &commit.offsets {
-                group
-                    .offsets
-                    .insert((o.stream.clone(), o.partition), o.offset);
-            }
-            group.offsets.clone()
-        };
-        offsets::save(&self.root, &commit.group, &snapshot)
-            .map_err(|e| GroupError::Storage(e.to_string()))
-    }
-
-    /// Committed offsets ([`NO_OFFSET`] where nothing is committed).
-    pub fn fetch_offsets(
-        &self,
-        name: &str,
-        partitions: &[StreamPartition],
-    ) -> Vec<PartitionOffset> {
-        let groups = self.lock();
-        let offsets = groups.get(name).map(|g| &g.offsets);
-        partitions
-            .iter()
-            .map(|p| PartitionOffset {
-                stream: p.stream.clone(),
-                partition: p.partition,
-                offset: offsets
-                    .and_then(|o| o.get(&(p.stream.clone(), p.partition)))
-                    .copied()
-                    .unwrap_or(NO_OFFSET),
-            })
-            .collect()
-    }
-
-    /// Members, assignments, committed offsets and lag.
-    pub fn describe(
-        &self,
-        name: &str,
-        all_streams: &Streams,
-    ) -> Result<GroupDescription, GroupError> {
-        let groups = self.lock();
-        let group = groups
-            .get(name)
-            .ok_or_else(|| GroupError::NotFound(name.to_owned()))?;
-        let state = if group.rebalance.is_some() {
-            1
-        } else if group.members.is_empty() {
-            0
-        } else {
-            2
-        };
-        let members = group
-            .members
-            .iter()
-            .map(|(id, m)| MemberInfo {
-                member_id: id.clone(),
-                session_timeout_ms: m.session_timeout.as_millis() as u32,
-                assignment: m.assignment.clone(),
-            })
-            .collect();
-        let mut streams: BTreeSet<String> = group.offsets.keys().map(|(s, _)| s.clone()).collect();
-        streams.extend(
-            group
-                .members
-                .values()
-                .flat_map(|m| m.streams.iter().cloned()),
-        );
-        let mut partitions = Vec::new();
-        for stream in streams {
-            let Ok(s) = all_streams.get(&stream) else {
-                continue;
-            };
-            for (p, sp) in s.partitions().iter().enumerate() {
-                let committed = group
-                    .offsets
-                    .get(&(stream.clone(), p as u32))
-                    .copied()
-                    .unwrap_or(NO_OFFSET);
-                let end_offset = sp.log.end_offset();
-                let from = if committed == NO_OFFSET {
-                    sp.log.start_offset()
-                } else {
-                    committed
-                };
-                partitions.push(PartitionLag {
-                    stream: stream.clone(),
-                    partition: p as u32,
-                    committed,
-                    end_offset,
-                    lag: end_offset.saturating_sub(from),
-                });
-            }
-        }
-        Ok(GroupDescription {
-            group: name.to_owned(),
-            state,
-            generation: group.generation,
-            members,
-            partitions,
-        })
-    }
-
-    /// Every group name.
-    pub fn list(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.lock().keys().cloned().collect();
-        names.sort();
-        names
     }
 }
 

@@ -1,74 +1,272 @@
-//! Committed offsets on disk: `<data_dir>/groups/<group>.toml`, one `"stream/partition" =
-//! offset` entry per partition, replaced atomically (temporary file, fsync, rename, fsync of
-//! the directory) on every commit.
+//! Committed offsets: commit (through the offset store, group-committed), fetch, describe with
+//! lag, group deletion and expiry, and forgetting a deleted stream.
+//!
+//! Offsets are keyed by stream name and partition and carry the stream's id: an offset whose
+//! stream id is not the current stream's (the stream was deleted and created again) is not
+//! reported, and one outside the partition's retained range is reported as no offset, so the
+//! member starts by its reset policy instead of past the end (or before the start) of a log.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
-use std::path::Path;
+use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
+use memstream_protocol::message::{
+    CommitOffsets, GroupDescription, MemberInfo, PartitionLag, PartitionOffset, StreamPartition,
+    NO_OFFSET,
+};
+use tokio::sync::oneshot;
 
-/// Offsets keyed by (stream, partition).
-pub type OffsetMap = BTreeMap<(String, u32), u64>;
+use super::record::{Entry, Op};
+use super::store::Committed;
+use super::{wall_ms, Group, GroupError, Groups};
+use crate::streams::Streams;
 
-#[derive(Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct OffsetsFile {
-    offsets: BTreeMap<String, u64>,
+/// What a committed offset means for the partition as it is now.
+enum Position {
+    /// Nothing committed for this stream (or for an earlier stream of that name).
+    None,
+    /// A position inside the retained range.
+    At(u64),
+    /// Committed, but outside `start..=end`.
+    OutOfRange(u64),
 }
 
-/// Writes every committed offset of `group` durably.
-pub fn save(root: &Path, group: &str, offsets: &OffsetMap) -> std::io::Result<()> {
-    fs::create_dir_all(root)?;
-    let file = OffsetsFile {
-        offsets: offsets
-            .iter()
-            .map(|((stream, partition), offset)| (format!("{stream}/{partition}"), *offset))
-            .collect(),
+fn position(group: &Group, streams: &Streams, stream: &str, partition: u32) -> Position {
+    let Some(c) = group.offsets.get(&(stream.to_owned(), partition)) else {
+        return Position::None;
     };
-    let text = toml::to_string(&file).map_err(std::io::Error::other)?;
-    let tmp = root.join(format!("{group}.toml.tmp"));
-    let mut out = fs::File::create(&tmp)?;
-    out.write_all(text.as_bytes())?;
-    out.sync_all()?;
-    fs::rename(&tmp, root.join(format!("{group}.toml")))?;
-    fs::File::open(root)?.sync_all()
+    let Ok(s) = streams.get(stream) else {
+        return Position::None;
+    };
+    if s.meta.id != c.stream_id {
+        return Position::None;
+    }
+    let Ok(p) = s.partition(partition) else {
+        return Position::None;
+    };
+    if (p.log.start_offset()..=p.log.end_offset()).contains(&c.offset) {
+        Position::At(c.offset)
+    } else {
+        Position::OutOfRange(c.offset)
+    }
 }
 
-/// Every stored group with its offsets. A file that does not parse is an error naming it.
-pub fn load_all(root: &Path) -> Result<Vec<(String, OffsetMap)>, String> {
-    fs::create_dir_all(root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
-    let mut out = Vec::new();
-    let entries = fs::read_dir(root).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
-    for entry in entries {
-        let path = entry
-            .map_err(|e| format!("cannot list {}: {e}", root.display()))?
-            .path();
-        let Some(group) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".toml"))
-        else {
-            continue;
-        };
-        let text = fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let file: OffsetsFile =
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut offsets = OffsetMap::new();
-        for (key, offset) in file.offsets {
-            let parsed = key
-                .rsplit_once('/')
-                .and_then(|(stream, p)| Some((stream.to_owned(), p.parse::<u32>().ok()?)));
-            match parsed {
-                Some(k) => {
-                    offsets.insert(k, offset);
+impl Groups {
+    /// Stores offsets for partitions the member owns in the current generation. The receiver
+    /// resolves once they are durable (one fsync shared with every commit written with them).
+    pub fn commit(
+        &self,
+        commit: &CommitOffsets,
+        streams: &Streams,
+    ) -> Result<oneshot::Receiver<Result<(), String>>, GroupError> {
+        let mut groups = self.lock();
+        let group = groups
+            .get_mut(&commit.group)
+            .ok_or_else(|| GroupError::NotFound(commit.group.clone()))?;
+        let member = group
+            .members
+            .get(&commit.member_id)
+            .ok_or_else(|| GroupError::UnknownMember(commit.member_id.clone()))?;
+        if commit.generation != group.generation {
+            return Err(GroupError::StaleGeneration(format!(
+                "generation {} is over; the group is at {}",
+                commit.generation, group.generation
+            )));
+        }
+        let mut entries = Vec::with_capacity(commit.offsets.len());
+        for o in &commit.offsets {
+            let owned = member
+                .assignment
+                .iter()
+                .any(|p| p.stream == o.stream && p.partition == o.partition);
+            let stream = streams.get(&o.stream).ok().filter(|_| owned);
+            let Some(stream) = stream else {
+                return Err(GroupError::NotAssigned {
+                    stream: o.stream.clone(),
+                    partition: o.partition,
+                    member: commit.member_id.clone(),
+                    generation: group.generation,
+                });
+            };
+            entries.push(Entry {
+                stream: o.stream.clone(),
+                stream_id: stream.meta.id,
+                partition: o.partition,
+                offset: o.offset,
+            });
+        }
+        for e in &entries {
+            group.offsets.insert(
+                (e.stream.clone(), e.partition),
+                Committed {
+                    stream_id: e.stream_id,
+                    offset: e.offset,
+                },
+            );
+        }
+        group.last_active_ms = wall_ms();
+        // Queued under the groups lock, so the log holds commits in the order memory does.
+        Ok(self.store.submit(Op::Commit {
+            group: commit.group.clone(),
+            entries,
+        }))
+    }
+
+    /// Committed offsets ([`NO_OFFSET`] where nothing usable is committed: nothing at all, an
+    /// offset of an earlier stream of that name, or one outside the retained range).
+    pub fn fetch_offsets(
+        &self,
+        name: &str,
+        partitions: &[StreamPartition],
+        streams: &Streams,
+    ) -> Vec<PartitionOffset> {
+        let groups = self.lock();
+        let group = groups.get(name);
+        partitions
+            .iter()
+            .map(|p| {
+                let found = group.map_or(Position::None, |g| {
+                    position(g, streams, &p.stream, p.partition)
+                });
+                let offset = match found {
+                    Position::At(o) => o,
+                    Position::None => NO_OFFSET,
+                    Position::OutOfRange(o) => {
+                        tracing::warn!(
+                            group = name, stream = %p.stream, partition = p.partition, committed = o,
+                            "committed offset is outside the partition's range; the member starts by its reset policy"
+                        );
+                        NO_OFFSET
+                    }
+                };
+                PartitionOffset {
+                    stream: p.stream.clone(),
+                    partition: p.partition,
+                    offset,
                 }
-                None => return Err(format!("{}: bad key `{key}`", path.display())),
+            })
+            .collect()
+    }
+
+    /// Members, assignments, committed offsets and lag. An out-of-range commit is shown as
+    /// committed, with the lag counted from the partition's start (where a member resumes).
+    pub fn describe(&self, name: &str, streams: &Streams) -> Result<GroupDescription, GroupError> {
+        let groups = self.lock();
+        let group = groups
+            .get(name)
+            .ok_or_else(|| GroupError::NotFound(name.to_owned()))?;
+        let state = if group.rebalance.is_some() {
+            1
+        } else if group.members.is_empty() {
+            0
+        } else {
+            2
+        };
+        let members = group
+            .members
+            .iter()
+            .map(|(id, m)| MemberInfo {
+                member_id: id.clone(),
+                session_timeout_ms: m.session_timeout.as_millis() as u32,
+                assignment: m.assignment.clone(),
+            })
+            .collect();
+        let mut names: BTreeSet<String> = group.offsets.keys().map(|(s, _)| s.clone()).collect();
+        names.extend(
+            group
+                .members
+                .values()
+                .flat_map(|m| m.streams.iter().cloned()),
+        );
+        let mut partitions = Vec::new();
+        for stream in names {
+            let Ok(s) = streams.get(&stream) else {
+                continue;
+            };
+            for (p, sp) in s.partitions().iter().enumerate() {
+                let p = p as u32;
+                let (committed, from) = match position(group, streams, &stream, p) {
+                    Position::At(o) => (o, o),
+                    Position::OutOfRange(o) => (o, sp.log.start_offset()),
+                    Position::None => (NO_OFFSET, sp.log.start_offset()),
+                };
+                let end_offset = sp.log.end_offset();
+                partitions.push(PartitionLag {
+                    stream: stream.clone(),
+                    partition: p,
+                    committed,
+                    end_offset,
+                    lag: end_offset.saturating_sub(from),
+                });
             }
         }
-        out.push((group.to_owned(), offsets));
+        Ok(GroupDescription {
+            group: name.to_owned(),
+            state,
+            generation: group.generation,
+            members,
+            partitions,
+        })
     }
-    Ok(out)
+
+    /// Deletes an empty group and its offsets. The receiver resolves once that is durable.
+    pub fn delete(&self, name: &str) -> Result<oneshot::Receiver<Result<(), String>>, GroupError> {
+        let mut groups = self.lock();
+        let group = groups
+            .get(name)
+            .ok_or_else(|| GroupError::NotFound(name.to_owned()))?;
+        if !group.members.is_empty() {
+            return Err(GroupError::NotEmpty {
+                group: name.to_owned(),
+                members: group.members.len(),
+            });
+        }
+        groups.remove(name);
+        tracing::info!(group = name, "group deleted");
+        Ok(self.store.submit(Op::Delete {
+            group: name.to_owned(),
+        }))
+    }
+
+    /// Drops every group's offsets of the deleted stream `stream_id`.
+    pub fn forget_stream(&self, name: &str, stream_id: u64) {
+        let mut groups = self.lock();
+        for group in groups.values_mut() {
+            group
+                .offsets
+                .retain(|(s, _), c| !(s == name && c.stream_id == stream_id));
+        }
+        // Nobody waits: the stream is gone whether or not this reaches the disk first, and
+        // offsets of an old stream id are never reported anyway.
+        drop(self.store.submit(Op::Forget { stream_id }));
+    }
+
+    /// Deletes groups that have had no members for `retention_ms` since their last commit or
+    /// member (Kafka's `offsets.retention.minutes`). Returns how many.
+    pub fn expire_empty(&self, retention_ms: u64) -> usize {
+        let now = wall_ms();
+        let mut groups = self.lock();
+        let expired: Vec<String> = groups
+            .iter()
+            .filter(|(_, g)| {
+                g.members.is_empty()
+                    && g.rebalance.is_none()
+                    && now.saturating_sub(g.last_active_ms) >= retention_ms
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &expired {
+            groups.remove(name);
+            tracing::info!(group = %name, retention_ms, "empty group expired");
+            drop(self.store.submit(Op::Delete {
+                group: name.clone(),
+            }));
+        }
+        expired.len()
+    }
+
+    /// Every group name.
+    pub fn list(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.lock().keys().cloned().collect();
+        names.sort();
+        names
+    }
 }

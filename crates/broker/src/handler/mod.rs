@@ -7,6 +7,7 @@
 mod credit;
 mod fetch;
 mod goodbye;
+mod group_delete;
 mod group_describe;
 mod group_heartbeat;
 mod group_join;
@@ -142,6 +143,7 @@ pub(crate) fn apply(
         Request::CommitOffsets(commit) => offset_commit::apply(commit, frame, ctx),
         Request::FetchOffsets(fetch) => offset_fetch::apply(fetch, frame, ctx),
         Request::DescribeGroup(group) => group_describe::apply(group, frame, ctx),
+        Request::DeleteGroup(group) => group_delete::apply(group, frame, ctx),
         Request::ListGroups => group_list::apply(frame, ctx),
     }
 }

@@ -1,22 +1,35 @@
-//! OFFSET_COMMIT: store positions durably (fsync) before answering.
+//! OFFSET_COMMIT: store positions durably before answering. The offset store writes every
+//! commit waiting at the same moment with one fsync (group commit); this handler only waits.
 
 use bytes::Bytes;
 use memstream_protocol::message::CommitOffsets;
 use memstream_protocol::{ErrorCode, Frame};
 
 use super::{Action, Context};
+use crate::groups::GroupError;
 
-/// Commits on a blocking thread (it writes and fsyncs a file).
+/// Checks and queues the commit; answers once it is durable.
 pub(crate) fn apply(commit: CommitOffsets, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let shared = ctx.shared.clone();
     let reply = Frame::response(frame, Bytes::new());
+    let durable = match ctx.shared.groups.commit(&commit, &ctx.shared.streams) {
+        Ok(durable) => durable,
+        Err(e) => {
+            return Action::Reply(Frame::error_response(frame, e.code(), &e.to_string()).into())
+        }
+    };
     Action::Later(Box::pin(async move {
-        let done = tokio::task::spawn_blocking(move || shared.groups.commit(&commit)).await;
         Some(
-            match done {
+            match durable.await {
                 Ok(Ok(())) => reply,
-                Ok(Err(e)) => Frame::error_response(&reply, e.code(), &e.to_string()),
-                Err(e) => Frame::error_response(&reply, ErrorCode::Internal, &e.to_string()),
+                Ok(Err(e)) => {
+                    let e = GroupError::Storage(e);
+                    Frame::error_response(&reply, e.code(), &e.to_string())
+                }
+                Err(_) => Frame::error_response(
+                    &reply,
+                    ErrorCode::ShuttingDown,
+                    "the offset store stopped before the commit was written",
+                ),
             }
             .into(),
         )

@@ -8,10 +8,10 @@ use super::{Action, Context};
 
 /// Reads the offsets.
 pub(crate) fn apply(fetch: FetchOffsets, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let offsets = ctx
-        .shared
-        .groups
-        .fetch_offsets(&fetch.group, &fetch.partitions);
+    let offsets =
+        ctx.shared
+            .groups
+            .fetch_offsets(&fetch.group, &fetch.partitions, &ctx.shared.streams);
     let mut payload = BytesMut::new();
     Offsets { offsets }.encode(&mut payload);
     Action::Reply(Frame::response(frame, payload.freeze()).into())

@@ -1,4 +1,4 @@
-//! STREAM_DELETE: forget the stream and remove its data.
+//! STREAM_DELETE: forget the stream, remove its data, and drop the groups' offsets of it.
 
 use bytes::Bytes;
 use memstream_protocol::message::StreamRef;
@@ -8,13 +8,22 @@ use super::{stream_error, Action, Context};
 
 /// Deletes the stream on a blocking thread (it removes files).
 pub(crate) fn apply(stream: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let streams = ctx.shared.streams.clone();
+    let shared = ctx.shared.clone();
     let reply = Frame::response(frame, Bytes::new());
     Action::Later(Box::pin(async move {
-        let deleted = tokio::task::spawn_blocking(move || streams.delete(&stream.name)).await;
+        let name = stream.name;
+        let streams = shared.streams.clone();
+        let deleted = tokio::task::spawn_blocking({
+            let name = name.clone();
+            move || streams.delete(&name)
+        })
+        .await;
         Some(
             match deleted {
-                Ok(Ok(())) => reply,
+                Ok(Ok(id)) => {
+                    shared.groups.forget_stream(&name, id);
+                    reply
+                }
                 Ok(Err(e)) => stream_error(&reply, &e),
                 Err(e) => Frame::error_response(&reply, ErrorCode::Internal, &e.to_string()),
             }

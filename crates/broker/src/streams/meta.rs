@@ -15,6 +15,9 @@ use super::settings::Effective;
 pub struct StreamMeta {
     /// Stream name (also its directory name).
     pub name: String,
+    /// Chosen at creation and never reused: a stream deleted and created again under the same
+    /// name is another stream, and nothing keyed by the old one's id (group offsets) applies.
+    pub id: u64,
     /// Partition count.
     pub partitions: u32,
     /// Effective settings, fixed at creation.
@@ -22,6 +25,19 @@ pub struct StreamMeta {
 }
 
 const META_FILE: &str = "meta.toml";
+
+/// A fresh stream id: 63 random bits (std's hasher is keyed randomly per `RandomState`; TOML
+/// integers are signed 64-bit), never 0.
+pub fn new_stream_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (h.finish() >> 1).max(1)
+}
 
 /// The directory of stream `name`.
 pub fn stream_dir(root: &Path, name: &str) -> PathBuf {

@@ -130,6 +130,7 @@ impl Streams {
         }
         let meta = StreamMeta {
             name: req.name.clone(),
+            id: meta::new_stream_id(),
             partitions,
             settings,
         };
@@ -151,8 +152,8 @@ impl Streams {
         Ok(stream)
     }
 
-    /// Deletes a stream and its data; blocking (disk I/O).
-    pub fn delete(&self, name: &str) -> Result<(), StreamError> {
+    /// Deletes a stream and its data; blocking (disk I/O). Returns the deleted stream's id.
+    pub fn delete(&self, name: &str) -> Result<u64, StreamError> {
         let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
         let stream = self
             .streams
@@ -167,7 +168,7 @@ impl Streams {
             }
         }
         tracing::info!(stream = name, "stream deleted");
-        Ok(())
+        Ok(stream.meta.id)
     }
 
     /// The stream with the largest `max_message_bytes`, and that limit: the frames that carry

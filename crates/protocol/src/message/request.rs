@@ -49,6 +49,8 @@ pub enum Request {
     FetchOffsets(FetchOffsets),
     /// Describe a group (its name, with stream-reference layout).
     DescribeGroup(StreamRef),
+    /// GROUP_DELETE: an empty group and its offsets.
+    DeleteGroup(StreamRef),
     /// List groups (empty payload).
     ListGroups,
 }
@@ -129,6 +131,9 @@ impl Request {
             Some(Opcode::GroupDescribe) => StreamRef::decode(&frame.payload)
                 .map(Request::DescribeGroup)
                 .map_err(malformed(Opcode::GroupDescribe)),
+            Some(Opcode::GroupDelete) => StreamRef::decode(&frame.payload)
+                .map(Request::DeleteGroup)
+                .map_err(malformed(Opcode::GroupDelete)),
             Some(Opcode::GroupList) if frame.payload.is_empty() => Ok(Request::ListGroups),
             Some(Opcode::GroupList) => Err(malformed(Opcode::GroupList)(
                 crate::error::PayloadError::TrailingBytes {
@@ -166,6 +171,7 @@ impl Request {
             Request::CommitOffsets(_) => Opcode::OffsetCommit,
             Request::FetchOffsets(_) => Opcode::OffsetFetch,
             Request::DescribeGroup(_) => Opcode::GroupDescribe,
+            Request::DeleteGroup(_) => Opcode::GroupDelete,
             Request::ListGroups => Opcode::GroupList,
         }
     }
@@ -207,7 +213,9 @@ impl Request {
             Request::LeaveGroup(leave) => leave.encode(&mut payload),
             Request::CommitOffsets(commit) => commit.encode(&mut payload),
             Request::FetchOffsets(fetch) => fetch.encode(&mut payload),
-            Request::DescribeGroup(group) => group.encode(&mut payload),
+            Request::DescribeGroup(group) | Request::DeleteGroup(group) => {
+                group.encode(&mut payload)
+            }
             Request::Subscribe(subscribe) => subscribe.encode(&mut payload),
             Request::Credit(credit) => credit.encode(&mut payload),
             Request::Produce(produce) => produce.encode(&mut payload),
