@@ -414,3 +414,185 @@ async fn committed_offsets_survive_a_restart_and_errors_have_codes() {
     assert_eq!(offsets, [42, NO_OFFSET]);
     server.stop().await;
 }
+
+async fn fetch_committed(client: &Client, partition: u32) -> u64 {
+    let frame = call(
+        client,
+        Request::FetchOffsets(FetchOffsets {
+            group: "grp".into(),
+            partitions: vec![StreamPartition {
+                stream: "g".into(),
+                partition,
+            }],
+        }),
+    )
+    .await
+    .unwrap();
+    Offsets::decode(&frame.payload).unwrap().offsets[0].offset
+}
+
+#[tokio::test]
+async fn a_recreated_stream_starts_clean_and_empty_groups_can_be_deleted_or_expire() {
+    let server = TestServer::start(|c| c.groups.offsets_retention_ms = 1_000).await;
+    setup(&server).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    let me = join(&client, "", 10_000).await;
+    let commit = Request::CommitOffsets(CommitOffsets {
+        group: "grp".into(),
+        member_id: me.member_id.clone(),
+        generation: me.generation,
+        offsets: vec![PartitionOffset {
+            stream: "g".into(),
+            partition: 0,
+            offset: 60,
+        }],
+    });
+    call(&client, commit).await.unwrap();
+    assert_eq!(fetch_committed(&client, 0).await, 60);
+    let delete = || Request::DeleteGroup(StreamRef { name: "grp".into() });
+    let busy = call(&client, delete()).await;
+    assert_eq!(
+        busy.err().and_then(|e| e.code()),
+        Some(ErrorCode::GroupNotEmpty)
+    );
+
+    // The stream is deleted and created again: the group's offset was for the old one.
+    call(
+        &client,
+        Request::DeleteStream(StreamRef { name: "g".into() }),
+    )
+    .await
+    .unwrap();
+    setup(&server).await;
+    assert_eq!(fetch_committed(&client, 0).await, NO_OFFSET);
+    let desc = call(
+        &client,
+        Request::DescribeGroup(StreamRef { name: "grp".into() }),
+    )
+    .await
+    .unwrap();
+    let desc = GroupDescription::decode(&desc.payload).unwrap();
+    let p0 = desc.partitions.iter().find(|p| p.partition == 0).unwrap();
+    assert_eq!((p0.committed, p0.lag), (NO_OFFSET, PER_PARTITION));
+
+    // Empty, it can be deleted; deleting it again finds nothing.
+    call(
+        &client,
+        Request::LeaveGroup(LeaveGroup {
+            group: "grp".into(),
+            member_id: me.member_id.clone(),
+        }),
+    )
+    .await
+    .unwrap();
+    call(&client, delete()).await.unwrap();
+    let gone = call(&client, delete()).await;
+    assert_eq!(
+        gone.err().and_then(|e| e.code()),
+        Some(ErrorCode::GroupNotFound)
+    );
+
+    // A group left empty expires after groups.offsets_retention_ms (1 s here): waited for by
+    // polling the group list, bounded by WAIT.
+    let me = join(&client, "", 10_000).await;
+    call(
+        &client,
+        Request::LeaveGroup(LeaveGroup {
+            group: "grp".into(),
+            member_id: me.member_id,
+        }),
+    )
+    .await
+    .unwrap();
+    let admin = client.admin();
+    let expired = tokio::time::timeout(WAIT, async {
+        while admin
+            .list_groups()
+            .await
+            .unwrap()
+            .contains(&"grp".to_owned())
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(expired.is_ok(), "the empty group never expired");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_commit_past_the_end_is_out_of_range_and_members_start_by_their_reset_policy() {
+    // A memory stream loses its records at a restart but keeps its definition; the group's
+    // committed offset then lies past the new end.
+    let dir = tempfile::tempdir().unwrap();
+    let config = || ConfigHandle::fixed(common::test_config(dir.path()));
+    let server = TestServer::start_with(config()).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    call(
+        &client,
+        Request::CreateStream(CreateStream {
+            name: "g".into(),
+            partitions: 1,
+            settings: StreamSettings {
+                storage: Some(StorageKind::Memory),
+                ..StreamSettings::default()
+            },
+        }),
+    )
+    .await
+    .unwrap();
+    let produce = |n: usize| {
+        let mut b = BatchBuilder::default();
+        for i in 0..n {
+            b.push(0, None, format!("r{i}").as_bytes(), &[]);
+        }
+        Request::Produce(ProduceRequest {
+            stream: "g".into(),
+            acks: Acks::Written,
+            batches: vec![ProduceBatch {
+                selector: PartitionSelector::Explicit(0),
+                batch: b.finish(-1, -1, -1),
+            }],
+        })
+    };
+    call(&client, produce(10)).await.unwrap();
+    let me = join(&client, "", 10_000).await;
+    let commit = Request::CommitOffsets(CommitOffsets {
+        group: "grp".into(),
+        member_id: me.member_id.clone(),
+        generation: me.generation,
+        offsets: vec![PartitionOffset {
+            stream: "g".into(),
+            partition: 0,
+            offset: 10,
+        }],
+    });
+    call(&client, commit).await.unwrap();
+    server.stop().await;
+
+    let server = TestServer::start_with(config()).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    call(&client, produce(3)).await.unwrap();
+    assert_eq!(
+        fetch_committed(&client, 0).await,
+        NO_OFFSET,
+        "10 is past the end 3"
+    );
+    let desc = call(
+        &client,
+        Request::DescribeGroup(StreamRef { name: "grp".into() }),
+    )
+    .await
+    .unwrap();
+    let desc = GroupDescription::decode(&desc.payload).unwrap();
+    assert_eq!(
+        desc.partitions[0].committed, 10,
+        "describe shows the stale commit"
+    );
+    assert_eq!(desc.partitions[0].end_offset, 3);
+    assert_eq!(
+        desc.partitions[0].lag, 3,
+        "counted from where a member resumes"
+    );
+    server.stop().await;
+}

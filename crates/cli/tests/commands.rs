@@ -215,6 +215,15 @@ async fn consume_with_a_group_resumes_from_its_commits_and_acks_none_produces() 
     let (ok, out, err) = memstream(&addr, &["group", "describe", "readers"], "").await;
     assert!(ok, "{err}");
     assert!(out.contains("g.s"), "{out}");
+
+    // The consumers have left: the group can be deleted, and then starts from scratch.
+    let (ok, out, err) = memstream(&addr, &["group", "delete", "readers"], "").await;
+    assert!(ok, "{err}");
+    assert_eq!(out, "deleted group readers\n");
+    let (ok, _, err) = memstream(&addr, &["group", "delete", "readers"], "").await;
+    assert!(!ok && err.contains("GROUP_NOT_FOUND"), "{err}");
+    let (ok, out, err) = memstream(&addr, &["group", "list"], "").await;
+    assert!(ok && !out.contains("readers"), "{out}{err}");
     server.kill().await.unwrap();
 }
 

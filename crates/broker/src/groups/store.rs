@@ -382,3 +382,128 @@ impl Writer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use memstream_log::{FaultyBackend, MemoryBackend};
+
+    use super::*;
+
+    fn commit(group: &str, partition: u32, offset: u64) -> Op {
+        Op::Commit {
+            group: group.into(),
+            entries: vec![Entry {
+                stream: "orders".into(),
+                stream_id: 9,
+                partition,
+                offset,
+            }],
+        }
+    }
+
+    fn offset_of(stored: &Stored, group: &str, partition: u32) -> Option<u64> {
+        stored
+            .groups
+            .get(group)?
+            .offsets
+            .get(&("orders".to_owned(), partition))
+            .map(|c| c.offset)
+    }
+
+    async fn durable(store: &OffsetStore, op: Op) -> Result<(), String> {
+        store.submit(op).await.expect("the store answers")
+    }
+
+    #[tokio::test]
+    async fn acknowledged_commits_survive_power_loss_and_unacknowledged_ones_may_not() {
+        let faulty = FaultyBackend::new(Arc::new(MemoryBackend::new()));
+        let backend: Arc<dyn Backend> = Arc::new(faulty.clone());
+        let (store, _) = OffsetStore::open(backend.clone()).unwrap();
+        for offset in 1..=50 {
+            durable(&store, commit("g", offset as u32 % 3, offset))
+                .await
+                .unwrap();
+        }
+        durable(
+            &store,
+            Op::Delete {
+                group: "gone".into(),
+            },
+        )
+        .await
+        .unwrap();
+        // The next write tears halfway and fails: its commit is refused, not half-stored.
+        faulty.tear_write(1, 10);
+        assert!(durable(&store, commit("g", 0, 999)).await.is_err());
+        faulty.heal();
+        durable(&store, commit("g", 1, 1000)).await.unwrap();
+        store.shutdown();
+        faulty.crash().unwrap();
+
+        let (store, stored) = OffsetStore::open(backend).unwrap();
+        assert_eq!(
+            offset_of(&stored, "g", 0),
+            Some(48),
+            "the refused 999 is not there"
+        );
+        assert_eq!(offset_of(&stored, "g", 1), Some(1000));
+        assert_eq!(offset_of(&stored, "g", 2), Some(50));
+        drop(store);
+    }
+
+    #[tokio::test]
+    async fn commits_waiting_together_share_fsyncs() {
+        let (store, _) = OffsetStore::open(Arc::new(MemoryBackend::new())).unwrap();
+        let waiting: Vec<_> = (0..2_000u64)
+            .map(|i| store.submit(commit(&format!("g{}", i % 100), 0, i)))
+            .collect();
+        for w in waiting {
+            w.await.unwrap().unwrap();
+        }
+        let ops = store.stats.ops.load(Ordering::Relaxed);
+        let fsyncs = store.stats.fsyncs.load(Ordering::Relaxed);
+        assert_eq!(ops, 2_000);
+        // Queued before the thread could write them one by one: at most one fsync each, and
+        // in practice a handful in all (the exact figure depends on scheduling).
+        assert!(fsyncs <= ops, "{fsyncs} fsyncs for {ops} commits");
+        println!("group commit: {ops} commits, {fsyncs} fsyncs");
+    }
+
+    #[tokio::test]
+    async fn compaction_keeps_the_state_and_an_interrupted_one_is_ignored() {
+        let memory = MemoryBackend::new();
+        let backend: Arc<dyn Backend> = Arc::new(memory.clone());
+        let (store, _) = OffsetStore::open(backend.clone()).unwrap();
+        // Enough rewrites of the same few offsets to pass COMPACT_MIN_BYTES several times.
+        let mut last = 0;
+        while store.stats.compactions.load(Ordering::Relaxed) < 2 {
+            last += 1;
+            let waiting: Vec<_> = (0..500)
+                .map(|p| store.submit(commit("g", p % 10, last)))
+                .collect();
+            for w in waiting {
+                w.await.unwrap().unwrap();
+            }
+        }
+        store.shutdown();
+        let files: Vec<String> = memory.list().unwrap();
+        assert_eq!(
+            files.len(),
+            1,
+            "the compacted generations are removed: {files:?}"
+        );
+        let len = memory.contents(&files[0]).unwrap().len() as u64;
+        assert!(len < COMPACT_MIN_BYTES, "{len} bytes after compaction");
+        // A next generation cut short (no SNAPSHOT record) is ignored and removed.
+        let next = generation_of(&files[0]).unwrap() + 1;
+        let partial = memory.open(&file_name(next)).unwrap();
+        let mut junk = BytesMut::new();
+        encode(&mut junk, &commit("g", 0, 1), 0);
+        partial.append(&[&junk]).unwrap();
+        let (_store, stored) = OffsetStore::open(backend).unwrap();
+        for p in 0..10 {
+            assert_eq!(offset_of(&stored, "g", p), Some(last));
+        }
+        assert_eq!(memory.list().unwrap(), files);
+    }
+}
