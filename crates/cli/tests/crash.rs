@@ -152,3 +152,117 @@ async fn kill_9_while_producing_durably_loses_no_acknowledged_record() {
         );
     }
 }
+
+/// Groups committing at once while the server is killed.
+const GROUPS: usize = 8;
+
+#[tokio::test]
+async fn kill_9_while_groups_commit_loses_no_acknowledged_commit() {
+    use memstream_protocol::message::{
+        CommitOffsets, FetchOffsets, JoinGroup, Joined, Offsets, PartitionOffset, StreamPartition,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = start(dir.path()).await;
+    let admin = Client::connect(addr.as_str()).await.unwrap();
+    call(
+        &admin,
+        Request::CreateStream(CreateStream {
+            name: "c".into(),
+            partitions: 1,
+            settings: StreamSettings {
+                storage: Some(StorageKind::Disk),
+                ..StreamSettings::default()
+            },
+        }),
+    )
+    .await
+    .unwrap();
+    // Offsets past the end are reported as nothing committed, so the stream has room.
+    let mut b = BatchBuilder::default();
+    for _ in 0..1000 {
+        b.push(0, None, b"x", &[]);
+    }
+    let produce = Request::Produce(ProduceRequest {
+        stream: "c".into(),
+        acks: Acks::Durable,
+        batches: vec![ProduceBatch {
+            selector: PartitionSelector::Explicit(0),
+            batch: b.finish(-1, -1, -1),
+        }],
+    });
+    call(&admin, produce).await.unwrap();
+
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut committers = Vec::new();
+    for g in 0..GROUPS {
+        let client = Client::connect(addr.as_str()).await.unwrap();
+        let acked = acked_tx.clone();
+        committers.push(tokio::spawn(async move {
+            let group = format!("g{g}");
+            let join = Request::JoinGroup(JoinGroup {
+                group: group.clone(),
+                member_id: String::new(),
+                session_timeout_ms: 30_000,
+                streams: vec!["c".into()],
+            });
+            let Ok(frame) = call(&client, join).await else {
+                return;
+            };
+            let me = Joined::decode(&frame.payload).unwrap();
+            for offset in 1..=1000u64 {
+                let commit = Request::CommitOffsets(CommitOffsets {
+                    group: group.clone(),
+                    member_id: me.member_id.clone(),
+                    generation: me.generation,
+                    offsets: vec![PartitionOffset {
+                        stream: "c".into(),
+                        partition: 0,
+                        offset,
+                    }],
+                });
+                if call(&client, commit).await.is_err() {
+                    return;
+                }
+                let _ = acked.send((group.clone(), offset));
+            }
+        }));
+    }
+    drop(acked_tx);
+    let mut last = std::collections::HashMap::new();
+    let mut count = 0;
+    while count < 300 {
+        let (group, offset) = tokio::time::timeout(WAIT, acked_rx.recv())
+            .await
+            .unwrap()
+            .expect("committers run");
+        last.insert(group, offset);
+        count += 1;
+    }
+    server.start_kill().expect("SIGKILL");
+    server.wait().await.unwrap();
+    for c in committers {
+        let _ = tokio::time::timeout(WAIT, c).await;
+    }
+    while let Ok((group, offset)) = acked_rx.try_recv() {
+        last.insert(group, offset);
+    }
+
+    let (_server, addr) = start(dir.path()).await;
+    let client = Client::connect(addr.as_str()).await.unwrap();
+    for (group, acked) in &last {
+        let fetch = Request::FetchOffsets(FetchOffsets {
+            group: group.clone(),
+            partitions: vec![StreamPartition {
+                stream: "c".into(),
+                partition: 0,
+            }],
+        });
+        let frame = call(&client, fetch).await.unwrap();
+        let stored = Offsets::decode(&frame.payload).unwrap().offsets[0].offset;
+        // A commit in flight at the kill may have reached the disk unanswered: never less.
+        assert!(
+            stored >= *acked && stored <= 1000,
+            "{group}: acknowledged {acked}, stored {stored}"
+        );
+    }
+}
