@@ -109,8 +109,12 @@ impl Server {
         let lock = crate::data_dir::DataDirLock::acquire(&cfg.server.data_dir)
             .map_err(ServerError::Locked)?;
         let streams = Arc::new(
-            Streams::open(&cfg.server.data_dir, cfg.streams.sync_threads as usize)
-                .map_err(ServerError::Streams)?,
+            Streams::open(
+                &cfg.server.data_dir,
+                cfg.streams.sync_threads as usize,
+                cfg.streams.max_producers_per_partition as usize,
+            )
+            .map_err(ServerError::Streams)?,
         );
         let groups = Groups::open(&cfg.server.data_dir).map_err(ServerError::Streams)?;
         // Every stored batch must keep fitting the frames that carry it to consumers, so a

@@ -574,3 +574,51 @@ async fn compressed_batches_are_checked_within_the_decompression_limit() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn producer_ids_come_from_the_server_and_producer_state_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || {
+        let mut cfg = common::test_config(dir.path());
+        cfg.streams.max_producers_per_partition = 2;
+        ConfigHandle::fixed(cfg)
+    };
+    let server = TestServer::start_with(config()).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    async fn init(client: &Client) -> memstream_protocol::message::InitProducer {
+        let frame = call(client, Request::InitProducer).await.unwrap();
+        memstream_protocol::message::InitProducer::decode(&frame.payload).unwrap()
+    }
+    let a = init(&client).await;
+    let b = init(&client).await;
+    assert!(a.producer_id >= 0 && b.producer_id > a.producer_id);
+    assert_eq!((a.producer_epoch, b.producer_epoch), (0, 0));
+
+    create(&client, "p", 1, StorageKind::Memory).await;
+    let batch = |producer: i64, seq: i32| {
+        let mut b = BatchBuilder::default();
+        b.push(0, None, b"v", &[]);
+        b.finish(producer, 0, seq)
+    };
+    let code = |r: ProduceResponse| r.results[0].error_code;
+    // An unknown producer must start at sequence 0.
+    let late = produce(&client, "p", 0, Acks::Written, batch(a.producer_id, 5)).await;
+    assert_eq!(code(late), ErrorCode::UnknownProducerId.as_u16());
+    for producer in [a.producer_id, b.producer_id, 777] {
+        let first = produce(&client, "p", 0, Acks::Written, batch(producer, 0)).await;
+        assert_eq!(code(first), 0);
+    }
+    // Three producers, room for two: the least recently used (a) was forgotten.
+    let a_next = produce(&client, "p", 0, Acks::Written, batch(a.producer_id, 1)).await;
+    assert_eq!(code(a_next), ErrorCode::UnknownProducerId.as_u16());
+    let b_next = produce(&client, "p", 0, Acks::Written, batch(b.producer_id, 1)).await;
+    assert_eq!(code(b_next), 0);
+    server.stop().await;
+
+    // Ids are never handed out twice, across a restart.
+    let server = TestServer::start_with(config()).await;
+    let client = Client::connect(server.addr).await.unwrap();
+    let c = init(&client).await;
+    assert!(c.producer_id > b.producer_id, "{c:?} after {b:?}");
+    server.stop().await;
+}

@@ -25,7 +25,7 @@ use memstream_protocol::batch::{
     NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE,
 };
 use memstream_protocol::message::{
-    Acks, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
+    Acks, InitProducer, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
 };
 use memstream_protocol::{partition_for_key, ErrorCode, Opcode, Request, HEADER_LEN};
 use tokio::sync::Notify;
@@ -308,11 +308,14 @@ impl Producer {
             .await?
             .partitions
             .len() as u32;
-        let producer_id = if options.idempotent {
-            // Non-negative: a negative id means "not idempotent" in the batch header.
-            (random_id() >> 1) as i64
+        let (producer_id, epoch) = if options.idempotent {
+            // The server allocates ids, so no two producers ever share one.
+            let frame = client.call(&Request::InitProducer).await?;
+            let init = InitProducer::decode(&frame.payload)
+                .map_err(|e| ClientError::Malformed(e.to_string()))?;
+            (init.producer_id, init.producer_epoch)
         } else {
-            NO_PRODUCER_ID
+            (NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
         };
         // A batch must fit one PRODUCE frame: header, the request's head, then the batch.
         let frame_room = (client.server().limits.max_frame_bytes as usize)
@@ -347,7 +350,12 @@ impl Producer {
             client,
             shared: shared.clone(),
             stream: stream.to_owned(),
-            partitions: (0..n).map(|_| PartitionWire::default()).collect(),
+            partitions: (0..n)
+                .map(|_| PartitionWire {
+                    epoch,
+                    ..PartitionWire::default()
+                })
+                .collect(),
             producer_id,
             options: options.clone(),
         };
@@ -729,6 +737,24 @@ impl Worker {
         wire.in_flight -= 1;
         match result {
             Ok(delivery) => sent.ack.settle(Ok(delivery)),
+            // The partition forgot this producer (evicted, or its batches deleted): a new
+            // epoch starts at sequence 0, and the batch goes again, renumbered, first.
+            Err(e)
+                if e.code() == Some(ErrorCode::UnknownProducerId)
+                    && self.producer_id != NO_PRODUCER_ID
+                    && sent.first_sent.elapsed() < self.options.delivery_timeout =>
+            {
+                if sent.epoch == wire.epoch {
+                    wire.epoch = wire.epoch.checked_add(1).unwrap_or(0);
+                    wire.next_sequence = 0;
+                    wire.draining = wire.in_flight > 0;
+                }
+                tracing::debug!(
+                    partition = sent.partition,
+                    "producer unknown to the partition; new epoch"
+                );
+                wire.retry.insert(sent.base_sequence, sent);
+            }
             Err(e)
                 if self.producer_id != NO_PRODUCER_ID
                     && sent.first_sent.elapsed() < self.options.delivery_timeout

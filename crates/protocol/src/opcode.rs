@@ -28,6 +28,8 @@ pub enum Opcode {
     Produce = 0x20,
     /// Read record batches from a partition.
     Fetch = 0x21,
+    /// Allocate an idempotent producer id.
+    InitProducer = 0x22,
     /// Start a push subscription on the frame's stream id.
     Subscribe = 0x30,
     /// Grant a subscription more bytes.
@@ -70,6 +72,7 @@ impl Opcode {
             0x13 => Opcode::StreamDescribe,
             0x20 => Opcode::Produce,
             0x21 => Opcode::Fetch,
+            0x22 => Opcode::InitProducer,
             0x30 => Opcode::Subscribe,
             0x31 => Opcode::Credit,
             0x32 => Opcode::Unsubscribe,
@@ -105,6 +108,7 @@ impl Opcode {
             Opcode::StreamDescribe => "STREAM_DESCRIBE",
             Opcode::Produce => "PRODUCE",
             Opcode::Fetch => "FETCH",
+            Opcode::InitProducer => "INIT_PRODUCER",
             Opcode::Subscribe => "SUBSCRIBE",
             Opcode::Credit => "CREDIT",
             Opcode::Unsubscribe => "UNSUBSCRIBE",

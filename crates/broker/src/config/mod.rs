@@ -113,6 +113,9 @@ pub struct StreamsConfig {
     /// Most bytes the records of one compressed batch may decompress to when the server
     /// checks them; a batch over it is refused with MESSAGE_TOO_LARGE.
     pub max_decompressed_batch_bytes: u64,
+    /// Idempotent producers remembered per partition; past it the least recently used is
+    /// forgotten (its next batch must start a new epoch at sequence 0).
+    pub max_producers_per_partition: u32,
     /// `always`, `interval` or `never`.
     pub fsync: String,
     /// Time between fsyncs when `fsync` is `interval`.
@@ -225,6 +228,7 @@ impl Default for StreamsConfig {
             segment_bytes: 32 << 20,
             max_message_bytes: (1 << 20) - 1024,
             max_decompressed_batch_bytes: 16 << 20,
+            max_producers_per_partition: 1000,
             fsync: "always".to_owned(),
             fsync_interval_ms: 50,
             index_interval_bytes: 4096,

@@ -63,6 +63,11 @@ pub(crate) const KEYS: &[Key] = &[
         Kind::U64,
         Apply::Live,
     ),
+    key(
+        "streams.max_producers_per_partition",
+        Kind::U32,
+        Apply::Live,
+    ),
     key("streams.fsync", Kind::Str, Apply::Live),
     key("streams.fsync_interval_ms", Kind::U64, Apply::Live),
     key("streams.index_interval_bytes", Kind::U32, Apply::Live),

@@ -195,6 +195,12 @@ fn streams(streams: &StreamsConfig, max_frame_bytes: u32) -> Result<(), Violatio
         streams.max_message_bytes,
         MAX_DECOMPRESSED_BATCH_BYTES,
     )?;
+    range(
+        "streams.max_producers_per_partition",
+        streams.max_producers_per_partition.into(),
+        1,
+        1_000_000,
+    )?;
     one_of(
         "streams.fsync",
         &streams.fsync,

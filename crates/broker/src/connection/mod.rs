@@ -349,7 +349,7 @@ mod tests {
         let mut cfg = Config::default();
         tweak(&mut cfg);
         let dir = tempfile::tempdir().expect("tempdir");
-        let streams = crate::streams::Streams::open(dir.path(), 1).expect("streams");
+        let streams = crate::streams::Streams::open(dir.path(), 1, 1000).expect("streams");
         Arc::new(Shared {
             config: ConfigHandle::fixed(cfg),
             streams: Arc::new(streams),

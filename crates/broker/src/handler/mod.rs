@@ -14,6 +14,7 @@ mod group_join;
 mod group_leave;
 mod group_list;
 mod hello;
+mod init_producer;
 mod offset_commit;
 mod offset_fetch;
 mod ping;
@@ -145,5 +146,6 @@ pub(crate) fn apply(
         Request::DescribeGroup(group) => group_describe::apply(group, frame, ctx),
         Request::DeleteGroup(group) => group_delete::apply(group, frame, ctx),
         Request::ListGroups => group_list::apply(frame, ctx),
+        Request::InitProducer => init_producer::apply(frame, ctx),
     }
 }

@@ -12,6 +12,7 @@ use memstream_protocol::message::{
 use memstream_protocol::Frame;
 
 use super::{now_ms, stream_error, Action, Context, Response};
+use crate::streams::AppendLimits;
 
 /// Appends the batches; the reply may wait for durability.
 pub(crate) fn apply(produce: ProduceRequest, frame: &Frame, ctx: &Context<'_>) -> Action {
@@ -24,18 +25,16 @@ pub(crate) fn apply(produce: ProduceRequest, frame: &Frame, ctx: &Context<'_>) -
         Err(e) => return Action::Reply(stream_error(frame, &e).into()),
     };
     let now = now_ms();
-    let decompressed_max = usize::try_from(
-        ctx.shared
-            .config
-            .load()
-            .streams
-            .max_decompressed_batch_bytes,
-    )
-    .unwrap_or(usize::MAX);
+    let cfg = ctx.shared.config.load();
+    let limits = AppendLimits {
+        decompressed_bytes_max: usize::try_from(cfg.streams.max_decompressed_batch_bytes)
+            .unwrap_or(usize::MAX),
+        producers_max: cfg.streams.max_producers_per_partition as usize,
+    };
     let mut results = Vec::with_capacity(produce.batches.len());
     let mut wait_for = Vec::new();
     for batch in &produce.batches {
-        let result = match stream.append(batch.selector, &batch.batch, decompressed_max, now) {
+        let result = match stream.append(batch.selector, &batch.batch, &limits, now) {
             Ok(appended) => {
                 if produce.acks == Acks::Durable {
                     wait_for.push((results.len(), appended.partition, appended.last_offset));

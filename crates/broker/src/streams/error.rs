@@ -45,6 +45,14 @@ pub enum StreamError {
         /// Sequence expected.
         expected: i32,
     },
+    /// An idempotent producer this partition does not know sent a sequence other than 0.
+    #[error("producer {producer_id} is not known to this partition (sequence {got}; an unknown producer starts at 0)")]
+    UnknownProducer {
+        /// The producer.
+        producer_id: i64,
+        /// Sequence received.
+        got: i32,
+    },
     /// The partition log failed.
     #[error("{0}")]
     Log(#[from] LogError),
@@ -64,6 +72,7 @@ impl StreamError {
             StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
             StreamError::Batch(e) => ErrorCode::from(e),
             StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
+            StreamError::UnknownProducer { .. } => ErrorCode::UnknownProducerId,
             StreamError::Log(LogError::OffsetOutOfRange { .. }) => ErrorCode::OffsetOutOfRange,
             StreamError::Log(LogError::Corrupt { .. }) => ErrorCode::CorruptData,
             StreamError::Log(LogError::Fenced { .. }) => ErrorCode::PartitionFenced,

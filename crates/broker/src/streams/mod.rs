@@ -7,6 +7,7 @@
 mod error;
 mod meta;
 mod producer;
+pub mod producer_ids;
 mod settings;
 mod stream;
 
@@ -23,7 +24,7 @@ use memstream_protocol::message::{
 pub use error::StreamError;
 pub use meta::StreamMeta;
 pub use settings::Effective;
-pub use stream::{Appended, Stream, StreamPartition};
+pub use stream::{AppendLimits, Appended, Stream, StreamPartition};
 
 use crate::config::Config;
 
@@ -36,11 +37,17 @@ pub struct Streams {
     admin: Mutex<()>,
     /// Bumped after every create, so pattern subscriptions can pick up new streams.
     created: tokio::sync::watch::Sender<u64>,
+    /// Idempotent producer ids handed out by INIT_PRODUCER.
+    producer_ids: producer_ids::ProducerIds,
 }
 
 impl Streams {
     /// Opens every stored stream under `<data_dir>/streams`, recovering disk partitions.
-    pub fn open(data_dir: &Path, sync_threads: usize) -> Result<Streams, String> {
+    pub fn open(
+        data_dir: &Path,
+        sync_threads: usize,
+        producers_max: usize,
+    ) -> Result<Streams, String> {
         let root = data_dir.join("streams");
         let syncer = Syncer::new(sync_threads.max(1));
         let mut streams = HashMap::new();
@@ -48,15 +55,26 @@ impl Streams {
             let logs = open_partitions(&root, &meta, &syncer)
                 .map_err(|e| format!("stream `{}`: {e}", meta.name))?;
             tracing::info!(stream = %meta.name, partitions = meta.partitions, storage = %meta.settings.storage, "stream opened");
-            streams.insert(meta.name.clone(), Arc::new(Stream::new(meta, logs)));
+            streams.insert(
+                meta.name.clone(),
+                Arc::new(Stream::new(meta, logs, producers_max)),
+            );
         }
+        let producer_ids = producer_ids::ProducerIds::open(data_dir)?;
         Ok(Streams {
             root,
             syncer,
             streams: RwLock::new(streams),
             admin: Mutex::new(()),
             created: tokio::sync::watch::Sender::new(0),
+            producer_ids,
         })
+    }
+
+    /// A fresh idempotent producer id (and epoch 0); blocking now and then (it reserves ids
+    /// durably in blocks).
+    pub fn init_producer(&self) -> Result<i64, StreamError> {
+        self.producer_ids.allocate().map_err(StreamError::Storage)
     }
 
     /// Every stream whose name matches `pattern`, by name.
@@ -142,7 +160,8 @@ impl Streams {
                 return Err(e);
             }
         };
-        let stream = Arc::new(Stream::new(meta, logs));
+        let producers_max = cfg.streams.max_producers_per_partition as usize;
+        let stream = Arc::new(Stream::new(meta, logs, producers_max));
         self.streams
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -283,6 +302,15 @@ impl Streams {
                     Err(e) => {
                         tracing::warn!(stream = stream.name(), partition = i, error = %e, "retention failed")
                     }
+                }
+                let dropped = p.drop_expired_producers();
+                if dropped > 0 {
+                    tracing::debug!(
+                        stream = stream.name(),
+                        partition = i,
+                        dropped,
+                        "producer states of deleted batches dropped"
+                    );
                 }
             }
         }

@@ -42,15 +42,24 @@ pub struct Stream {
     round_robin: AtomicU32,
 }
 
+/// Server-wide limits an append is checked against (from the live configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct AppendLimits {
+    /// `streams.max_decompressed_batch_bytes`.
+    pub decompressed_bytes_max: usize,
+    /// `streams.max_producers_per_partition`.
+    pub producers_max: usize,
+}
+
 impl Stream {
     /// A stream over already opened partition logs.
-    pub fn new(meta: StreamMeta, logs: Vec<Partition>) -> Stream {
+    pub fn new(meta: StreamMeta, logs: Vec<Partition>, producers_max: usize) -> Stream {
         Stream {
             meta,
             partitions: logs
                 .into_iter()
                 .map(|log| StreamPartition {
-                    producers: Mutex::new(Producers::recover(&log)),
+                    producers: Mutex::new(Producers::recover(&log, producers_max)),
                     log,
                 })
                 .collect(),
@@ -87,26 +96,26 @@ impl Stream {
         &self,
         selector: PartitionSelector,
         batch: &Bytes,
-        decompressed_bytes_max: usize,
+        limits: &AppendLimits,
         now_ms: u64,
     ) -> Result<Appended, StreamError> {
         // Kafka's max.message.bytes: the whole batch as it came, compressed or not. The
         // stream's limit leaves room for FETCH and PUSH heads, so every stored batch fits
         // the frames that carry it to consumers.
         let max_batch = usize::try_from(self.meta.settings.max_message_bytes).unwrap_or(usize::MAX);
-        let limits = Limits {
+        let batch_limits = Limits {
             batch_bytes_max: max_batch,
             record_bytes_max: max_batch,
-            decompressed_bytes_max,
+            decompressed_bytes_max: limits.decompressed_bytes_max,
         };
-        let header = batch::verify(batch, limits)?;
+        let header = batch::verify(batch, batch_limits)?;
         let partition = match selector {
             PartitionSelector::Explicit(p) => p,
             PartitionSelector::RoundRobin => self.next_round_robin(),
             PartitionSelector::Key => {
                 // A compressed batch is decompressed a second time here; producers that
                 // compress pick partitions themselves.
-                let records = batch::records(batch, &header, limits.decompressed_bytes_max)?;
+                let records = batch::records(batch, &header, batch_limits.decompressed_bytes_max)?;
                 let first_key = RecordIter::new(&records, &header)
                     .next()
                     .and_then(Result::ok)
@@ -144,18 +153,18 @@ impl Stream {
                         expected,
                     })
                 }
+                Check::UnknownProducer => {
+                    return Err(StreamError::UnknownProducer {
+                        producer_id: header.producer_id,
+                        got: header.base_sequence,
+                    })
+                }
             }
         }
         // The one copy on the produce path: out of the connection's read buffer into the log.
         let outcome = target.log.append(BytesMut::from(&batch[..]), now_ms)?;
         if header.is_idempotent() {
-            producers.record(
-                header.producer_id,
-                header.producer_epoch,
-                header.base_sequence,
-                header.record_count,
-                outcome.base_offset,
-            );
+            producers.record(&header, outcome.base_offset, limits.producers_max);
         }
         Ok(Appended {
             partition,
@@ -163,5 +172,16 @@ impl Stream {
             last_offset: outcome.last_offset,
             duplicate: false,
         })
+    }
+}
+
+impl StreamPartition {
+    /// Drops the producer states whose batches retention deleted; returns how many.
+    pub fn drop_expired_producers(&self) -> usize {
+        let start = self.log.start_offset();
+        self.producers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain_from(start)
     }
 }

@@ -25,8 +25,8 @@ pub use group::{
 };
 pub use hello::{HelloRequest, HelloResponse, LimitId, Limits, NAME_BYTES_MAX};
 pub use produce::{
-    Acks, Durability, PartitionSelector, ProduceBatch, ProduceRequest, ProduceResponse,
-    ProduceResult,
+    Acks, Durability, InitProducer, PartitionSelector, ProduceBatch, ProduceRequest,
+    ProduceResponse, ProduceResult,
 };
 pub use request::Request;
 pub use stream::{

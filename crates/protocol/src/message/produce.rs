@@ -169,6 +169,42 @@ pub struct ProduceResult {
     pub durability: Durability,
 }
 
+/// INIT_PRODUCER response: an idempotent producer id the server will never hand out again,
+/// and the epoch to start at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InitProducer {
+    /// At least 0.
+    pub producer_id: i64,
+    /// 0 for a new id.
+    pub producer_epoch: i16,
+}
+
+impl InitProducer {
+    /// Appends the encoded payload.
+    pub fn encode(&self, dst: &mut BytesMut) {
+        dst.put_i64_le(self.producer_id);
+        dst.put_i16_le(self.producer_epoch);
+    }
+
+    /// Parses a payload.
+    pub fn decode(payload: &[u8]) -> Result<InitProducer, PayloadError> {
+        let mut r = PayloadReader::new(payload);
+        let producer_id = r.u64("producer_id")? as i64;
+        let producer_epoch = r.u16("producer_epoch")? as i16;
+        r.finish()?;
+        if producer_id < 0 || producer_epoch < 0 {
+            return Err(PayloadError::InvalidValue {
+                field: "producer_id",
+                value: producer_id as u64,
+            });
+        }
+        Ok(InitProducer {
+            producer_id,
+            producer_epoch,
+        })
+    }
+}
+
 /// PRODUCE response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProduceResponse {

@@ -53,6 +53,8 @@ pub enum Request {
     DeleteGroup(StreamRef),
     /// List groups (empty payload).
     ListGroups,
+    /// INIT_PRODUCER: a fresh idempotent producer id.
+    InitProducer,
 }
 
 impl Request {
@@ -134,6 +136,12 @@ impl Request {
             Some(Opcode::GroupDelete) => StreamRef::decode(&frame.payload)
                 .map(Request::DeleteGroup)
                 .map_err(malformed(Opcode::GroupDelete)),
+            Some(Opcode::InitProducer) if frame.payload.is_empty() => Ok(Request::InitProducer),
+            Some(Opcode::InitProducer) => Err(malformed(Opcode::InitProducer)(
+                crate::error::PayloadError::TrailingBytes {
+                    extra: frame.payload.len(),
+                },
+            )),
             Some(Opcode::GroupList) if frame.payload.is_empty() => Ok(Request::ListGroups),
             Some(Opcode::GroupList) => Err(malformed(Opcode::GroupList)(
                 crate::error::PayloadError::TrailingBytes {
@@ -173,6 +181,7 @@ impl Request {
             Request::DescribeGroup(_) => Opcode::GroupDescribe,
             Request::DeleteGroup(_) => Opcode::GroupDelete,
             Request::ListGroups => Opcode::GroupList,
+            Request::InitProducer => Opcode::InitProducer,
         }
     }
 
@@ -207,7 +216,10 @@ impl Request {
             Request::DeleteStream(stream) | Request::DescribeStream(stream) => {
                 stream.encode(&mut payload)
             }
-            Request::ListStreams | Request::Unsubscribe | Request::ListGroups => {}
+            Request::ListStreams
+            | Request::Unsubscribe
+            | Request::ListGroups
+            | Request::InitProducer => {}
             Request::JoinGroup(join) => join.encode(&mut payload),
             Request::Heartbeat(heartbeat) => heartbeat.encode(&mut payload),
             Request::LeaveGroup(leave) => leave.encode(&mut payload),
