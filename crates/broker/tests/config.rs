@@ -191,7 +191,7 @@ fn unknown_key_in_file_is_rejected() {
     assert_eq!(
         err.to_string(),
         format!(
-            "unknown key `network.max_conections` (file {})",
+            "unknown key `network.max_conections` (file {}); did you mean `network.max_connections`?",
             path.display()
         )
     );
@@ -228,7 +228,7 @@ fn unknown_env_key_is_rejected() {
     let err = load(&sources).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown key `network.max_conections` (env MEMSTREAM_NETWORK__MAX_CONECTIONS)"
+        "unknown key `network.max_conections` (env MEMSTREAM_NETWORK__MAX_CONECTIONS); did you mean `network.max_connections`?"
     );
 }
 
