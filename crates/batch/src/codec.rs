@@ -131,6 +131,7 @@ fn xerial(src: &[u8], max: usize) -> Result<Vec<u8>, BatchError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

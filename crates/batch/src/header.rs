@@ -139,7 +139,7 @@ pub struct BatchHeader {
 
 fn be<const N: usize>(h: &[u8; BATCH_HEADER_LEN], at: usize) -> [u8; N] {
     let mut out = [0u8; N];
-    if let Some(src) = h.get(at..at + N) {
+    if let Some(src) = h.get(at..at.saturating_add(N)) {
         out.copy_from_slice(src);
     }
     out
@@ -170,7 +170,7 @@ impl BatchHeader {
         let first_timestamp = i64::from_be_bytes(be(h, 27));
         let max_timestamp = i64::from_be_bytes(be(h, 35));
         let record_count = i32::from_be_bytes(be(h, 57));
-        let declared = i64::from(batch_length) + LOG_OVERHEAD as i64;
+        let declared = i64::from(batch_length).saturating_add(LOG_OVERHEAD as i64);
         if declared < BATCH_HEADER_LEN as i64 || base_offset < 0 {
             return Err(BatchError::LengthMismatch {
                 declared: declared.max(0) as u64,
@@ -189,7 +189,7 @@ impl BatchHeader {
         if attributes & !(CODEC_MASK | TIMESTAMP_TYPE_LOG_APPEND | DELETE_HORIZON) != 0 {
             return Err(unsupported("reserved attribute bits are set"));
         }
-        if record_count < 1 || i64::from(last_offset_delta) != i64::from(record_count) - 1 {
+        if record_count < 1 || i64::from(last_offset_delta) != i64::from(record_count).saturating_sub(1) {
             return Err(BatchError::BadCount {
                 record_count,
                 last_offset_delta,
@@ -218,7 +218,7 @@ impl BatchHeader {
 
     /// The whole batch's length in bytes, header included (`batch_length + 12`).
     pub fn total_len(&self) -> usize {
-        self.batch_length as usize + LOG_OVERHEAD
+        (self.batch_length as usize).saturating_add(LOG_OVERHEAD)
     }
 
     /// The batch's codec.
@@ -252,6 +252,7 @@ impl BatchHeader {
 /// The sequence number `n` records after `sequence`: Kafka's sequences wrap from `i32::MAX`
 /// to 0.
 pub fn sequence_after(sequence: i32, n: u32) -> i32 {
-    let wrapped = (i64::from(sequence.max(0)) + i64::from(n)) % (i64::from(i32::MAX) + 1);
-    wrapped as i32
+    // Both terms are below 2^32, so the sum cannot overflow an i64, and the divisor is 2^31.
+    let sum = i64::from(sequence.max(0)).saturating_add(i64::from(n));
+    sum.rem_euclid(1 << 31) as i32
 }

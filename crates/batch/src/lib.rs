@@ -37,6 +37,8 @@
 //! value_length` (-1 = null), value. Varints are zig-zag LEB128 (5 bytes at most, 10 for a
 //! varlong).
 
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
 mod builder;
 mod codec;
 mod error;

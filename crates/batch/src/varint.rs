@@ -15,7 +15,7 @@ pub(crate) fn zigzag(v: i64) -> u64 {
 
 /// Inverse of [`zigzag`].
 pub(crate) fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
+    ((v >> 1) as i64) ^ ((v & 1) as i64).wrapping_neg()
 }
 
 /// Appends `v` zig-zag encoded (a varint when it fits 32 bits, else a varlong).
@@ -31,10 +31,10 @@ pub(crate) fn put_varlong(dst: &mut impl BufMut, v: i64) {
 /// Bytes `v` takes zig-zag encoded.
 pub(crate) fn varlong_len(v: i64) -> usize {
     let mut u = zigzag(v);
-    let mut n = 1;
+    let mut n = 1usize;
     while u >= 0x80 {
         u >>= 7;
-        n += 1;
+        n = n.saturating_add(1);
     }
     n
 }
@@ -55,15 +55,17 @@ fn get_leb(src: &[u8], max_bytes: usize, bits: u32) -> Option<(u64, usize)> {
     }
     let mut value = 0u64;
     for (i, &byte) in src.iter().take(max_bytes).enumerate() {
-        let shift = 7 * i as u32;
+        // i < max_bytes <= 10, so shift <= 63: every shift below is in range.
+        let shift = (i as u32).saturating_mul(7);
         let part = u64::from(byte & 0x7f);
         // The last byte may only carry the bits left of the width.
-        if shift + 7 > bits && part >> (bits - shift) != 0 {
+        let room = bits.saturating_sub(shift);
+        if room < 7 && part.checked_shr(room).unwrap_or(0) != 0 {
             return None;
         }
-        value |= part << shift;
+        value |= part.checked_shl(shift).unwrap_or(0);
         if byte & 0x80 == 0 {
-            return Some((value, i + 1));
+            return Some((value, i.saturating_add(1)));
         }
     }
     None
@@ -84,6 +86,7 @@ pub(crate) fn get_varlong(src: &[u8]) -> Option<(i64, usize)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

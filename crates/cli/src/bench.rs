@@ -70,6 +70,13 @@ pub struct BenchArgs {
     /// text (an order record with varying fields), a realistic case for compression.
     #[arg(long, value_enum, default_value = "fill")]
     payload: Payload,
+    /// Measure offset commits instead: this many groups, each committing in a loop on its
+    /// own connection (the other message options do not apply).
+    #[arg(long)]
+    commit_groups: Option<u32>,
+    /// How long `--commit-groups` commits, in seconds.
+    #[arg(long, default_value_t = 5)]
+    commit_seconds: u64,
     /// Results as JSON.
     #[arg(long)]
     json: bool,
@@ -132,6 +139,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Some(groups) = args.commit_groups {
+        anyhow::ensure!(groups >= 1, "--commit-groups must be at least 1");
+        return runtime.block_on(crate::bench_commits::run(
+            groups,
+            args.commit_seconds,
+            args.json,
+        ));
+    }
     runtime.block_on(bench(args))
 }
 
@@ -353,6 +368,7 @@ async fn produce(
 /// Lets this thread's sleeps end on time: Linux may otherwise wake a sleeping thread up to
 /// 50 µs late (timer slack) to batch wake-ups, and the fixed-rate latency would count it.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 fn precise_sleeps() {
     // SAFETY: PR_SET_TIMERSLACK changes only this thread's timer slack; 1 ns is valid.
     unsafe {

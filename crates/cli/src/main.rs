@@ -5,6 +5,7 @@
 //! live here; everything else is in the library crates.
 
 mod bench;
+mod bench_commits;
 mod config_cmd;
 mod consume_cmd;
 mod group_cmd;
@@ -130,6 +131,7 @@ impl ServerArgs {
 /// 1 KiB messages that churn cost more CPU than everything else. Large allocations come from
 /// the heap below 64 MiB, and up to 128 MiB of freed heap is kept for reuse.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
 fn tune_allocator() {
     // SAFETY: mallopt only changes allocator parameters; it runs first thing in main, before
     // any other thread exists, and both values are within the documented ranges.

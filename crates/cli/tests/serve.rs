@@ -57,6 +57,7 @@ impl Running {
         }
     }
 
+    #[allow(unsafe_code)]
     fn signal(&self, sig: i32) {
         let pid = self.child.id().expect("running") as i32;
         // SAFETY: kill(2) with a pid we spawned and own; no memory is shared.

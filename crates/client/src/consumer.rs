@@ -312,10 +312,12 @@ impl Subscription {
             self.consumed = self
                 .consumed
                 .saturating_add(std::mem::take(&mut self.in_ready));
-            // Credit goes back in halves of the window, and also whenever nothing is left to
-            // read: what remains of the window may be smaller than the next stored batch,
-            // and holding back what was consumed would then stall both sides for good.
-            if self.consumed > 0 && (self.consumed >= self.window / 2 || self.pushes.is_empty()) {
+            // Credit goes back in halves of the window, and also when nothing is left to read
+            // and what remains of the window may be smaller than the next stored batch (at
+            // most a frame): holding back what was consumed would then stall both sides.
+            let left = self.window.saturating_sub(self.consumed);
+            let starving = self.pushes.is_empty() && left < self.conn.server().limits.max_frame_bytes;
+            if self.consumed > 0 && (self.consumed >= self.window / 2 || starving) {
                 let mut payload = BytesMut::new();
                 Credit {
                     bytes: self.consumed,

@@ -1,6 +1,7 @@
 //! An empty memory partition must be cheap: measured with a counting global allocator.
 //!
 //! This file holds a single test so that no other test allocates while it measures.
+#![allow(unsafe_code)] // a counting global allocator, delegating to System
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};

@@ -406,6 +406,7 @@ impl From<&crate::batch::BatchError> for ErrorCode {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

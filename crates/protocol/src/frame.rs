@@ -119,7 +119,7 @@ impl Frame {
         let mut len = self.payload.len();
         let mut crc = crc32c::crc32c(&self.payload);
         for chunk in tail {
-            len += chunk.len();
+            len = len.saturating_add(chunk.len());
             crc = crc32c::crc32c_append(crc, chunk);
         }
         header.payload_len = u32::try_from(len).expect("payload length is bounded by the codec");
@@ -129,7 +129,7 @@ impl Frame {
 
     /// Bytes this frame occupies on the wire: header plus payload.
     pub fn encoded_len(&self) -> usize {
-        HEADER_LEN + self.payload.len()
+        HEADER_LEN.saturating_add(self.payload.len())
     }
 
     /// Appends the encoded frame to `dst`.

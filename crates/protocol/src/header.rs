@@ -133,7 +133,7 @@ impl FrameHeader {
         if Flags::from_bits(raw_flags).is_none() {
             return Err(FrameError::ReservedFlags { header });
         }
-        let frame_len = HEADER_LEN as u64 + u64::from(header.payload_len);
+        let frame_len = (HEADER_LEN as u64).saturating_add(u64::from(header.payload_len));
         if frame_len > u64::from(max_frame_bytes) {
             return Err(FrameError::TooLarge {
                 header,
@@ -145,17 +145,24 @@ impl FrameHeader {
     }
 }
 
+/// The `N` bytes at `at` of a header (zeros past its end, which the fixed field offsets
+/// below `HEADER_LEN` never reach).
+fn field<const N: usize>(src: &[u8; HEADER_LEN], at: usize) -> [u8; N] {
+    src.get(at..at.saturating_add(N))
+        .and_then(|b| <[u8; N]>::try_from(b).ok())
+        .unwrap_or([0; N])
+}
+
 fn le_u32(src: &[u8; HEADER_LEN], at: usize) -> u32 {
-    u32::from_le_bytes([src[at], src[at + 1], src[at + 2], src[at + 3]])
+    u32::from_le_bytes(field(src, at))
 }
 
 fn le_u64(src: &[u8; HEADER_LEN], at: usize) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&src[at..at + 8]);
-    u64::from_le_bytes(b)
+    u64::from_le_bytes(field(src, at))
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

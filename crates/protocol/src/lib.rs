@@ -15,6 +15,8 @@
 //! - [`batch`]: the record-batch layout shared by the wire, memory and disk.
 //! - [`error`]: the stable numbered [`ErrorCode`] table and the Rust errors that map onto it.
 
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
 pub use memstream_batch as batch;
 pub mod codec;
 pub mod error;

@@ -36,9 +36,9 @@ impl Outbox {
         let mut header = [0u8; HEADER_LEN];
         frame.header_with_tail(tail).encode(&mut header);
         self.staging.put_slice(&header);
-        self.pending += HEADER_LEN;
+        self.pending = self.pending.saturating_add(HEADER_LEN);
         for part in std::iter::once(&frame.payload).chain(tail) {
-            self.pending += part.len();
+            self.pending = self.pending.saturating_add(part.len());
             if part.len() <= COPY_PAYLOAD_BYTES_MAX {
                 self.staging.put_slice(part);
             } else {
@@ -67,13 +67,13 @@ impl Outbox {
     /// Fills `out` with the next slices to write, in order; returns how many.
     pub fn slices<'a>(&'a mut self, out: &mut [IoSlice<'a>]) -> usize {
         self.seal();
-        let mut used = 0;
+        let mut used = 0usize;
         for (slot, chunk) in out
             .iter_mut()
             .zip(self.chunks.iter().filter(|c| !c.is_empty()))
         {
             *slot = IoSlice::new(chunk);
-            used += 1;
+            used = used.saturating_add(1);
         }
         used
     }
@@ -86,7 +86,7 @@ impl Outbox {
                 return;
             };
             if front.len() <= n {
-                n -= front.len();
+                n = n.saturating_sub(front.len());
                 self.chunks.pop_front();
             } else {
                 let _ = front.split_to(n);
@@ -100,6 +100,7 @@ impl Outbox {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::codec::FrameCodec;

@@ -13,7 +13,7 @@ pub fn murmur2(data: &[u8]) -> u32 {
     let mut h = SEED ^ (len as u32);
     let mut chunks = data.chunks_exact(4);
     for c in &mut chunks {
-        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        let mut k = u32::from_le_bytes(<[u8; 4]>::try_from(c).unwrap_or_default());
         k = k.wrapping_mul(M);
         k ^= k >> R;
         k = k.wrapping_mul(M);
@@ -21,14 +21,15 @@ pub fn murmur2(data: &[u8]) -> u32 {
         h ^= k;
     }
     let tail = chunks.remainder();
+    let at = |i: usize| u32::from(tail.get(i).copied().unwrap_or(0));
     if tail.len() >= 3 {
-        h ^= u32::from(tail[2]) << 16;
+        h ^= at(2) << 16;
     }
     if tail.len() >= 2 {
-        h ^= u32::from(tail[1]) << 8;
+        h ^= at(1) << 8;
     }
     if !tail.is_empty() {
-        h ^= u32::from(tail[0]);
+        h ^= at(0);
         h = h.wrapping_mul(M);
     }
     h ^= h >> 13;
@@ -39,10 +40,13 @@ pub fn murmur2(data: &[u8]) -> u32 {
 
 /// The partition for `key` among `partitions` (which must be at least 1).
 pub fn partition_for_key(key: &[u8], partitions: u32) -> u32 {
-    (murmur2(key) & 0x7fff_ffff) % partitions.max(1)
+    (murmur2(key) & 0x7fff_ffff)
+        .checked_rem(partitions)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

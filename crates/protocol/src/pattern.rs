@@ -33,7 +33,7 @@ impl Pattern {
             tokens.push(match *part {
                 "" => return Err("dots must separate non-empty tokens"),
                 "*" => Token::One,
-                ">" if i + 1 == parts.len() => Token::Rest,
+                ">" if i.saturating_add(1) == parts.len() => Token::Rest,
                 ">" => return Err("`>` may only be the last token"),
                 literal => {
                     if !literal
@@ -87,6 +87,7 @@ impl Pattern {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

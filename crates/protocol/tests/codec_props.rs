@@ -5,6 +5,7 @@
 //! [`DECODE_BLOCK_MAX`]), a partial frame only ever asks for more bytes, input split anywhere
 //! decodes like input that arrived at once, and every corruption is reported with its stable
 //! wire code.
+#![allow(unsafe_code)] // a counting global allocator, delegating to System
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -337,8 +337,12 @@ fn start_rebalance(name: &str, group: &mut Group, joining: Option<&str>) {
     let notice = Frame::request(Opcode::GroupRebalance, 0, notice.freeze());
     for id in &awaiting {
         if let Some(member) = group.members.get(id) {
-            // A closed connection is fine: that member will time out.
-            let _ = member.queue.send_control(notice.clone());
+            // Within the connection's write budget like any other frame. A notice that finds
+            // the queue full (or the connection closed) is dropped: the member learns of the
+            // rebalance from its next heartbeat (REBALANCE_IN_PROGRESS) or times out.
+            if member.queue.try_send(notice.clone().into()).is_err() {
+                tracing::debug!(group = name, member = %id, "rebalance notice dropped: write queue full");
+            }
         }
     }
     tracing::info!(

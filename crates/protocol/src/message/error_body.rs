@@ -34,7 +34,7 @@ impl ErrorBody {
     /// Appends the encoded body.
     pub fn encode(&self, dst: &mut BytesMut) {
         let message = truncate_utf8(&self.message, ERROR_MESSAGE_BYTES_MAX);
-        dst.reserve(4 + message.len());
+        dst.reserve(message.len().saturating_add(4));
         dst.put_u16_le(self.code);
         put_str16(dst, message);
     }
@@ -50,6 +50,7 @@ impl ErrorBody {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

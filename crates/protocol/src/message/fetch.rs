@@ -183,7 +183,7 @@ impl FetchResponse {
             let batch = self
                 .batches
                 .slice(at..at.checked_add(len)?.min(self.batches.len()));
-            at += len;
+            at = at.saturating_add(len);
             Some(batch)
         })
     }

@@ -64,7 +64,7 @@ impl HelloRequest {
     /// Appends the encoded payload; the name is cut to [`NAME_BYTES_MAX`].
     pub fn encode(&self, dst: &mut BytesMut) {
         let name = truncate_utf8(&self.client_name, NAME_BYTES_MAX);
-        dst.reserve(4 + name.len());
+        dst.reserve(name.len().saturating_add(4));
         dst.put_u8(self.min_version);
         dst.put_u8(self.max_version);
         put_str16(dst, name);
@@ -160,7 +160,12 @@ impl HelloResponse {
             ),
             (LimitId::IdleTimeoutMs, self.limits.idle_timeout_ms),
         ];
-        dst.reserve(1 + 4 + name.len() + version.len() + 8 + 2 + limits.len() * 10);
+        dst.reserve(
+            name.len()
+                .saturating_add(version.len())
+                .saturating_add(limits.len().saturating_mul(10))
+                .saturating_add(15),
+        );
         dst.put_u8(self.version);
         put_str16(dst, name);
         put_str16(dst, version);
@@ -219,6 +224,7 @@ impl HelloResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -96,7 +96,7 @@ impl ProduceRequest {
             dst.put_u8(mode);
             dst.put_u32_le(partition);
             dst.put_u32_le(b.batch.len() as u32);
-            if i + 1 < self.batches.len() {
+            if i.saturating_add(1) < self.batches.len() {
                 dst.put_slice(&b.batch);
             }
         }
@@ -133,7 +133,7 @@ impl ProduceRequest {
             r.skip(len, "batch")?;
             batches.push(ProduceBatch {
                 selector,
-                batch: payload.slice(start..start + len),
+                batch: payload.slice(start..start.saturating_add(len)),
             });
         }
         r.finish()?;
@@ -257,6 +257,7 @@ impl ProduceResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

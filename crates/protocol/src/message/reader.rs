@@ -18,12 +18,16 @@ impl<'a> PayloadReader<'a> {
 
     /// Bytes consumed so far: where the next field starts in the payload.
     pub(crate) fn position(&self) -> usize {
-        self.total - self.rest.len()
+        self.total.saturating_sub(self.rest.len())
     }
 
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, PayloadError> {
-        let b = self.take(4, field)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(u32::from_le_bytes(self.array(field)?))
+    }
+
+    /// The next `N` bytes as an array.
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], PayloadError> {
+        <[u8; N]>::try_from(self.take(N, field)?).map_err(|_| PayloadError::Truncated { field })
     }
 
     /// Skips `n` bytes (a blob the caller slices out of the payload by position).
@@ -41,18 +45,15 @@ impl<'a> PayloadReader<'a> {
     }
 
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, PayloadError> {
-        Ok(self.take(1, field)?[0])
+        Ok(u8::from_le_bytes(self.array(field)?))
     }
 
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, PayloadError> {
-        let b = self.take(2, field)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
+        Ok(u16::from_le_bytes(self.array(field)?))
     }
 
     pub(crate) fn u64(&mut self, field: &'static str) -> Result<u64, PayloadError> {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(self.take(8, field)?);
-        Ok(u64::from_le_bytes(b))
+        Ok(u64::from_le_bytes(self.array(field)?))
     }
 
     /// A `u16` length followed by that many UTF-8 bytes, at most `max` of them.
@@ -98,9 +99,7 @@ pub(crate) fn truncate_utf8(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    // Some index at or below `max` is a boundary (0 always is).
+    let end = (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+    s.get(..end).unwrap_or_default()
 }

@@ -184,6 +184,7 @@ impl PushHeader {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -281,6 +282,7 @@ impl PushError {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod push_error_tests {
     use super::*;
     use crate::ErrorCode;
