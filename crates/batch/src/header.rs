@@ -189,7 +189,9 @@ impl BatchHeader {
         if attributes & !(CODEC_MASK | TIMESTAMP_TYPE_LOG_APPEND | DELETE_HORIZON) != 0 {
             return Err(unsupported("reserved attribute bits are set"));
         }
-        if record_count < 1 || i64::from(last_offset_delta) != i64::from(record_count).saturating_sub(1) {
+        if record_count < 1
+            || i64::from(last_offset_delta) != i64::from(record_count).saturating_sub(1)
+        {
             return Err(BatchError::BadCount {
                 record_count,
                 last_offset_delta,

@@ -96,7 +96,9 @@ pub async fn run(groups: u32, seconds: u64, json_out: bool) -> anyhow::Result<Ex
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("{groups} groups committing for {elapsed:.1} s (disk, fsync per write)");
-        println!("commits: {commits} ({rate:.0}/s), fsyncs: {fsyncs} ({per_fsync:.1} commits per fsync)");
+        println!(
+            "commits: {commits} ({rate:.0}/s), fsyncs: {fsyncs} ({per_fsync:.1} commits per fsync)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -316,7 +316,8 @@ impl Subscription {
             // and what remains of the window may be smaller than the next stored batch (at
             // most a frame): holding back what was consumed would then stall both sides.
             let left = self.window.saturating_sub(self.consumed);
-            let starving = self.pushes.is_empty() && left < self.conn.server().limits.max_frame_bytes;
+            let starving =
+                self.pushes.is_empty() && left < self.conn.server().limits.max_frame_bytes;
             if self.consumed > 0 && (self.consumed >= self.window / 2 || starving) {
                 let mut payload = BytesMut::new();
                 Credit {

@@ -100,6 +100,9 @@ pub(crate) fn truncate_utf8(s: &str, max: usize) -> &str {
         return s;
     }
     // Some index at or below `max` is a boundary (0 always is).
-    let end = (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+    let end = (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
     s.get(..end).unwrap_or_default()
 }
