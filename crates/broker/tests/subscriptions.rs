@@ -370,7 +370,7 @@ async fn subscriptions_per_connection_are_limited() {
     let third = c
         .call(&subscribe("s", OffsetSpec::Latest, 0), 3, &mut none)
         .await;
-    assert_eq!(error_code(&third), Some(ErrorCode::InvalidArgument));
+    assert_eq!(error_code(&third), Some(ErrorCode::LimitReached));
     // Ending one makes room again.
     c.call(&Request::Unsubscribe, 1, &mut none).await;
     let again = c

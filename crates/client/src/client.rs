@@ -173,7 +173,7 @@ impl Connection {
             }
         }
         Err(last.unwrap_or_else(|| {
-            ClientError::Io(std::io::Error::new(
+            ClientError::from(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "the address resolved to nothing",
             ))
@@ -205,7 +205,7 @@ impl Connection {
                      MemoryStreamer port (server.listen)"
                         .into(),
                 ),
-                other => ClientError::Protocol(other),
+                other => ClientError::from(other),
             })?;
         if reply.is_error() {
             return Err(error_from(&reply));

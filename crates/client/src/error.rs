@@ -17,14 +17,15 @@ use memstream_protocol::{ErrorBody, ErrorCode, FrameError};
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
-    /// Connecting or the socket failed.
+    /// Connecting or the socket failed. Shared, so that one failure can be handed to every
+    /// request it failed (the error is `Clone`).
     #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::sync::Arc<std::io::Error>),
     /// The server sent bytes that are not a valid frame.
     #[error("protocol error from server: {0}")]
-    Protocol(#[from] FrameError),
+    Protocol(std::sync::Arc<FrameError>),
     /// The server answered with an error frame.
     #[error("server error {name} ({code}): {message}")]
     Server {
@@ -50,6 +51,18 @@ pub enum ClientError {
     /// No response within the request timeout.
     #[error("request timed out after {0:?}")]
     Timeout(std::time::Duration),
+}
+
+impl From<std::io::Error> for ClientError {
+    fn from(e: std::io::Error) -> ClientError {
+        ClientError::Io(std::sync::Arc::new(e))
+    }
+}
+
+impl From<FrameError> for ClientError {
+    fn from(e: FrameError) -> ClientError {
+        ClientError::Protocol(std::sync::Arc::new(e))
+    }
 }
 
 impl ClientError {

@@ -220,7 +220,7 @@ impl BatchAck {
                 partition: d.partition,
                 offset: d.offset.map(|base| base + u64::from(index)),
             }),
-            Err(e) => Err(clone_error(e)),
+            Err(e) => Err(e.clone()),
         }
     }
 }
@@ -880,30 +880,6 @@ fn split_produce(request: &Request) -> (Bytes, Option<Bytes>) {
             )
         }
         other => (other.to_frame(0).payload, None),
-    }
-}
-
-/// A copy of `e` for each record of a batch (a batch's outcome is shared by its records).
-fn clone_error(e: &ClientError) -> ClientError {
-    match e {
-        ClientError::Server {
-            code,
-            name,
-            message,
-        } => ClientError::Server {
-            code: *code,
-            name,
-            message: message.clone(),
-        },
-        ClientError::Closed { reason } => ClientError::Closed {
-            reason: reason.clone(),
-        },
-        ClientError::Timeout(d) => ClientError::Timeout(*d),
-        ClientError::InvalidArgument(m) => ClientError::InvalidArgument(m.clone()),
-        ClientError::Malformed(m) => ClientError::Malformed(m.clone()),
-        // Not Clone: the same kind and text.
-        ClientError::Io(e) => ClientError::Io(std::io::Error::new(e.kind(), e.to_string())),
-        ClientError::Protocol(e) => ClientError::Malformed(e.to_string()),
     }
 }
 

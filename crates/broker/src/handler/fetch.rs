@@ -9,7 +9,7 @@ use memstream_protocol::batch::BatchHeader;
 use memstream_protocol::message::{FetchRequest, FetchResponseHeader, OffsetSpec};
 use memstream_protocol::{ErrorCode, Frame};
 
-use super::{stream_error, Action, Context, Response};
+use super::{blocking, stream_error, Action, Context, Response};
 use crate::streams::{read_off_runtime, Stream, StreamError};
 
 /// Reads now, or waits for records up to `max_wait_ms` (capped by `streams.fetch_max_wait_ms`).
@@ -40,10 +40,9 @@ pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Ac
         Ok(Read::Sealed(sealed)) => {
             return Action::Later(Box::pin(async move {
                 Some(
-                    match tokio::task::spawn_blocking(move || sealed.finish()).await {
-                        Ok(Ok(fetched)) => respond(&reply, fetch.partition, fetched, room),
-                        Ok(Err(e)) => stream_error(&reply, &e.into()).into(),
-                        Err(e) => stream_error(&reply, &StreamError::Storage(e.to_string())).into(),
+                    match blocking(move || sealed.finish().map_err(StreamError::from)).await {
+                        Ok(fetched) => respond(&reply, fetch.partition, fetched, room),
+                        Err(e) => stream_error(&reply, &e).into(),
                     },
                 )
             }))

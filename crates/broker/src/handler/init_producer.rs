@@ -3,19 +3,19 @@
 
 use bytes::{Bytes, BytesMut};
 use memstream_protocol::message::InitProducer;
-use memstream_protocol::{ErrorCode, Frame};
+use memstream_protocol::Frame;
 
-use super::{stream_error, Action, Context};
+use super::{blocking, stream_error, Action, Context};
 
 /// Allocates on a blocking thread (a new block of ids is reserved with an fsync).
 pub(crate) fn apply(frame: &Frame, ctx: &Context<'_>) -> Action {
     let streams = ctx.shared.streams.clone();
     let reply = Frame::response(frame, Bytes::new());
     Action::Later(Box::pin(async move {
-        let allocated = tokio::task::spawn_blocking(move || streams.init_producer()).await;
+        let allocated = blocking(move || streams.init_producer()).await;
         Some(
             match allocated {
-                Ok(Ok(producer_id)) => {
+                Ok(producer_id) => {
                     let mut payload = BytesMut::new();
                     InitProducer {
                         producer_id,
@@ -24,8 +24,7 @@ pub(crate) fn apply(frame: &Frame, ctx: &Context<'_>) -> Action {
                     .encode(&mut payload);
                     Frame::response(&reply, payload.freeze())
                 }
-                Ok(Err(e)) => stream_error(&reply, &e),
-                Err(e) => Frame::error_response(&reply, ErrorCode::Internal, &e.to_string()),
+                Err(e) => stream_error(&reply, &e),
             }
             .into(),
         )

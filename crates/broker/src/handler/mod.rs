@@ -111,6 +111,18 @@ pub(crate) fn stream_error(to: &Frame, e: &StreamError) -> Frame {
     Frame::error_response(to, e.code(), &e.to_string())
 }
 
+/// Runs blocking work (file I/O, fsync) on the blocking pool. A task that panicked or was
+/// cancelled answers INTERNAL in every handler: the one mapping of a failed blocking task.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StreamError> + Send + 'static,
+) -> Result<T, StreamError> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err(StreamError::Internal(format!(
+            "a blocking task failed: {e}"
+        )))
+    })
+}
+
 /// The current time in ms since the Unix epoch (record timestamps, retention).
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()

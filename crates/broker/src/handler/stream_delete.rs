@@ -2,9 +2,9 @@
 
 use bytes::Bytes;
 use memstream_protocol::message::StreamRef;
-use memstream_protocol::{ErrorCode, Frame};
+use memstream_protocol::Frame;
 
-use super::{stream_error, Action, Context};
+use super::{blocking, stream_error, Action, Context};
 
 /// Deletes the stream on a blocking thread (it removes files).
 pub(crate) fn apply(stream: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Action {
@@ -13,19 +13,18 @@ pub(crate) fn apply(stream: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Acti
     Action::Later(Box::pin(async move {
         let name = stream.name;
         let streams = shared.streams.clone();
-        let deleted = tokio::task::spawn_blocking({
+        let deleted = blocking({
             let name = name.clone();
             move || streams.delete(&name)
         })
         .await;
         Some(
             match deleted {
-                Ok(Ok(id)) => {
+                Ok(id) => {
                     shared.groups.forget_stream(&name, id);
                     reply
                 }
-                Ok(Err(e)) => stream_error(&reply, &e),
-                Err(e) => Frame::error_response(&reply, ErrorCode::Internal, &e.to_string()),
+                Err(e) => stream_error(&reply, &e),
             }
             .into(),
         )

@@ -29,7 +29,7 @@ pub(crate) fn apply(
     let max = ctx.shared.config.load().network.max_subscriptions as usize;
     if session.subscriptions.len() >= max {
         return error(
-            ErrorCode::InvalidArgument,
+            ErrorCode::LimitReached,
             &format!("the connection holds network.max_subscriptions = {max} subscriptions"),
         );
     }

@@ -29,9 +29,12 @@ pub enum StreamError {
         /// Partition asked for.
         partition: u32,
     },
-    /// A request value is out of range, or a configured limit is reached.
+    /// A request value is out of range.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A configured limit of the server is reached (streams, partitions in all).
+    #[error("{0}")]
+    LimitReached(String),
     /// The batch is refused.
     #[error("{0}")]
     Batch(#[from] BatchError),
@@ -56,6 +59,9 @@ pub enum StreamError {
     /// The partition log failed.
     #[error("{0}")]
     Log(#[from] LogError),
+    /// A server task failed (a blocking task panicked or was cancelled).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Reading or writing stream definitions failed.
     #[error("storage error: {0}")]
     Storage(String),
@@ -70,6 +76,8 @@ impl StreamError {
             StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
             StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
             StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            StreamError::LimitReached(_) => ErrorCode::LimitReached,
+            StreamError::Internal(_) => ErrorCode::Internal,
             StreamError::Batch(e) => ErrorCode::from(e),
             StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
             StreamError::UnknownProducer { .. } => ErrorCode::UnknownProducerId,

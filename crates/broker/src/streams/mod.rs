@@ -133,14 +133,14 @@ impl Streams {
                 return Err(StreamError::AlreadyExists(req.name.clone()));
             }
             if streams.len() >= limits.max_streams as usize {
-                return Err(StreamError::InvalidArgument(format!(
+                return Err(StreamError::LimitReached(format!(
                     "streams.max_streams = {} reached",
                     limits.max_streams
                 )));
             }
             let total: u64 = streams.values().map(|s| u64::from(s.meta.partitions)).sum();
             if total + u64::from(partitions) > u64::from(limits.max_partitions_total) {
-                return Err(StreamError::InvalidArgument(format!(
+                return Err(StreamError::LimitReached(format!(
                     "streams.max_partitions_total = {} would be exceeded",
                     limits.max_partitions_total
                 )));
