@@ -19,6 +19,16 @@ pub async fn start(dir: &std::path::Path) -> (Child, String) {
 /// Like [`start`], with the server run through `wrapper` (a command and its arguments that
 /// end by executing the rest of the line, such as `prlimit --fsize=N --`).
 pub async fn start_via(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String) {
+    let (child, addr, _) = spawn(dir, wrapper).await;
+    (child, addr)
+}
+
+/// Like [`start`]; also returns the admin (HTTP) address.
+pub async fn start_with_admin(dir: &std::path::Path) -> (Child, String, String) {
+    spawn(dir, &[]).await
+}
+
+async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, String) {
     let mut command = match wrapper.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
@@ -46,10 +56,16 @@ pub async fn start_via(dir: &std::path::Path, wrapper: &[&str]) -> (Child, Strin
         .spawn()
         .expect("spawn memstream");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(WAIT, async {
+    let (addr, admin) = tokio::time::timeout(WAIT, async {
+        let (mut addr, mut admin) = (None, None);
         while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(addr) = line.strip_prefix("memstream listening on ") {
-                return addr.to_owned();
+            if let Some(a) = line.strip_prefix("memstream listening on ") {
+                addr = Some(a.to_owned());
+            } else if let Some(a) = line.strip_prefix("memstream admin listening on ") {
+                admin = Some(a.to_owned());
+            }
+            if let (Some(addr), Some(admin)) = (&addr, &admin) {
+                return (addr.clone(), admin.clone());
             }
         }
         panic!("server exited before listening");
@@ -57,5 +73,5 @@ pub async fn start_via(dir: &std::path::Path, wrapper: &[&str]) -> (Child, Strin
     .await
     .expect("server starts");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
+    (child, addr, admin)
 }
