@@ -68,7 +68,8 @@ impl SealedView {
             &*self.file,
             u64::from(self.start.position),
             self.size_bytes,
-            self.base_offset + u64::from(self.start.rel_offset),
+            self.base_offset
+                .saturating_add(u64::from(self.start.rel_offset)),
             |position, header, after| {
                 if after > offset {
                     found = Some((position, *header));
@@ -100,7 +101,7 @@ impl SealedView {
                 Err(_) if !batches.is_empty() => break,
                 Err(e) => return Err(self.corrupt(position, e.to_string())),
             };
-            if len > chunk.len() || (!batches.is_empty() && used + len > max_bytes) {
+            if len > chunk.len() || (!batches.is_empty() && used.saturating_add(len) > max_bytes) {
                 break;
             }
             let checked = check_envelope(&chunk[..len])
@@ -125,8 +126,8 @@ impl SealedView {
                 Err(reason) => return Err(self.corrupt(position, reason)),
             }
             batches.push(chunk.split_to(len).freeze());
-            used += len;
-            position += len as u64;
+            used = used.saturating_add(len);
+            position = position.saturating_add(len as u64);
         }
         Ok((batches, next_offset))
     }
@@ -139,7 +140,8 @@ impl SealedView {
             &*self.file,
             u64::from(self.start.position),
             self.size_bytes,
-            self.base_offset + u64::from(self.start.rel_offset),
+            self.base_offset
+                .saturating_add(u64::from(self.start.rel_offset)),
             |_, header, _| {
                 if header.max_timestamp_ms >= timestamp_ms {
                     found = Some(header.base_offset);
@@ -153,6 +155,7 @@ impl SealedView {
 
     /// The offset the search starts from (a safe lower bound for the answer).
     pub fn start_offset(&self) -> u64 {
-        self.base_offset + u64::from(self.start.rel_offset)
+        self.base_offset
+            .saturating_add(u64::from(self.start.rel_offset))
     }
 }

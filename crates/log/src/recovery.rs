@@ -189,7 +189,8 @@ fn load_indexes(
     let mut header = [0u8; BATCH_HEADER_LEN];
     file.read_at(u64::from(last.position), &mut header).ok()?;
     let h = BatchHeader::parse(&header).ok()?;
-    (h.base_offset == base + u64::from(last.rel_offset)).then_some(index)
+    // Names and entries come from disk: an offset past u64::MAX is a bad index, not a panic.
+    (Some(h.base_offset) == base.checked_add(u64::from(last.rel_offset))).then_some(index)
 }
 
 /// What checking one sealed segment found.
@@ -227,7 +228,7 @@ fn recover_sealed(
         &*file,
         start_position,
         len,
-        base + start.map_or(0, |e| u64::from(e.rel_offset)),
+        base.saturating_add(start.map_or(0, |e| u64::from(e.rel_offset))),
         |position, header, _| {
             max_ts = max_ts.max(header.max_timestamp_ms);
             if start.is_some() && position == start_position {

@@ -122,9 +122,13 @@ impl Segment {
     /// Whether `meta` must go to a new segment: this one is not empty and the batch would take
     /// it past `limit_bytes`, or past the 2^32 offsets a segment's relative offsets can name.
     pub fn is_full_for(&self, meta: &BatchMeta, limit_bytes: u64) -> bool {
-        let offsets_after = (self.next_offset - self.base_offset) + u64::from(meta.record_count);
+        let offsets_after = self
+            .next_offset
+            .saturating_sub(self.base_offset)
+            .saturating_add(u64::from(meta.record_count));
         self.size_bytes > 0
-            && (self.size_bytes + meta.len > limit_bytes || offsets_after > u64::from(u32::MAX))
+            && (self.size_bytes.saturating_add(meta.len) > limit_bytes
+                || offsets_after > u64::from(u32::MAX))
     }
 
     /// Records a batch appended at the end (the caller wrote the file); keeps `bytes` when the
@@ -147,7 +151,9 @@ impl Segment {
             });
         }
         self.size_bytes += meta.len;
-        self.next_offset = meta.base_offset + u64::from(meta.record_count);
+        self.next_offset = meta
+            .base_offset
+            .saturating_add(u64::from(meta.record_count));
     }
 
     /// Offset of the batch after RAM batch `i`.

@@ -61,7 +61,8 @@ pub(crate) fn walk_headers(
             break WalkStop::Torn;
         }
         let buffered = position >= buf_start
-            && position + BATCH_HEADER_LEN as u64 <= buf_start + buf.len() as u64;
+            && position.saturating_add(BATCH_HEADER_LEN as u64)
+                <= buf_start.saturating_add(buf.len() as u64);
         if !buffered {
             let n = left.min(WALK_CHUNK_BYTES as u64) as usize;
             buf.resize(n, 0);
@@ -89,7 +90,7 @@ pub(crate) fn walk_headers(
             break WalkStop::Stopped;
         }
         batches += 1;
-        position += header.total_len() as u64;
+        position = position.saturating_add(header.total_len() as u64);
         next_offset = after;
     };
     Ok(Walk {

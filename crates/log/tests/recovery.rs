@@ -319,3 +319,34 @@ fn an_empty_leftover_segment_before_the_log_is_deleted() {
     assert_eq!(read_all(&p, usize::MAX), kept);
     assert!(!logs[0].exists());
 }
+
+#[test]
+fn segment_names_near_u64_max_are_corrupt_data_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(2_000, FsyncPolicy::Never);
+    write_log(dir.path(), &cfg, 30);
+    // Keep the first two segments (with their index files) and give them the two largest
+    // names there are: every offset computed from them would overflow.
+    let logs = files(dir.path(), ".log");
+    assert!(logs.len() >= 3);
+    for (i, log) in logs.iter().enumerate() {
+        let stem = name(log).trim_end_matches(".log").to_owned();
+        for suffix in [".log", ".index", ".timeindex"] {
+            let from = dir.path().join(format!("{stem}{suffix}"));
+            if i >= 2 {
+                let _ = fs::remove_file(&from);
+                continue;
+            }
+            let to = dir
+                .path()
+                .join(format!("{:020}{suffix}", u64::MAX - 1 + i as u64));
+            if from.exists() {
+                fs::rename(&from, &to).unwrap();
+            }
+        }
+    }
+    let (p, report) = reopen(dir.path(), &cfg);
+    assert!(report.corrupt.is_some(), "{report:?}");
+    // What is left is a consistent log that takes no offsets it cannot hold.
+    assert!(p.start_offset() <= p.end_offset());
+}
