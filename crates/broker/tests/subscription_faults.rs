@@ -125,6 +125,16 @@ async fn a_corrupt_sealed_batch_stops_its_partition_with_corrupt_data() {
     assert!(!batches.is_empty());
     let h = memstream_protocol::batch::BatchHeader::parse(&batches[0]).unwrap();
     assert_eq!(h.base_offset, 2);
+    // `stream describe` shows where: from offset 1, with the segment, byte and reason.
+    let described = client.admin().describe_stream("disk").await.unwrap();
+    let corrupt = &described.partitions[0].corrupt;
+    assert_eq!(corrupt.len(), 1, "{corrupt:?}");
+    assert_eq!(corrupt[0].from_offset, 1);
+    assert!(
+        corrupt[0].description.contains("00000000000000000000.log")
+            && corrupt[0].description.contains("checksum"),
+        "{corrupt:?}"
+    );
     // And the server still answers: nothing loops on the corrupt batch.
     client.admin().list_streams().await.unwrap();
     server.stop().await;

@@ -154,7 +154,8 @@ pub fn run(command: StreamCommand) -> anyhow::Result<ExitCode> {
                     let partitions: Vec<_> = d
                         .partitions
                         .iter()
-                        .map(|p| json!({"partition": p.partition, "start_offset": p.start_offset, "end_offset": p.end_offset, "durable_offset": p.durable_offset, "size_bytes": p.size_bytes}))
+                        .map(|p| json!({"partition": p.partition, "start_offset": p.start_offset, "end_offset": p.end_offset, "durable_offset": p.durable_offset, "size_bytes": p.size_bytes,
+                            "corrupt": p.corrupt.iter().map(|c| json!({"from_offset": c.from_offset, "description": c.description})).collect::<Vec<_>>()}))
                         .collect();
                     let out = json!({
                         "name": d.name,
@@ -180,7 +181,7 @@ pub fn run(command: StreamCommand) -> anyhow::Result<ExitCode> {
                         "{:>9} {:>14} {:>14} {:>14} {:>14}",
                         "PARTITION", "START", "END", "DURABLE", "BYTES"
                     );
-                    for p in d.partitions {
+                    for p in &d.partitions {
                         println!(
                             "{:>9} {:>14} {:>14} {:>14} {:>14}",
                             p.partition,
@@ -189,6 +190,14 @@ pub fn run(command: StreamCommand) -> anyhow::Result<ExitCode> {
                             p.durable_offset,
                             p.size_bytes
                         );
+                    }
+                    for p in &d.partitions {
+                        for c in &p.corrupt {
+                            println!(
+                                "partition {}: corrupt from offset {} ({}); consume from a later offset to skip it",
+                                p.partition, c.from_offset, c.description
+                            );
+                        }
                     }
                 }
             }

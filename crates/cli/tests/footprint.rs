@@ -143,7 +143,8 @@ async fn a_subscriber_without_credit_does_not_grow_server_memory() {
     .await;
     let retained = StreamDescription::decode(&described.payload)
         .unwrap()
-        .partitions[0];
+        .partitions
+        .swap_remove(0);
     eprintln!("retained by the log: {retained:?}");
     // Retention by bytes holds: the log keeps 64 MiB and at most one more segment.
     assert!(retained.size_bytes <= (64 + 8) << 20);

@@ -19,6 +19,7 @@
 
 mod backend;
 mod config;
+mod corrupt;
 mod durability;
 mod error;
 mod index;
@@ -34,6 +35,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub use backend::{Backend, BackendFile, FaultyBackend, FileBackend, MemoryBackend};
 pub use config::{FsyncPolicy, LogConfig, SEGMENT_BYTES_MAX};
+pub use corrupt::{CorruptRange, CORRUPT_RANGES_MAX};
 pub use durability::SyncStats;
 pub use error::{LogError, RecoveryReport, RetentionReport};
 pub use partition::{

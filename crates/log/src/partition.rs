@@ -64,6 +64,7 @@ use tokio::sync::watch;
 
 use crate::backend::{Backend, BackendFile, FileBackend};
 use crate::config::{FsyncPolicy, LogConfig};
+use crate::corrupt::{CorruptRange, CorruptRanges};
 use crate::durability::{Disk, SyncStats};
 use crate::error::{LogError, RecoveryReport, RetentionReport};
 use crate::read::SealedView;
@@ -107,12 +108,31 @@ pub struct SealedRead {
     fetched: Fetched,
     view: SealedView,
     max_bytes: usize,
+    corrupt: Arc<CorruptRanges>,
 }
 
 impl SealedRead {
-    /// Reads the batches from the file.
+    /// Reads the batches from the file. A corrupt batch is remembered (see
+    /// [`Partition::corrupt_ranges`]) and logged the first time it is found.
     pub fn finish(mut self) -> Result<Fetched, LogError> {
-        let (batches, next_offset) = self.view.read(self.fetched.next_offset, self.max_bytes)?;
+        let read = self.view.read(self.fetched.next_offset, self.max_bytes);
+        if let Err(LogError::Corrupt {
+            segment,
+            position,
+            reason,
+        }) = &read
+        {
+            let range = CorruptRange {
+                from_offset: self.fetched.next_offset,
+                segment: segment.clone(),
+                position: *position,
+                reason: reason.clone(),
+            };
+            if self.corrupt.record(range) {
+                tracing::error!(%segment, position, %reason, offset = self.fetched.next_offset, "corrupt batch in a sealed segment; reads of it fail with CORRUPT_DATA");
+            }
+        }
+        let (batches, next_offset) = read?;
         self.fetched.batches = batches;
         self.fetched.next_offset = next_offset;
         Ok(self.fetched)
@@ -144,6 +164,8 @@ pub(crate) struct Inner {
     pub state: Mutex<State>,
     /// `None` for memory partitions.
     pub disk: Option<Box<Disk>>,
+    /// Corrupt batches found by recovery or reads.
+    pub corrupt: Arc<CorruptRanges>,
 }
 
 /// Everything the append lock guards.
@@ -228,6 +250,7 @@ impl Partition {
                 config,
                 state: Mutex::new(State::new(VecDeque::new())),
                 disk: None,
+                corrupt: Arc::default(),
             }),
         }
     }
@@ -262,11 +285,29 @@ impl Partition {
     ) -> Result<(Partition, RecoveryReport), LogError> {
         let (segments, report) = recover(&*backend, &config)?;
         let state = State::new(segments);
+        let corrupt = Arc::new(CorruptRanges::default());
+        if let Some((segment, position, reason)) = &report.corrupt {
+            // Truncated: the log ends where the bad batch began. Kept (a sealed segment):
+            // reads reach it from its segment's first offset at the earliest.
+            let from_offset = if report.truncated_bytes > 0 {
+                state.end_offset
+            } else {
+                crate::segment::parse_file_name(segment)
+                    .map_or(state.start_offset, |(base, _)| base)
+            };
+            corrupt.record(CorruptRange {
+                from_offset,
+                segment: segment.clone(),
+                position: *position,
+                reason: reason.clone(),
+            });
+        }
         let disk = Disk::new(backend, syncer.clone(), state.end_offset, dir);
         let inner = Arc::new(Inner {
             config,
             state: Mutex::new(state),
             disk: Some(Box::new(disk)),
+            corrupt,
         });
         syncer.register(&inner);
         Ok((Partition { inner }, report))
@@ -372,6 +413,7 @@ impl Partition {
                 fetched,
                 view,
                 max_bytes,
+                corrupt: self.inner.corrupt.clone(),
             }),
             None => Read::Done(fetched),
         })
@@ -457,6 +499,15 @@ impl Partition {
         st.end_watch
             .get_or_insert_with(|| watch::channel(end).0)
             .subscribe()
+    }
+
+    /// Corrupt batches found so far (by recovery and by reads), oldest first, at most
+    /// [`CORRUPT_RANGES_MAX`](crate::CORRUPT_RANGES_MAX).
+    pub fn corrupt_ranges(&self) -> Vec<CorruptRange> {
+        self.inner
+            .corrupt
+            .retain_from(lock(&self.inner.state).start_offset);
+        self.inner.corrupt.list()
     }
 
     /// Deletes the sealed segments that retention no longer keeps.

@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use memstream_log::{Partition, Syncer};
 use memstream_protocol::message::{
-    validate_stream_name, CreateStream, PartitionInfo, StorageKind, StreamDescription, StreamList,
-    StreamSummary,
+    validate_stream_name, CorruptInfo, CreateStream, PartitionInfo, StorageKind, StreamDescription,
+    StreamList, StreamSummary,
 };
 
 pub use error::StreamError;
@@ -273,6 +273,18 @@ impl Streams {
                     end_offset: p.log.end_offset(),
                     durable_offset: p.log.durable_offset(),
                     size_bytes: p.log.size_bytes(),
+                    corrupt: p
+                        .log
+                        .corrupt_ranges()
+                        .into_iter()
+                        .map(|c| CorruptInfo {
+                            from_offset: c.from_offset,
+                            description: format!(
+                                "{} at byte {}: {}",
+                                c.segment, c.position, c.reason
+                            ),
+                        })
+                        .collect(),
                 })
                 .collect(),
         })

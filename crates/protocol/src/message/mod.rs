@@ -30,7 +30,7 @@ pub use produce::{
 };
 pub use request::Request;
 pub use stream::{
-    validate_stream_name, CreateStream, FsyncMode, PartitionInfo, StorageKind, StreamDescription,
-    StreamList, StreamRef, StreamSettings, StreamSummary, STREAM_NAME_BYTES_MAX,
+    validate_stream_name, CorruptInfo, CreateStream, FsyncMode, PartitionInfo, StorageKind,
+    StreamDescription, StreamList, StreamRef, StreamSettings, StreamSummary, STREAM_NAME_BYTES_MAX,
 };
 pub use subscribe::{Credit, PushError, PushHeader, Subscribe, Subscribed, ALL_PARTITIONS};

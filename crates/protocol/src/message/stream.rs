@@ -15,7 +15,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::reader::{put_str16, PayloadReader};
+use super::reader::{put_str16, truncate_utf8, PayloadReader};
 use crate::error::PayloadError;
 
 /// Longest stream name.
@@ -270,8 +270,21 @@ impl StreamList {
     }
 }
 
+/// A corrupt stored batch, in STREAM_DESCRIBE: reads from `from_offset` fail with
+/// CORRUPT_DATA until a consumer moves past it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorruptInfo {
+    /// The first offset that could not be read.
+    pub from_offset: u64,
+    /// Where and why (segment file, byte position, reason), for people.
+    pub description: String,
+}
+
+/// Longest corrupt-batch description carried.
+pub const CORRUPT_DESCRIPTION_BYTES_MAX: usize = 1024;
+
 /// Offsets and size of one partition, in STREAM_DESCRIBE.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionInfo {
     /// Partition number.
     pub partition: u32,
@@ -283,6 +296,8 @@ pub struct PartitionInfo {
     pub durable_offset: u64,
     /// Bytes retained.
     pub size_bytes: u64,
+    /// Corrupt batches found in it (at most 16, the oldest forgotten first).
+    pub corrupt: Vec<CorruptInfo>,
 }
 
 /// STREAM_DESCRIBE response.
@@ -308,6 +323,14 @@ impl StreamDescription {
             dst.put_u64_le(p.end_offset);
             dst.put_u64_le(p.durable_offset);
             dst.put_u64_le(p.size_bytes);
+            dst.put_u16_le(p.corrupt.len().min(usize::from(u16::MAX)) as u16);
+            for c in p.corrupt.iter().take(usize::from(u16::MAX)) {
+                dst.put_u64_le(c.from_offset);
+                put_str16(
+                    dst,
+                    truncate_utf8(&c.description, CORRUPT_DESCRIPTION_BYTES_MAX),
+                );
+            }
         }
     }
 
@@ -319,13 +342,23 @@ impl StreamDescription {
         let count = r.u32("partition_count")?;
         let mut partitions = Vec::new();
         for _ in 0..count {
-            partitions.push(PartitionInfo {
+            let mut p = PartitionInfo {
                 partition: r.u32("partition")?,
                 start_offset: r.u64("start_offset")?,
                 end_offset: r.u64("end_offset")?,
                 durable_offset: r.u64("durable_offset")?,
                 size_bytes: r.u64("size_bytes")?,
-            });
+                corrupt: Vec::new(),
+            };
+            for _ in 0..r.u16("corrupt_count")? {
+                p.corrupt.push(CorruptInfo {
+                    from_offset: r.u64("from_offset")?,
+                    description: r
+                        .str16("description", CORRUPT_DESCRIPTION_BYTES_MAX)?
+                        .to_owned(),
+                });
+            }
+            partitions.push(p);
         }
         r.finish()?;
         Ok(StreamDescription {
@@ -389,6 +422,10 @@ mod tests {
                 end_offset: 9,
                 durable_offset: 8,
                 size_bytes: 700,
+                corrupt: vec![CorruptInfo {
+                    from_offset: 4,
+                    description: "00000000000000000000.log at byte 90: checksum mismatch".into(),
+                }],
             }],
         };
         let mut buf = BytesMut::new();
