@@ -249,7 +249,7 @@ async fn expire_group_members(shared: Arc<Shared>) {
         }
         shared
             .groups
-            .expire(std::time::Instant::now(), &shared.streams);
+            .expire(tokio::time::Instant::now(), &shared.streams);
         if groups_checked.elapsed() >= GROUP_EXPIRY_CHECK {
             groups_checked = tokio::time::Instant::now();
             let retention = shared.config.load().groups.offsets_retention_ms;

@@ -44,7 +44,10 @@ impl Credit {
     }
 
     fn take(&self, bytes: u64) {
-        self.available.fetch_sub(bytes, Ordering::AcqRel);
+        // Only the subscription's own task takes, after checking what is available: credit
+        // never goes below zero (pushes never exceed the credit granted).
+        let before = self.available.fetch_sub(bytes, Ordering::AcqRel);
+        debug_assert!(before >= bytes, "took {bytes} of {before} bytes of credit");
     }
 
     /// Waits until at least `bytes` are available.

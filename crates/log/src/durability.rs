@@ -101,6 +101,8 @@ impl Inner {
             stats.fsyncs += 1;
             stats.batches = stats.batches.max(batches);
         }
+        // The durable offset is a prefix of the log: never past its end.
+        debug_assert!(target <= lock(&self.state).end_offset);
         disk.durable.send_if_modified(|durable| {
             let advance = target > *durable;
             if advance {

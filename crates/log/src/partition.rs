@@ -620,6 +620,10 @@ impl Inner {
             }
         }
         active.push(&meta, bytes, self.config.index_interval_bytes);
+        // The invariant storage.md states: batches are consecutive, each starting where the
+        // log ended, and the log ends after the batch's last record.
+        debug_assert_eq!(active.next_offset, last_offset.saturating_add(1));
+        debug_assert_eq!(base_offset, st.end_offset);
         st.end_offset = active.next_offset;
         st.size_bytes += meta.len;
         st.batches_appended += 1;
