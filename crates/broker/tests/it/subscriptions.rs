@@ -1,7 +1,7 @@
 //! Push subscriptions over real TCP: exactly-once ordered delivery across partitions, credit
 //! never exceeded, patterns picking up new streams, and the error codes.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::{Peer, TestServer};

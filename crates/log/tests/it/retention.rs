@@ -1,6 +1,6 @@
 //! Retention by size and by age; time is an argument, never the wall clock.
 
-mod common;
+use crate::common;
 
 use common::{batch, config, read_all};
 use memstream_batch::BatchHeader;

@@ -1,7 +1,7 @@
 //! The remaining named limits, each shown to be enforced: admin connections and request
 //! timeout, the close linger, and the shutdown timeout.
 
-mod common;
+use crate::common;
 
 use bytes::{Bytes, BytesMut};
 use common::{eventually, Peer, TestServer, WAIT};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 
-mod common;
+use crate::common;
 
 use common::{start, WAIT};
 use memstream_client::Client;

@@ -6,7 +6,7 @@
 //! survives a crash unless retention deleted it; reads return whole batches from the one
 //! containing the offset.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

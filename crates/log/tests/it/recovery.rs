@@ -1,6 +1,6 @@
 //! Recovery on real files: clean reopen, torn tails, flipped bytes, lost and bad indexes.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Server behaviour over real TCP: pipelining, GOODBYE, graceful shutdown, admin HTTP, and
 //! configuration reloads that change limits live.
 
-mod common;
+use crate::common;
 
 use bytes::{Bytes, BytesMut};
 use common::{read_to_end, read_until, Peer, TestServer};

@@ -2,7 +2,7 @@
 //! responses: requests reconnect, subscriptions resume exactly where they were, producer
 //! retries never duplicate. Also linger, acks=none and pull reads.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Untrusted bytes from disk never panic: arbitrary files, and valid logs with random damage,
 //! are opened and read in full; whatever is served passes the batch checks.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Syncing: group commit, fsync policies, fencing after failures, shutdown.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

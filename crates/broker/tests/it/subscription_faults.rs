@@ -2,7 +2,7 @@
 //! most of the credit window, a corrupt batch in a sealed segment. Each must end in delivery
 //! or in one clear error, never in a stall or a busy loop.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

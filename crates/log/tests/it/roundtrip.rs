@@ -1,6 +1,6 @@
 //! Append and read back, across segment rolls, on every kind of partition.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! Streams over real TCP: administration, produce and fetch, idempotence, long poll,
 //! durability levels, restart, and every new error code.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::TestServer;

@@ -2,7 +2,7 @@
 //! grants no credit does not make the server buffer what is produced, and an empty
 //! memory-stream partition costs under a kibibyte.
 
-mod common;
+use crate::common;
 
 use common::start;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! leaves with Revoked/Assigned events, each record goes to one member, committed offsets
 //! are where a new generation starts, and lag reaches zero.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

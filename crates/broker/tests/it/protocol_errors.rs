@@ -1,7 +1,7 @@
 //! Every kind of bad input over real TCP gets its error code and closes only its connection;
 //! the server keeps answering PING on other connections throughout.
 
-mod common;
+use crate::common;
 
 use bytes::{Bytes, BytesMut};
 use common::{pseudo_random_bytes, Peer, TestServer};

@@ -1,7 +1,7 @@
 //! Consumer groups over real TCP: members joining and leaving mid-stream, exactly one owner
 //! per partition, resumption from committed offsets, session expiry, restart, error codes.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};

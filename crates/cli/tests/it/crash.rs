@@ -1,7 +1,7 @@
 //! kill -9 of the real server while producing with `acks = durable` loses no acknowledged
 //! record.
 
-mod common;
+use crate::common;
 
 use common::start;
 use std::sync::Arc;

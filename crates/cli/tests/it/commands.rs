@@ -3,7 +3,7 @@
 
 use std::process::Stdio;
 
-mod common;
+use crate::common;
 
 use common::{start, WAIT};
 use tokio::io::AsyncWriteExt;

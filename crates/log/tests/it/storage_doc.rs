@@ -1,7 +1,5 @@
 //! `docs/storage.md` is checked against the code: its test vectors are rebuilt here.
 
-mod common;
-
 use std::sync::Arc;
 
 use bytes::BytesMut;

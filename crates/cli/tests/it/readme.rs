@@ -1,7 +1,7 @@
 //! The README's "A short session", run as written against a real server: every command's
 //! output must be what the README shows (record timestamps aside), so the README stays true.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 

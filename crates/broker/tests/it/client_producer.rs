@@ -1,7 +1,7 @@
 //! The client's Producer against a real server: receipts match what is stored, records are
 //! batched naturally, keys pick stable partitions.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,0 +1,10 @@
+//! The binary's integration tests (real `memstream` processes), linked as one binary.
+
+mod common;
+
+mod commands;
+mod crash;
+mod examples;
+mod footprint;
+mod readme;
+mod serve;
