@@ -1,4 +1,4 @@
-//! The MemoryStreamer server.
+//! The MemoryStreamer server: the native front-end over `memstream-engine`.
 //!
 //! Code map (see `docs/ARCHITECTURE.md` for the whole picture):
 //!
@@ -12,19 +12,19 @@
 //! - `admin`: the admin HTTP listener (`/metrics`, `/health`).
 //! - [`config`]: configuration sources, validation, hot reload.
 //! - [`metrics`]: counters and gauges in the Prometheus text format.
-//! - `groups`: consumer groups: membership, rebalancing, committed offsets.
-//! - [`streams`]: the stream registry, stream definitions on disk, the append path.
+//! - `wire_errors`: the one mapping from engine errors to native error codes.
+//! - [`streams`] and [`groups`]: re-exported from `memstream-engine`, which owns them.
 
 mod admin;
 pub mod config;
 mod connection;
 pub mod data_dir;
-mod groups;
 mod handler;
 mod listener;
 pub mod metrics;
 pub mod server;
-pub mod streams;
+pub use memstream_engine::{groups, streams};
 mod subscription;
+mod wire_errors;
 
 pub use server::{Server, ServerError, ServerHandle, ShutdownReport};

@@ -24,6 +24,7 @@ use tokio_util::task::AbortOnDropHandle;
 use crate::connection::writer::{Closed, WriteQueue};
 use crate::handler::Response;
 use crate::streams::{read_off_runtime, Stream, StreamError, Streams};
+use crate::wire_errors::WireCode;
 
 /// Bytes the subscription may still push.
 #[derive(Debug, Default)]

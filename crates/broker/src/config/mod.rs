@@ -22,17 +22,12 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use load::{check_file, load, ConfigSources, Loaded, Origin, Override};
+pub use memstream_engine::config::{GroupsConfig, StreamsConfig, MESSAGE_HEADROOM_BYTES};
 pub use reload::{is_reloadable, watch_file, ConfigHandle, ReloadGuard, ReloadReport};
 
 /// An example `memstream.toml` with every key at its default. Tests keep it equal to
 /// [`Config::default`] and to the example in `docs/configuration.md`.
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
-
-/// Bytes of a frame kept free around the largest message for the frame header and the
-/// PRODUCE or FETCH fields that travel with a batch: `streams.max_message_bytes` may be at most
-/// `network.max_frame_bytes` less this, so a batch of the largest allowed size still fits in
-/// one request and one response.
-pub const MESSAGE_HEADROOM_BYTES: u32 = 1024;
 
 /// The whole server configuration. Field names are the TOML keys; see `docs/configuration.md`.
 /// `Default` is the built-in defaults, the lowest layer.
@@ -89,53 +84,6 @@ pub struct NetworkConfig {
     pub max_subscriptions: u32,
 }
 
-/// `[streams]`: the settings a new stream gets when STREAM_CREATE leaves them out, and the
-/// limits on streams and partitions. The per-stream defaults are copied into a stream when it
-/// is created, so a reload changes streams created after it, never existing ones. All live
-/// except `sync_threads`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StreamsConfig {
-    /// `disk` or `memory`.
-    pub storage: String,
-    /// Partitions of a stream created without a count; at most `max_partitions_per_stream`.
-    pub partitions: u32,
-    /// Bytes kept per partition before the oldest segments are dropped; 0 = unlimited. A
-    /// memory partition holds this much in RAM.
-    pub retention_bytes: u64,
-    /// Age after which a segment is dropped; 0 = unlimited.
-    pub retention_ms: u64,
-    /// Size at which a partition rolls to a new segment. The active segment of a disk partition
-    /// is kept in RAM, so this is also its in-memory tail.
-    pub segment_bytes: u64,
-    /// Largest record batch a producer may send; leaves room for headers in one frame.
-    pub max_message_bytes: u64,
-    /// Most bytes the records of one compressed batch may decompress to when the server
-    /// checks them; a batch over it is refused with MESSAGE_TOO_LARGE.
-    pub max_decompressed_batch_bytes: u64,
-    /// Idempotent producers remembered per partition; past it the least recently used is
-    /// forgotten (its next batch must start a new epoch at sequence 0).
-    pub max_producers_per_partition: u32,
-    /// `always`, `interval` or `never`.
-    pub fsync: String,
-    /// Time between fsyncs when `fsync` is `interval`.
-    pub fsync_interval_ms: u64,
-    /// Log bytes between two entries of a segment's sparse offset index.
-    pub index_interval_bytes: u32,
-    /// Streams that may exist at once.
-    pub max_streams: u32,
-    /// Partitions one stream may have.
-    pub max_partitions_per_stream: u32,
-    /// Partitions of all streams together.
-    pub max_partitions_total: u32,
-    /// Longest a FETCH may wait for data; a longer requested wait is cut to this.
-    pub fetch_max_wait_ms: u64,
-    /// Threads that fsync disk partitions. Restart required.
-    pub sync_threads: u32,
-    /// How often retention is enforced.
-    pub retention_check_ms: u64,
-}
-
 /// `[admin]`: the HTTP admin and metrics endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,62 +130,6 @@ impl Default for NetworkConfig {
             close_linger_ms: 1_000,
             write_coalesce_bytes: 64 << 10,
             max_subscriptions: 1024,
-        }
-    }
-}
-
-/// `[groups]`: limits of consumer groups. All live.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupsConfig {
-    /// Shortest session timeout a member may ask for.
-    pub session_timeout_ms_min: u32,
-    /// Longest session timeout a member may ask for.
-    pub session_timeout_ms_max: u32,
-    /// Members one group may have.
-    pub max_members: u32,
-    /// Groups the server keeps.
-    pub max_groups: u32,
-    /// How often member sessions are checked for expiry.
-    pub session_check_ms: u64,
-    /// How long a group without members keeps its committed offsets (since its last commit
-    /// or member) before it is deleted; Kafka's `offsets.retention.minutes`.
-    pub offsets_retention_ms: u64,
-}
-
-impl Default for GroupsConfig {
-    fn default() -> GroupsConfig {
-        GroupsConfig {
-            session_timeout_ms_min: 100,
-            session_timeout_ms_max: 600_000,
-            max_members: 10_000,
-            max_groups: 10_000,
-            session_check_ms: 50,
-            offsets_retention_ms: 7 * 24 * 3_600_000,
-        }
-    }
-}
-
-impl Default for StreamsConfig {
-    fn default() -> StreamsConfig {
-        StreamsConfig {
-            storage: "disk".to_owned(),
-            partitions: 1,
-            retention_bytes: 1 << 30,
-            retention_ms: 7 * 24 * 3_600_000,
-            segment_bytes: 32 << 20,
-            max_message_bytes: (1 << 20) - 1024,
-            max_decompressed_batch_bytes: 16 << 20,
-            max_producers_per_partition: 1000,
-            fsync: "always".to_owned(),
-            fsync_interval_ms: 50,
-            index_interval_bytes: 4096,
-            max_streams: 10_000,
-            max_partitions_per_stream: 4096,
-            max_partitions_total: 1_000_000,
-            fetch_max_wait_ms: 30_000,
-            sync_threads: 2,
-            retention_check_ms: 5_000,
         }
     }
 }

@@ -6,6 +6,7 @@ use memstream_protocol::{ErrorCode, Frame};
 
 use super::{Action, Context};
 use crate::groups::GroupError;
+use crate::wire_errors::WireCode;
 
 /// Deletes the group; answers once the deletion is durable.
 pub(crate) fn apply(group: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Action {

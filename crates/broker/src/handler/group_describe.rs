@@ -5,6 +5,7 @@ use memstream_protocol::message::StreamRef;
 use memstream_protocol::Frame;
 
 use super::{Action, Context};
+use crate::wire_errors::WireCode;
 
 /// Describes the group.
 pub(crate) fn apply(group: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Action {

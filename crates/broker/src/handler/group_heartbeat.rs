@@ -5,6 +5,7 @@ use memstream_protocol::message::Heartbeat;
 use memstream_protocol::Frame;
 
 use super::{Action, Context};
+use crate::wire_errors::WireCode;
 
 /// Records the heartbeat.
 pub(crate) fn apply(hb: Heartbeat, frame: &Frame, ctx: &Context<'_>) -> Action {

@@ -4,15 +4,25 @@ use bytes::BytesMut;
 use memstream_protocol::message::JoinGroup;
 use memstream_protocol::{ErrorCode, Frame};
 
+use std::sync::Arc;
+
+use memstream_engine::groups::RebalanceNotifier;
+use memstream_protocol::message::Rebalance;
+use memstream_protocol::Opcode;
+
 use super::{Action, Context};
+use crate::connection::writer::WriteQueue;
+use crate::wire_errors::WireCode;
 
 /// Joins and waits for the next generation's assignment.
 pub(crate) fn apply(join: JoinGroup, frame: &Frame, ctx: &Context<'_>) -> Action {
     let cfg = ctx.shared.config.load();
-    let joined = ctx
-        .shared
-        .groups
-        .join(join, ctx.queue.clone(), &ctx.shared.streams, &cfg.groups);
+    let joined = ctx.shared.groups.join(
+        join,
+        Arc::new(QueueNotifier(ctx.queue.clone())),
+        &ctx.shared.streams,
+        &cfg.groups,
+    );
     let rx = match joined {
         Ok(rx) => rx,
         Err(e) => {
@@ -36,4 +46,27 @@ pub(crate) fn apply(join: JoinGroup, frame: &Frame, ctx: &Context<'_>) -> Action
             .into(),
         )
     }))
+}
+
+/// GROUP_REBALANCE notices on the member's connection, within its write budget like any other
+/// frame: a notice that finds the queue full (or the connection closed) is dropped, and the
+/// member learns of the rebalance from its next heartbeat.
+struct QueueNotifier(WriteQueue);
+
+impl RebalanceNotifier for QueueNotifier {
+    fn rebalance(&self, group: &str, generation: u32) {
+        let mut notice = BytesMut::new();
+        Rebalance {
+            group: group.to_owned(),
+            generation,
+        }
+        .encode(&mut notice);
+        let frame = Frame::request(Opcode::GroupRebalance, 0, notice.freeze());
+        if self.0.try_send(frame.into()).is_err() {
+            tracing::debug!(
+                group,
+                "rebalance notice dropped: write queue full or closed"
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@ use memstream_protocol::message::LeaveGroup;
 use memstream_protocol::Frame;
 
 use super::{Action, Context};
+use crate::wire_errors::WireCode;
 
 /// Removes the member.
 pub(crate) fn apply(leave: LeaveGroup, frame: &Frame, ctx: &Context<'_>) -> Action {

@@ -35,6 +35,7 @@ use memstream_protocol::{ErrorCode, Frame, Request};
 
 use crate::server::Shared;
 use crate::streams::StreamError;
+use crate::wire_errors::WireCode;
 
 /// A response: a frame, and optionally stored bytes sent after its payload as more payload
 /// (record batches, without copying them into the frame).

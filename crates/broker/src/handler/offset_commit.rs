@@ -7,6 +7,7 @@ use memstream_protocol::{ErrorCode, Frame};
 
 use super::{Action, Context};
 use crate::groups::GroupError;
+use crate::wire_errors::WireCode;
 
 /// Checks and queues the commit; answers once it is durable.
 pub(crate) fn apply(commit: CommitOffsets, frame: &Frame, ctx: &Context<'_>) -> Action {

@@ -13,6 +13,7 @@ use memstream_protocol::Frame;
 
 use super::{now_ms, stream_error, Action, Context, Response};
 use crate::streams::AppendLimits;
+use crate::wire_errors::WireCode;
 
 /// Appends the batches; the reply may wait for durability.
 pub(crate) fn apply(produce: ProduceRequest, frame: &Frame, ctx: &Context<'_>) -> Action {

@@ -13,7 +13,9 @@ pub(crate) fn apply(create: CreateStream, frame: &Frame, ctx: &Context<'_>) -> A
     Action::Later(Box::pin(async move {
         let cfg = shared.config.load();
         let streams = shared.streams.clone();
-        let created = blocking(move || streams.create(&create, &cfg)).await;
+        let created =
+            blocking(move || streams.create(&create, &cfg.streams, cfg.network.max_frame_bytes))
+                .await;
         Some(
             match created {
                 Ok(_) => reply,

@@ -7,6 +7,7 @@ use memstream_protocol::{ErrorCode, Frame, HEADER_LEN};
 
 use super::{Action, Context, Session};
 use crate::subscription::{Spec, Subscription};
+use crate::wire_errors::WireCode;
 
 /// Room for the PUSH header (stream name and fixed fields) inside a frame.
 const PUSH_HEADER_BYTES_MAX: u64 = 512;

@@ -23,11 +23,7 @@ use std::time::Duration;
 // Tokio's clock, so that session expiry can be tested with paused time.
 use tokio::time::Instant;
 
-use bytes::BytesMut;
-use memstream_protocol::message::{
-    validate_stream_name, JoinGroup, Joined, Rebalance, StreamPartition,
-};
-use memstream_protocol::{Frame, Opcode};
+use memstream_protocol::message::{validate_stream_name, JoinGroup, Joined, StreamPartition};
 use tokio::sync::oneshot;
 
 pub use error::GroupError;
@@ -35,8 +31,16 @@ pub use store::StoreStats;
 use store::{Committed, OffsetStore};
 
 use crate::config::GroupsConfig;
-use crate::connection::writer::WriteQueue;
 use crate::streams::Streams;
+
+/// How the engine tells a member's front-end that its group is rebalancing (the native
+/// server sends GROUP_REBALANCE on the member's connection).
+pub trait RebalanceNotifier: Send + Sync {
+    /// The member must rejoin `group`, which is leaving `generation`. Best effort: a notice
+    /// that cannot be delivered is dropped, and the member learns of the rebalance from its
+    /// next heartbeat (REBALANCE_IN_PROGRESS) or times out.
+    fn rebalance(&self, group: &str, generation: u32);
+}
 
 /// The answer a waiting GROUP_JOIN gets.
 pub type JoinResult = Result<Joined, GroupError>;
@@ -46,8 +50,8 @@ struct Member {
     session_timeout: Duration,
     last_seen: Instant,
     assignment: Vec<StreamPartition>,
-    /// The member's connection, for GROUP_REBALANCE notices.
-    queue: WriteQueue,
+    /// Where GROUP_REBALANCE notices go (the member's connection).
+    notifier: Arc<dyn RebalanceNotifier>,
 }
 
 struct Rebalancing {
@@ -160,7 +164,7 @@ impl Groups {
     pub fn join(
         &self,
         join: JoinGroup,
-        queue: WriteQueue,
+        notifier: Arc<dyn RebalanceNotifier>,
         all_streams: &Streams,
         limits: &GroupsConfig,
     ) -> Result<oneshot::Receiver<JoinResult>, GroupError> {
@@ -213,7 +217,7 @@ impl Groups {
                 session_timeout: Duration::from_millis(u64::from(session_timeout_ms)),
                 last_seen: Instant::now(),
                 assignment: Vec::new(),
-                queue,
+                notifier,
             },
         );
         start_rebalance(name, group, Some(&member_id));
@@ -331,21 +335,9 @@ fn start_rebalance(name: &str, group: &mut Group, joining: Option<&str>) {
         .filter(|id| Some(id.as_str()) != joining)
         .cloned()
         .collect();
-    let mut notice = BytesMut::new();
-    Rebalance {
-        group: name.to_owned(),
-        generation: group.generation,
-    }
-    .encode(&mut notice);
-    let notice = Frame::request(Opcode::GroupRebalance, 0, notice.freeze());
     for id in &awaiting {
         if let Some(member) = group.members.get(id) {
-            // Within the connection's write budget like any other frame. A notice that finds
-            // the queue full (or the connection closed) is dropped: the member learns of the
-            // rebalance from its next heartbeat (REBALANCE_IN_PROGRESS) or times out.
-            if member.queue.try_send(notice.clone().into()).is_err() {
-                tracing::debug!(group = name, member = %id, "rebalance notice dropped: write queue full");
-            }
+            member.notifier.rebalance(name, group.generation);
         }
     }
     tracing::info!(

@@ -26,7 +26,7 @@ pub use meta::StreamMeta;
 pub use settings::Effective;
 pub use stream::{AppendLimits, Appended, Stream, StreamPartition};
 
-use crate::config::Config;
+use crate::config::StreamsConfig;
 
 /// Every stream of the server.
 pub struct Streams {
@@ -107,12 +107,18 @@ impl Streams {
     }
 
     /// Creates a stream; blocking (disk I/O): call from a blocking context.
-    pub fn create(&self, req: &CreateStream, cfg: &Config) -> Result<Arc<Stream>, StreamError> {
+    /// `max_frame_bytes` is the front-end's frame limit: a stream's batches must fit it.
+    pub fn create(
+        &self,
+        req: &CreateStream,
+        cfg: &StreamsConfig,
+        max_frame_bytes: u32,
+    ) -> Result<Arc<Stream>, StreamError> {
         validate_stream_name(&req.name).map_err(|reason| StreamError::InvalidName {
             name: req.name.clone(),
             reason,
         })?;
-        let limits = &cfg.streams;
+        let limits = cfg;
         let partitions = if req.partitions == 0 {
             limits.partitions
         } else {
@@ -124,7 +130,7 @@ impl Streams {
                 limits.max_partitions_per_stream
             )));
         }
-        let settings = Effective::resolve(&req.settings, limits, cfg.network.max_frame_bytes)
+        let settings = Effective::resolve(&req.settings, limits, max_frame_bytes)
             .map_err(StreamError::InvalidArgument)?;
         let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
         {
@@ -160,7 +166,7 @@ impl Streams {
                 return Err(e);
             }
         };
-        let producers_max = cfg.streams.max_producers_per_partition as usize;
+        let producers_max = cfg.max_producers_per_partition as usize;
         let stream = Arc::new(Stream::new(meta, logs, producers_max));
         self.streams
             .write()

@@ -2,7 +2,6 @@
 
 use memstream_log::LogError;
 use memstream_protocol::batch::BatchError;
-use memstream_protocol::ErrorCode;
 
 /// Why a stream operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -65,29 +64,4 @@ pub enum StreamError {
     /// Reading or writing stream definitions failed.
     #[error("storage error: {0}")]
     Storage(String),
-}
-
-impl StreamError {
-    /// The wire code reported to the client.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            StreamError::NotFound(_) => ErrorCode::StreamNotFound,
-            StreamError::AlreadyExists(_) => ErrorCode::StreamAlreadyExists,
-            StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
-            StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
-            StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
-            StreamError::LimitReached(_) => ErrorCode::LimitReached,
-            StreamError::Internal(_) => ErrorCode::Internal,
-            StreamError::Batch(e) => ErrorCode::from(e),
-            StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
-            StreamError::UnknownProducer { .. } => ErrorCode::UnknownProducerId,
-            StreamError::Log(LogError::OffsetOutOfRange { .. }) => ErrorCode::OffsetOutOfRange,
-            StreamError::Log(LogError::Corrupt { .. }) => ErrorCode::CorruptData,
-            StreamError::Log(LogError::Fenced { .. }) => ErrorCode::PartitionFenced,
-            StreamError::Log(LogError::Closed) => ErrorCode::ShuttingDown,
-            StreamError::Log(LogError::Io { .. }) | StreamError::Storage(_) => {
-                ErrorCode::StorageError
-            }
-        }
-    }
 }

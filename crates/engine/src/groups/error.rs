@@ -1,7 +1,5 @@
 //! Errors of consumer-group operations and their wire codes.
 
-use memstream_protocol::ErrorCode;
-
 /// Why a group operation failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GroupError {
@@ -54,22 +52,4 @@ pub enum GroupError {
     /// Storing offsets failed.
     #[error("storage error: {0}")]
     Storage(String),
-}
-
-impl GroupError {
-    /// The wire code reported to the client.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            GroupError::InvalidName { .. } => ErrorCode::InvalidStreamName,
-            GroupError::InvalidArgument(_) => ErrorCode::InvalidArgument,
-            GroupError::LimitReached(_) => ErrorCode::LimitReached,
-            GroupError::NotEmpty { .. } => ErrorCode::GroupNotEmpty,
-            GroupError::NotAssigned { .. } => ErrorCode::PartitionNotAssigned,
-            GroupError::NotFound(_) => ErrorCode::GroupNotFound,
-            GroupError::UnknownMember(_) => ErrorCode::UnknownMember,
-            GroupError::RebalanceInProgress(_) => ErrorCode::RebalanceInProgress,
-            GroupError::StaleGeneration(_) => ErrorCode::StaleGeneration,
-            GroupError::Storage(_) => ErrorCode::StorageError,
-        }
-    }
 }

@@ -1,0 +1,54 @@
+//! The one place engine errors become native error codes (a second front-end, such as the
+//! Kafka listener, has its own mapping).
+
+use memstream_engine::groups::GroupError;
+use memstream_engine::streams::StreamError;
+use memstream_log::LogError;
+use memstream_protocol::ErrorCode;
+
+/// The native wire code of an engine error.
+pub trait WireCode {
+    /// The code reported to the client.
+    fn code(&self) -> ErrorCode;
+}
+
+impl WireCode for StreamError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            StreamError::NotFound(_) => ErrorCode::StreamNotFound,
+            StreamError::AlreadyExists(_) => ErrorCode::StreamAlreadyExists,
+            StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
+            StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
+            StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            StreamError::LimitReached(_) => ErrorCode::LimitReached,
+            StreamError::Internal(_) => ErrorCode::Internal,
+            StreamError::Batch(e) => ErrorCode::from(e),
+            StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
+            StreamError::UnknownProducer { .. } => ErrorCode::UnknownProducerId,
+            StreamError::Log(LogError::OffsetOutOfRange { .. }) => ErrorCode::OffsetOutOfRange,
+            StreamError::Log(LogError::Corrupt { .. }) => ErrorCode::CorruptData,
+            StreamError::Log(LogError::Fenced { .. }) => ErrorCode::PartitionFenced,
+            StreamError::Log(LogError::Closed) => ErrorCode::ShuttingDown,
+            StreamError::Log(LogError::Io { .. }) | StreamError::Storage(_) => {
+                ErrorCode::StorageError
+            }
+        }
+    }
+}
+
+impl WireCode for GroupError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            GroupError::InvalidName { .. } => ErrorCode::InvalidStreamName,
+            GroupError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            GroupError::LimitReached(_) => ErrorCode::LimitReached,
+            GroupError::NotEmpty { .. } => ErrorCode::GroupNotEmpty,
+            GroupError::NotAssigned { .. } => ErrorCode::PartitionNotAssigned,
+            GroupError::NotFound(_) => ErrorCode::GroupNotFound,
+            GroupError::UnknownMember(_) => ErrorCode::UnknownMember,
+            GroupError::RebalanceInProgress(_) => ErrorCode::RebalanceInProgress,
+            GroupError::StaleGeneration(_) => ErrorCode::StaleGeneration,
+            GroupError::Storage(_) => ErrorCode::StorageError,
+        }
+    }
+}

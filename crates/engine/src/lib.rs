@@ -1,0 +1,20 @@
+//! The MemoryStreamer engine: what every front-end (the native protocol today, Kafka's next)
+//! calls, knowing nothing of frames, opcodes or sockets.
+//!
+//! - [`streams`]: the stream registry (create, delete, describe, list), appends with partition
+//!   choice and idempotence (bounded producer state, server-allocated producer ids), reads
+//!   from the RAM tail and sealed segments, retention.
+//! - [`groups`]: consumer groups (membership, the join barrier, assignment, generations,
+//!   session expiry, expiry of empty groups) and the offset store (an append-only log with
+//!   group commit). Rebalance notices reach front-ends through [`groups::RebalanceNotifier`].
+//! - [`config`]: the `[streams]` and `[groups]` configuration sections.
+//!
+//! Errors are `thiserror` enums with structured fields ([`streams::StreamError`],
+//! [`groups::GroupError`]); each front-end maps them to its own codes in one place.
+//!
+//! Still to move here (see docs/ARCHITECTURE.md): subscription cursors with credit, and
+//! domain types in place of the native message structs some calls still take.
+
+pub mod config;
+pub mod groups;
+pub mod streams;
