@@ -100,8 +100,8 @@ fn route(
             "200 OK",
             "text/plain; version=0.0.4; charset=utf-8",
             shared.metrics.render()
-                + &shared.streams.render_sync_metrics()
-                + &shared.groups.render_metrics(),
+                + &shared.engine.streams.render_sync_metrics()
+                + &shared.engine.groups.render_metrics(),
         ),
         (Some("GET"), "/health") if shared.shutdown.is_cancelled() => (
             "503 Service Unavailable",

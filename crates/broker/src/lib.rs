@@ -16,6 +16,7 @@
 //! - [`streams`] and [`groups`]: re-exported from `memstream-engine`, which owns them.
 
 mod admin;
+mod admission;
 pub mod config;
 mod connection;
 pub mod data_dir;

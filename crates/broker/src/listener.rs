@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+use crate::admission::Admission;
 use crate::connection;
 use crate::server::Shared;
 
@@ -20,15 +21,19 @@ const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 pub(crate) struct Listener {
     listener: TcpListener,
     shared: Arc<Shared>,
+    /// One permit per admitted connection, up to `network.max_connections`.
+    admission: Admission,
     /// Refused connections still being told so; bounded by `network.max_connections`.
     rejecting: Arc<AtomicUsize>,
 }
 
 impl Listener {
     pub(crate) fn new(listener: TcpListener, shared: Arc<Shared>) -> Listener {
+        let max = shared.config.load().network.max_connections as usize;
         Listener {
             listener,
             shared,
+            admission: Admission::new(max),
             rejecting: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -65,8 +70,7 @@ impl Listener {
     /// TOO_MANY_CONNECTIONS. The limit is read live, so a reload applies at the next accept.
     fn admit(&self, stream: TcpStream, tasks: &mut JoinSet<()>) {
         let max = self.shared.config.load().network.max_connections as usize;
-        let active = usize::try_from(self.shared.metrics.connections_active()).unwrap_or(0);
-        if active >= max {
+        let Some(permit) = self.admission.admit(max) else {
             self.shared.metrics.connection_rejected();
             self.shared
                 .metrics
@@ -81,7 +85,7 @@ impl Listener {
                 });
             }
             return;
-        }
+        };
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
@@ -90,6 +94,7 @@ impl Listener {
         let open = OpenGuard(shared.clone());
         tasks.spawn(async move {
             let _open = open;
+            let _permit = permit;
             let (reader, writer) = stream.into_split();
             connection::serve(reader, writer, shared).await;
         });

@@ -15,6 +15,7 @@ use crate::groups::Groups;
 use crate::listener::Listener;
 use crate::metrics::Metrics;
 use crate::streams::Streams;
+use memstream_engine::Engine;
 
 /// Who this server is, as announced in HELLO.
 #[derive(Debug, Clone)]
@@ -25,10 +26,11 @@ pub(crate) struct ServerInfo {
 }
 
 /// State every task of the server shares.
+/// What every task of one server shares: the engine it fronts, and this server's own state
+/// (configuration, metrics, shutdown, identity).
 pub(crate) struct Shared {
+    pub engine: Engine,
     pub config: ConfigHandle,
-    pub streams: Arc<Streams>,
-    pub groups: Arc<Groups>,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     pub info: ServerInfo,
@@ -146,8 +148,10 @@ impl Server {
                 node_id: cfg.server.node_id,
             },
             config,
-            streams,
-            groups: Arc::new(groups),
+            engine: Engine {
+                streams,
+                groups: Arc::new(groups),
+            },
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),
         });
@@ -217,9 +221,9 @@ impl Server {
         })
         .await;
         // Every connection is closed or cut off: no append can race the final fsync.
-        let streams = shared.streams.clone();
+        let streams = shared.engine.streams.clone();
         let _ = tokio::task::spawn_blocking(move || streams.shutdown()).await;
-        let groups = shared.groups.clone();
+        let groups = shared.engine.groups.clone();
         let _ = tokio::task::spawn_blocking(move || groups.shutdown()).await;
         match drained {
             Ok(()) => ShutdownReport::Graceful,
@@ -248,12 +252,13 @@ async fn expire_group_members(shared: Arc<Shared>) {
             () = tokio::time::sleep(every) => {}
         }
         shared
+            .engine
             .groups
-            .expire(tokio::time::Instant::now(), &shared.streams);
+            .expire(tokio::time::Instant::now(), &shared.engine.streams);
         if groups_checked.elapsed() >= GROUP_EXPIRY_CHECK {
             groups_checked = tokio::time::Instant::now();
             let retention = shared.config.load().groups.offsets_retention_ms;
-            shared.groups.expire_empty(retention);
+            shared.engine.groups.expire_empty(retention);
         }
     }
 }
@@ -269,7 +274,7 @@ async fn retention(shared: Arc<Shared>) {
             () = shared.shutdown.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
-        let streams = shared.streams.clone();
+        let streams = shared.engine.streams.clone();
         let now = crate::handler::now_ms();
         let _ = tokio::task::spawn_blocking(move || streams.enforce_retention(now)).await;
     }

@@ -18,3 +18,15 @@
 pub mod config;
 pub mod groups;
 pub mod streams;
+
+use std::sync::Arc;
+
+/// The engine as a front-end holds it: the stream registry and the consumer groups. Cheap to
+/// clone (two `Arc`s).
+#[derive(Clone)]
+pub struct Engine {
+    /// Streams, partitions, producers.
+    pub streams: Arc<streams::Streams>,
+    /// Consumer groups and the offset store.
+    pub groups: Arc<groups::Groups>,
+}

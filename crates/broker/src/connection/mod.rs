@@ -352,8 +352,10 @@ mod tests {
         let streams = crate::streams::Streams::open(dir.path(), 1, 1000).expect("streams");
         Arc::new(Shared {
             config: ConfigHandle::fixed(cfg),
-            streams: Arc::new(streams),
-            groups: Arc::new(crate::groups::Groups::open(dir.path()).expect("groups")),
+            engine: memstream_engine::Engine {
+                streams: Arc::new(streams),
+                groups: Arc::new(crate::groups::Groups::open(dir.path()).expect("groups")),
+            },
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),
             info: ServerInfo {

@@ -14,7 +14,7 @@ use crate::streams::{read_off_runtime, Stream, StreamError};
 
 /// Reads now, or waits for records up to `max_wait_ms` (capped by `streams.fetch_max_wait_ms`).
 pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let stream = match ctx.shared.streams.get(&fetch.stream) {
+    let stream = match ctx.shared.engine.streams.get(&fetch.stream) {
         Ok(stream) => stream,
         Err(e) => return Action::Reply(stream_error(frame, &e).into()),
     };

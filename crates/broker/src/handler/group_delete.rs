@@ -11,7 +11,7 @@ use crate::wire_errors::WireCode;
 /// Deletes the group; answers once the deletion is durable.
 pub(crate) fn apply(group: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Action {
     let reply = Frame::response(frame, Bytes::new());
-    let durable = match ctx.shared.groups.delete(&group.name) {
+    let durable = match ctx.shared.engine.groups.delete(&group.name) {
         Ok(durable) => durable,
         Err(e) => {
             return Action::Reply(Frame::error_response(frame, e.code(), &e.to_string()).into())

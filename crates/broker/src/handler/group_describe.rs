@@ -9,7 +9,12 @@ use crate::wire_errors::WireCode;
 
 /// Describes the group.
 pub(crate) fn apply(group: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let reply = match ctx.shared.groups.describe(&group.name, &ctx.shared.streams) {
+    let reply = match ctx
+        .shared
+        .engine
+        .groups
+        .describe(&group.name, &ctx.shared.engine.streams)
+    {
         Ok(description) => {
             let mut payload = BytesMut::new();
             description.encode(&mut payload);

@@ -11,6 +11,7 @@ use crate::wire_errors::WireCode;
 pub(crate) fn apply(hb: Heartbeat, frame: &Frame, ctx: &Context<'_>) -> Action {
     let reply = match ctx
         .shared
+        .engine
         .groups
         .heartbeat(&hb.group, &hb.member_id, hb.generation)
     {

@@ -17,10 +17,10 @@ use crate::wire_errors::WireCode;
 /// Joins and waits for the next generation's assignment.
 pub(crate) fn apply(join: JoinGroup, frame: &Frame, ctx: &Context<'_>) -> Action {
     let cfg = ctx.shared.config.load();
-    let joined = ctx.shared.groups.join(
+    let joined = ctx.shared.engine.groups.join(
         join,
         Arc::new(QueueNotifier(ctx.queue.clone())),
-        &ctx.shared.streams,
+        &ctx.shared.engine.streams,
         &cfg.groups,
     );
     let rx = match joined {

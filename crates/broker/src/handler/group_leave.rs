@@ -9,11 +9,11 @@ use crate::wire_errors::WireCode;
 
 /// Removes the member.
 pub(crate) fn apply(leave: LeaveGroup, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let reply = match ctx
-        .shared
-        .groups
-        .leave(&leave.group, &leave.member_id, &ctx.shared.streams)
-    {
+    let reply = match ctx.shared.engine.groups.leave(
+        &leave.group,
+        &leave.member_id,
+        &ctx.shared.engine.streams,
+    ) {
         Ok(()) => Frame::response(frame, Bytes::new()),
         Err(e) => Frame::error_response(frame, e.code(), &e.to_string()),
     };

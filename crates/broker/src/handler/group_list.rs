@@ -10,7 +10,7 @@ use super::{Action, Context};
 pub(crate) fn apply(frame: &Frame, ctx: &Context<'_>) -> Action {
     let mut payload = BytesMut::new();
     GroupList {
-        groups: ctx.shared.groups.list(),
+        groups: ctx.shared.engine.groups.list(),
     }
     .encode(&mut payload);
     Action::Reply(Frame::response(frame, payload.freeze()).into())

@@ -9,7 +9,7 @@ use super::{blocking, stream_error, Action, Context};
 
 /// Allocates on a blocking thread (a new block of ids is reserved with an fsync).
 pub(crate) fn apply(frame: &Frame, ctx: &Context<'_>) -> Action {
-    let streams = ctx.shared.streams.clone();
+    let streams = ctx.shared.engine.streams.clone();
     let reply = Frame::response(frame, Bytes::new());
     Action::Later(Box::pin(async move {
         let allocated = blocking(move || streams.init_producer()).await;

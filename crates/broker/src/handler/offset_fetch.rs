@@ -8,10 +8,11 @@ use super::{Action, Context};
 
 /// Reads the offsets.
 pub(crate) fn apply(fetch: FetchOffsets, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let offsets =
-        ctx.shared
-            .groups
-            .fetch_offsets(&fetch.group, &fetch.partitions, &ctx.shared.streams);
+    let offsets = ctx.shared.engine.groups.fetch_offsets(
+        &fetch.group,
+        &fetch.partitions,
+        &ctx.shared.engine.streams,
+    );
     let mut payload = BytesMut::new();
     Offsets { offsets }.encode(&mut payload);
     Action::Reply(Frame::response(frame, payload.freeze()).into())

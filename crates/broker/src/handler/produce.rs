@@ -17,7 +17,7 @@ use crate::wire_errors::WireCode;
 
 /// Appends the batches; the reply may wait for durability.
 pub(crate) fn apply(produce: ProduceRequest, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let stream = match ctx.shared.streams.get(&produce.stream) {
+    let stream = match ctx.shared.engine.streams.get(&produce.stream) {
         Ok(stream) => stream,
         Err(e) if produce.acks == Acks::None => {
             tracing::debug!(error = %e, "produce with acks=none failed");

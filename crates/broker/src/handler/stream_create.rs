@@ -12,7 +12,7 @@ pub(crate) fn apply(create: CreateStream, frame: &Frame, ctx: &Context<'_>) -> A
     let reply = Frame::response(frame, Bytes::new());
     Action::Later(Box::pin(async move {
         let cfg = shared.config.load();
-        let streams = shared.streams.clone();
+        let streams = shared.engine.streams.clone();
         let created =
             blocking(move || streams.create(&create, &cfg.streams, cfg.network.max_frame_bytes))
                 .await;

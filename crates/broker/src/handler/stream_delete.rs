@@ -12,7 +12,7 @@ pub(crate) fn apply(stream: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Acti
     let reply = Frame::response(frame, Bytes::new());
     Action::Later(Box::pin(async move {
         let name = stream.name;
-        let streams = shared.streams.clone();
+        let streams = shared.engine.streams.clone();
         let deleted = blocking({
             let name = name.clone();
             move || streams.delete(&name)
@@ -21,7 +21,7 @@ pub(crate) fn apply(stream: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Acti
         Some(
             match deleted {
                 Ok(id) => {
-                    shared.groups.forget_stream(&name, id);
+                    shared.engine.groups.forget_stream(&name, id);
                     reply
                 }
                 Err(e) => stream_error(&reply, &e),

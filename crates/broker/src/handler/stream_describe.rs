@@ -8,7 +8,7 @@ use super::{stream_error, Action, Context};
 
 /// Describes one stream.
 pub(crate) fn apply(stream: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Action {
-    let response = match ctx.shared.streams.describe(&stream.name) {
+    let response = match ctx.shared.engine.streams.describe(&stream.name) {
         Ok(description) => {
             let mut payload = BytesMut::new();
             description.encode(&mut payload);

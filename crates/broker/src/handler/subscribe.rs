@@ -45,7 +45,7 @@ pub(crate) fn apply(
         Err(reason) => return error(ErrorCode::InvalidStreamName, reason),
     };
     if !pattern.is_wildcard() {
-        if let Err(e) = ctx.shared.streams.get(pattern.as_str()) {
+        if let Err(e) = ctx.shared.engine.streams.get(pattern.as_str()) {
             return error(e.code(), &e.to_string());
         }
     }
@@ -65,7 +65,7 @@ pub(crate) fn apply(
     };
     let (subscription, positions) = Subscription::start(
         spec,
-        ctx.shared.streams.clone(),
+        ctx.shared.engine.streams.clone(),
         subscribe.credit_bytes,
         ctx.queue.clone(),
     );
