@@ -57,6 +57,10 @@ pub struct ClientOptions {
     /// A subscription that has received nothing for this long checks, with a PING, that its
     /// connection still answers, and gives the connection up if it does not.
     pub keepalive_interval: Duration,
+    /// The largest frame this client accepts, announced in HELLO; `None` (the default)
+    /// accepts whatever the server's limit is. The server then never sends a larger frame: a
+    /// stored batch that would need one is refused with MESSAGE_TOO_LARGE.
+    pub max_frame_bytes: Option<u32>,
 }
 
 impl Default for ClientOptions {
@@ -67,6 +71,7 @@ impl Default for ClientOptions {
             send_queue_frames_max: 1024,
             reconnect: ReconnectPolicy::default(),
             keepalive_interval: Duration::from_secs(15),
+            max_frame_bytes: None,
         }
     }
 }
@@ -193,7 +198,10 @@ impl Connection {
         let mut reader = FramedRead::new(read, FrameCodec::new(HELLO_REPLY_BYTES_MAX));
         let mut writer = FramedWrite::new(write, FrameCodec::new(u32::MAX));
 
-        let hello = HelloRequest::new(PROTOCOL_VERSION, PROTOCOL_VERSION, &options.client_name);
+        let hello = HelloRequest {
+            max_frame_bytes: options.max_frame_bytes,
+            ..HelloRequest::new(PROTOCOL_VERSION, PROTOCOL_VERSION, &options.client_name)
+        };
         writer.send(checked(&Request::Hello(hello), 1)?).await?;
         let reply = tokio::time::timeout(options.request_timeout, reader.next())
             .await
@@ -212,8 +220,14 @@ impl Connection {
         }
         let server = HelloResponse::decode(&reply.payload)
             .map_err(|e| ClientError::Malformed(e.to_string()))?;
-        // The server sends nothing larger than its own limit: hold it to that.
-        *reader.decoder_mut() = FrameCodec::new(server.limits.max_frame_bytes);
+        // The server sends nothing larger than its own limit, or ours if we announced a
+        // smaller one: hold it to that.
+        let accepted = options
+            .max_frame_bytes
+            .map_or(server.limits.max_frame_bytes, |own| {
+                own.min(server.limits.max_frame_bytes)
+            });
+        *reader.decoder_mut() = FrameCodec::new(accepted);
 
         let routes: SharedRoutes = Arc::default();
         let (outbound, rx) = mpsc::channel(options.send_queue_frames_max.max(1));

@@ -9,19 +9,25 @@ use memstream_protocol::batch::BatchHeader;
 use memstream_protocol::message::{FetchRequest, FetchResponseHeader, OffsetSpec};
 use memstream_protocol::{ErrorCode, Frame};
 
-use super::{blocking, stream_error, Action, Context, Response};
+use super::{blocking, stream_error, Action, Context, Response, Session};
 use crate::streams::{read_off_runtime, Stream, StreamError};
 
 /// Reads now, or waits for records up to `max_wait_ms` (capped by `streams.fetch_max_wait_ms`).
-pub(crate) fn apply(fetch: FetchRequest, frame: &Frame, ctx: &Context<'_>) -> Action {
+pub(crate) fn apply(
+    fetch: FetchRequest,
+    frame: &Frame,
+    session: &Session,
+    ctx: &Context<'_>,
+) -> Action {
     let stream = match ctx.shared.engine.streams.get(&fetch.stream) {
         Ok(stream) => stream,
         Err(e) => return Action::Reply(stream_error(frame, &e).into()),
     };
     let cap = ctx.shared.config.load().streams.fetch_max_wait_ms;
     let wait = Duration::from_millis(u64::from(fetch.max_wait_ms).min(cap));
-    // The response must fit the client's frame limit: header, fetch header and batches.
-    let room = (ctx.limits.max_frame_bytes as usize)
+    // The response must fit the connection's frame limit (the client's, when it announced a
+    // smaller one than the server's): header, fetch header and batches.
+    let room = (session.send_limit(ctx.limits) as usize)
         .saturating_sub(memstream_protocol::HEADER_LEN)
         .saturating_sub(memstream_protocol::message::FETCH_RESPONSE_HEADER_LEN);
     let fetch = FetchRequest {

@@ -40,6 +40,7 @@ pub(crate) fn apply(
     };
     session.version = Some(version);
     session.client_name = hello.client_name;
+    session.peer_max_frame_bytes = hello.max_frame_bytes;
     ctx.shared.metrics.handshake_ok();
     let response = HelloResponse {
         version,

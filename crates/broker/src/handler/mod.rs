@@ -74,6 +74,19 @@ pub(crate) struct Session {
     pub client_name: String,
     /// Push subscriptions by stream id; dropping one stops it.
     pub subscriptions: std::collections::HashMap<u32, crate::subscription::Subscription>,
+    /// The largest frame the client said (in HELLO) it accepts, if it did.
+    pub peer_max_frame_bytes: Option<u32>,
+}
+
+impl Session {
+    /// The largest frame this connection may send: the server's limit, or the client's when
+    /// it announced a smaller one.
+    pub fn send_limit(&self, limits: &ConnLimits) -> u32 {
+        self.peer_max_frame_bytes
+            .map_or(limits.max_frame_bytes, |peer| {
+                peer.min(limits.max_frame_bytes)
+            })
+    }
 }
 
 /// What the connection must do after a request.
@@ -147,7 +160,7 @@ pub(crate) fn apply(
         Request::ListStreams => stream_list::apply(frame, ctx),
         Request::DescribeStream(stream) => stream_describe::apply(stream, frame, ctx),
         Request::Produce(produce) => produce::apply(produce, frame, ctx),
-        Request::Fetch(fetch) => fetch::apply(fetch, frame, ctx),
+        Request::Fetch(fetch) => fetch::apply(fetch, frame, session, ctx),
         Request::Subscribe(subscribe) => subscribe::apply(subscribe, frame, session, ctx),
         Request::Credit(credit) => credit::apply(credit, frame, session),
         Request::Unsubscribe => unsubscribe::apply(frame, session),

@@ -59,7 +59,7 @@ pub(crate) fn apply(
             .into_iter()
             .map(|p| ((p.stream, p.partition), p.offset))
             .collect(),
-        push_bytes_max: u64::from(ctx.limits.max_frame_bytes)
+        push_bytes_max: u64::from(session.send_limit(ctx.limits))
             .saturating_sub(HEADER_LEN as u64 + PUSH_HEADER_BYTES_MAX)
             .max(1),
     };

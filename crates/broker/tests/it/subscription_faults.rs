@@ -139,3 +139,49 @@ async fn a_corrupt_sealed_batch_stops_its_partition_with_corrupt_data() {
     client.admin().list_streams().await.unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn no_frame_exceeds_the_limit_a_client_announced() {
+    let server = TestServer::start(|_| {}).await;
+    let options = memstream_client::ClientOptions {
+        max_frame_bytes: Some(65_536),
+        ..memstream_client::ClientOptions::default()
+    };
+    let client = Arc::new(Client::connect_with(server.addr, options).await.unwrap());
+    create(&client, "wide", StorageKind::Memory).await;
+    append(&client, "wide", 1_000, b's').await;
+    append(&client, "wide", 100_000, b'L').await;
+    // FETCH: the small batch comes; the large one is refused, not sent over the limit.
+    let fetch = |offset| {
+        Request::Fetch(FetchRequest {
+            stream: "wide".into(),
+            partition: 0,
+            from: OffsetSpec::Offset(offset),
+            max_bytes: 1 << 20,
+            max_wait_ms: 0,
+        })
+    };
+    let small = client.call(&fetch(0)).await.expect("fits");
+    let fetched = FetchResponse::decode(&small.payload).unwrap();
+    assert_eq!(fetched.batches().count(), 1);
+    let err = client.call(&fetch(1)).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::MessageTooLarge), "{err}");
+    assert!(err.to_string().contains("offset 1"), "{err}");
+    // PUSH: the same, as a PUSH+ERROR after the record that fits.
+    let mut sub = Subscription::start(client.clone(), "wide", OffsetSpec::Earliest, 0)
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.value.len(), 1_000);
+    let err = tokio::time::timeout(WAIT, sub.next())
+        .await
+        .expect("an error, not a stall")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::MessageTooLarge), "{err}");
+    server.stop().await;
+}

@@ -42,6 +42,11 @@ pub struct HelloRequest {
     pub max_version: u8,
     /// Free-form client identification for logs and metrics.
     pub client_name: String,
+    /// The largest frame the client accepts, if it announces one: the server then sends no
+    /// frame larger than the smaller of this and its own limit (a FETCH or PUSH that would
+    /// need more answers `MESSAGE_TOO_LARGE`). Sent as an optional list of limits after the
+    /// name, the same id/value pairs as the response's.
+    pub max_frame_bytes: Option<u32>,
 }
 
 impl HelloRequest {
@@ -51,6 +56,7 @@ impl HelloRequest {
             min_version,
             max_version,
             client_name: client_name.into(),
+            max_frame_bytes: None,
         }
     }
 
@@ -68,6 +74,11 @@ impl HelloRequest {
         dst.put_u8(self.min_version);
         dst.put_u8(self.max_version);
         put_str16(dst, name);
+        if let Some(max) = self.max_frame_bytes {
+            dst.put_u16_le(1);
+            dst.put_u16_le(LimitId::MaxFrameBytes as u16);
+            dst.put_u64_le(u64::from(max));
+        }
     }
 
     /// Parses a payload.
@@ -76,6 +87,24 @@ impl HelloRequest {
         let min_version = r.u8("min_version")?;
         let max_version = r.u8("max_version")?;
         let client_name = r.str16("client_name", NAME_BYTES_MAX)?.to_owned();
+        // Optional: limits the client announces. Unknown ids are ignored, as in the response.
+        let mut max_frame_bytes = None;
+        if r.position() < payload.len() {
+            for _ in 0..r.u16("limit_count")? {
+                let id = r.u16("limit_id")?;
+                let value = r.u64("limit_value")?;
+                if id == LimitId::MaxFrameBytes as u16 {
+                    let max = u32::try_from(value)
+                        .ok()
+                        .filter(|&m| m >= crate::codec::MIN_FRAME_BYTES)
+                        .ok_or(PayloadError::InvalidValue {
+                            field: "max_frame_bytes",
+                            value,
+                        })?;
+                    max_frame_bytes = Some(max);
+                }
+            }
+        }
         r.finish()?;
         if min_version > max_version {
             return Err(PayloadError::InvalidValue {
@@ -87,6 +116,7 @@ impl HelloRequest {
             min_version,
             max_version,
             client_name,
+            max_frame_bytes,
         })
     }
 
@@ -234,11 +264,34 @@ mod tests {
             min_version: min,
             max_version: max,
             client_name: String::new(),
+            max_frame_bytes: None,
         };
         assert_eq!(hello(1, 3).negotiate(1..=1), Some(1));
         assert_eq!(hello(1, 3).negotiate(2..=5), Some(3));
         assert_eq!(hello(2, 3).negotiate(1..=1), None);
         assert_eq!(hello(0, 0).negotiate(1..=1), None);
+    }
+
+    #[test]
+    fn an_announced_frame_limit_round_trips_and_is_optional() {
+        let mut hello = HelloRequest::new(1, 1, "c");
+        let mut plain = BytesMut::new();
+        hello.encode(&mut plain);
+        assert_eq!(HelloRequest::decode(&plain), Ok(hello.clone()));
+        hello.max_frame_bytes = Some(65_536);
+        let mut with = BytesMut::new();
+        hello.encode(&mut with);
+        assert_eq!(HelloRequest::decode(&with), Ok(hello.clone()));
+        for cut in plain.len() + 1..with.len() {
+            assert!(HelloRequest::decode(&with[..cut]).is_err(), "cut at {cut}");
+        }
+        hello.max_frame_bytes = Some(16);
+        let mut tiny = BytesMut::new();
+        hello.encode(&mut tiny);
+        assert!(
+            HelloRequest::decode(&tiny).is_err(),
+            "below the protocol minimum"
+        );
     }
 
     #[test]
