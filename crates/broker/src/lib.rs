@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod server;
 pub use memstream_engine::{groups, streams};
 mod subscription;
+mod translate;
 mod wire_errors;
 
 pub use server::{Server, ServerError, ServerHandle, ShutdownReport};

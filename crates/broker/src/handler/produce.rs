@@ -35,7 +35,12 @@ pub(crate) fn apply(produce: ProduceRequest, frame: &Frame, ctx: &Context<'_>) -
     let mut results = Vec::with_capacity(produce.batches.len());
     let mut wait_for = Vec::new();
     for batch in &produce.batches {
-        let result = match stream.append(batch.selector, &batch.batch, &limits, now) {
+        let result = match stream.append(
+            crate::translate::placement(batch.selector),
+            &batch.batch,
+            &limits,
+            now,
+        ) {
             Ok(appended) => {
                 if produce.acks == Acks::Durable {
                     wait_for.push((results.len(), appended.partition, appended.last_offset));

@@ -13,9 +13,11 @@ pub(crate) fn apply(create: CreateStream, frame: &Frame, ctx: &Context<'_>) -> A
     Action::Later(Box::pin(async move {
         let cfg = shared.config.load();
         let streams = shared.engine.streams.clone();
-        let created =
-            blocking(move || streams.create(&create, &cfg.streams, cfg.network.max_frame_bytes))
-                .await;
+        let created = blocking(move || {
+            let new = crate::translate::new_stream(create);
+            streams.create(&new, &cfg.streams, cfg.network.max_frame_bytes)
+        })
+        .await;
         Some(
             match created {
                 Ok(_) => reply,

@@ -11,7 +11,7 @@ pub(crate) fn apply(stream: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Acti
     let response = match ctx.shared.engine.streams.describe(&stream.name) {
         Ok(description) => {
             let mut payload = BytesMut::new();
-            description.encode(&mut payload);
+            crate::translate::description(description).encode(&mut payload);
             Frame::response(frame, payload.freeze())
         }
         Err(e) => stream_error(frame, &e),

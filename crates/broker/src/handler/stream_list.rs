@@ -8,6 +8,6 @@ use super::{Action, Context};
 /// Lists the streams.
 pub(crate) fn apply(frame: &Frame, ctx: &Context<'_>) -> Action {
     let mut payload = BytesMut::new();
-    ctx.shared.engine.streams.list().encode(&mut payload);
+    crate::translate::stream_list(ctx.shared.engine.streams.list()).encode(&mut payload);
     Action::Reply(Frame::response(frame, payload.freeze()).into())
 }

@@ -10,21 +10,23 @@ mod producer;
 pub mod producer_ids;
 mod settings;
 mod stream;
+mod types;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use memstream_log::{Partition, Syncer};
-use memstream_protocol::message::{
-    validate_stream_name, CorruptInfo, CreateStream, PartitionInfo, StorageKind, StreamDescription,
-    StreamList, StreamSummary,
-};
+use memstream_protocol::message::validate_stream_name;
 
 pub use error::StreamError;
 pub use meta::StreamMeta;
 pub use settings::Effective;
 pub use stream::{AppendLimits, Appended, Stream, StreamPartition};
+pub use types::{
+    Fsync, NewStream, PartitionState, Placement, SettingsOverrides, Storage, StreamInfo,
+    StreamSummary,
+};
 
 use crate::config::StreamsConfig;
 
@@ -54,7 +56,7 @@ impl Streams {
         for meta in meta::load_all(&root)? {
             let logs = open_partitions(&root, &meta, &syncer)
                 .map_err(|e| format!("stream `{}`: {e}", meta.name))?;
-            tracing::info!(stream = %meta.name, partitions = meta.partitions, storage = %meta.settings.storage, "stream opened");
+            tracing::info!(stream = %meta.name, partitions = meta.partitions, storage = ?meta.settings.storage, "stream opened");
             streams.insert(
                 meta.name.clone(),
                 Arc::new(Stream::new(meta, logs, producers_max)),
@@ -110,7 +112,7 @@ impl Streams {
     /// `max_frame_bytes` is the front-end's frame limit: a stream's batches must fit it.
     pub fn create(
         &self,
-        req: &CreateStream,
+        req: &NewStream,
         cfg: &StreamsConfig,
         max_frame_bytes: u32,
     ) -> Result<Arc<Stream>, StreamError> {
@@ -207,22 +209,18 @@ impl Streams {
     }
 
     /// Every stream, by name.
-    pub fn list(&self) -> StreamList {
+    pub fn list(&self) -> Vec<StreamSummary> {
         let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
         let mut out: Vec<StreamSummary> = streams
             .values()
             .map(|s| StreamSummary {
                 name: s.meta.name.clone(),
                 partitions: s.meta.partitions,
-                storage: if s.meta.settings.is_memory() {
-                    StorageKind::Memory
-                } else {
-                    StorageKind::Disk
-                },
+                storage: s.meta.settings.storage,
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
-        StreamList { streams: out }
+        out
     }
 
     /// Prometheus text for the fsyncs of every disk partition: how many, and how many batches
@@ -264,33 +262,23 @@ impl Streams {
     }
 
     /// Settings and per-partition offsets of a stream.
-    pub fn describe(&self, name: &str) -> Result<StreamDescription, StreamError> {
+    pub fn describe(&self, name: &str) -> Result<StreamInfo, StreamError> {
         let stream = self.get(name)?;
-        Ok(StreamDescription {
+        Ok(StreamInfo {
             name: stream.meta.name.clone(),
-            settings: stream.meta.settings.to_wire(),
+            id: stream.meta.id,
+            settings: stream.meta.settings.clone(),
             partitions: stream
                 .partitions()
                 .iter()
                 .enumerate()
-                .map(|(i, p)| PartitionInfo {
+                .map(|(i, p)| PartitionState {
                     partition: i as u32,
                     start_offset: p.log.start_offset(),
                     end_offset: p.log.end_offset(),
                     durable_offset: p.log.durable_offset(),
                     size_bytes: p.log.size_bytes(),
-                    corrupt: p
-                        .log
-                        .corrupt_ranges()
-                        .into_iter()
-                        .map(|c| CorruptInfo {
-                            from_offset: c.from_offset,
-                            description: format!(
-                                "{} at byte {}: {}",
-                                c.segment, c.position, c.reason
-                            ),
-                        })
-                        .collect(),
+                    corrupt: p.log.corrupt_ranges(),
                 })
                 .collect(),
         })

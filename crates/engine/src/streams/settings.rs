@@ -2,8 +2,9 @@
 //! checked, fixed at creation and stored with the stream.
 
 use memstream_log::{FsyncPolicy, LogConfig};
-use memstream_protocol::message::{FsyncMode, StorageKind, StreamSettings};
 use serde::{Deserialize, Serialize};
+
+use super::types::{Fsync, SettingsOverrides, Storage};
 
 use crate::config::{StreamsConfig, MESSAGE_HEADROOM_BYTES};
 
@@ -16,8 +17,8 @@ const SEGMENT_BYTES_MAX: u64 = 1 << 30;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Effective {
-    /// `memory` or `disk`.
-    pub storage: String,
+    /// `memory` or `disk` in `meta.toml`.
+    pub storage: Storage,
     /// Bytes retained per partition; 0 = unlimited.
     pub retention_bytes: u64,
     /// Age retained; 0 = unlimited.
@@ -26,8 +27,8 @@ pub struct Effective {
     pub segment_bytes: u64,
     /// Largest record.
     pub max_message_bytes: u64,
-    /// `always`, `interval` or `never`.
-    pub fsync: String,
+    /// `always`, `interval` or `never` in `meta.toml`.
+    pub fsync: Fsync,
     /// Interval for `fsync = "interval"`.
     pub fsync_interval_ms: u64,
     /// Sparse index spacing.
@@ -37,21 +38,16 @@ pub struct Effective {
 impl Effective {
     /// Applies `overrides` to the defaults in `cfg`; the error names the setting and why.
     pub fn resolve(
-        overrides: &StreamSettings,
+        overrides: &SettingsOverrides,
         cfg: &StreamsConfig,
         max_frame_bytes: u32,
     ) -> Result<Effective, String> {
-        let storage = match overrides.storage {
-            Some(StorageKind::Memory) => "memory".to_owned(),
-            Some(StorageKind::Disk) => "disk".to_owned(),
-            None => cfg.storage.clone(),
-        };
-        let fsync = match overrides.fsync {
-            Some(FsyncMode::Always) => "always".to_owned(),
-            Some(FsyncMode::Interval) => "interval".to_owned(),
-            Some(FsyncMode::Never) => "never".to_owned(),
-            None => cfg.fsync.clone(),
-        };
+        let storage = overrides
+            .storage
+            .unwrap_or_else(|| Storage::from_config(&cfg.storage));
+        let fsync = overrides
+            .fsync
+            .unwrap_or_else(|| Fsync::from_config(&cfg.fsync));
         let eff = Effective {
             storage,
             retention_bytes: overrides.retention_bytes.unwrap_or(cfg.retention_bytes),
@@ -79,7 +75,7 @@ impl Effective {
         if eff.is_memory() && eff.retention_bytes == 0 {
             return Err("a memory stream needs a retention_bytes limit".to_owned());
         }
-        if eff.fsync == "interval" && eff.fsync_interval_ms == 0 {
+        if eff.fsync == Fsync::Interval && eff.fsync_interval_ms == 0 {
             return Err("fsync_interval_ms must be at least 1".to_owned());
         }
         Ok(eff)
@@ -87,7 +83,7 @@ impl Effective {
 
     /// True for memory streams.
     pub fn is_memory(&self) -> bool {
-        self.storage == "memory"
+        self.storage == Storage::Memory
     }
 
     /// The partition log configuration.
@@ -97,34 +93,13 @@ impl Effective {
             retention_bytes: self.retention_bytes,
             retention_ms: self.retention_ms,
             index_interval_bytes: self.index_interval_bytes,
-            fsync: match self.fsync.as_str() {
-                "interval" => FsyncPolicy::Interval {
+            fsync: match self.fsync {
+                Fsync::Interval => FsyncPolicy::Interval {
                     interval_ms: self.fsync_interval_ms,
                 },
-                "never" => FsyncPolicy::Never,
-                _ => FsyncPolicy::Always,
+                Fsync::Never => FsyncPolicy::Never,
+                Fsync::Always => FsyncPolicy::Always,
             },
-        }
-    }
-
-    /// The settings as sent in STREAM_DESCRIBE (every field set).
-    pub fn to_wire(&self) -> StreamSettings {
-        StreamSettings {
-            storage: Some(if self.is_memory() {
-                StorageKind::Memory
-            } else {
-                StorageKind::Disk
-            }),
-            retention_bytes: Some(self.retention_bytes),
-            retention_ms: Some(self.retention_ms),
-            segment_bytes: Some(self.segment_bytes),
-            max_message_bytes: Some(self.max_message_bytes),
-            fsync: Some(match self.fsync.as_str() {
-                "interval" => FsyncMode::Interval,
-                "never" => FsyncMode::Never,
-                _ => FsyncMode::Always,
-            }),
-            fsync_interval_ms: Some(self.fsync_interval_ms),
         }
     }
 }

@@ -6,12 +6,12 @@ use std::sync::Mutex;
 use bytes::{Bytes, BytesMut};
 use memstream_log::Partition;
 use memstream_protocol::batch::{self, Limits, RecordIter};
-use memstream_protocol::message::PartitionSelector;
 use memstream_protocol::partition_for_key;
 
 use super::error::StreamError;
 use super::meta::StreamMeta;
 use super::producer::{Check, Producers};
+use super::types::Placement;
 
 /// A partition and the idempotent-producer state that guards its appends.
 pub struct StreamPartition {
@@ -94,7 +94,7 @@ impl Stream {
     /// Checks `batch` once, picks its partition and appends it (or recognises a retry).
     pub fn append(
         &self,
-        selector: PartitionSelector,
+        placement: Placement,
         batch: &Bytes,
         limits: &AppendLimits,
         now_ms: u64,
@@ -109,10 +109,10 @@ impl Stream {
             decompressed_bytes_max: limits.decompressed_bytes_max,
         };
         let header = batch::verify(batch, batch_limits)?;
-        let partition = match selector {
-            PartitionSelector::Explicit(p) => p,
-            PartitionSelector::RoundRobin => self.next_round_robin(),
-            PartitionSelector::Key => {
+        let partition = match placement {
+            Placement::Partition(p) => p,
+            Placement::RoundRobin => self.next_round_robin(),
+            Placement::ByKey => {
                 // A compressed batch is decompressed a second time here; producers that
                 // compress pick partitions themselves.
                 let records = batch::records(batch, &header, batch_limits.decompressed_bytes_max)?;
