@@ -1,5 +1,13 @@
-//! Native wire types to engine types and back: the streams API. (Groups still take the native
-//! messages; see docs/ARCHITECTURE.md.)
+//! Native wire types to engine types and back: every engine call a handler makes goes
+//! through here, so the engine never sees a wire message.
+
+use memstream_engine::groups::{
+    Assignment, GroupInfo, GroupState, JoinRequest, OffsetCommit, PartitionRef, Position,
+};
+use memstream_protocol::message::{
+    CommitOffsets, GroupDescription, JoinGroup, Joined, MemberInfo, PartitionLag, PartitionOffset,
+    StreamPartition, NO_OFFSET,
+};
 
 use memstream_engine::streams::{
     Effective, Fsync, NewStream, Placement, SettingsOverrides, Storage, StreamInfo, StreamSummary,
@@ -115,6 +123,109 @@ pub(crate) fn stream_list(streams: Vec<StreamSummary>) -> StreamList {
                 name: s.name,
                 partitions: s.partitions,
                 storage: storage_kind(s.storage),
+            })
+            .collect(),
+    }
+}
+
+fn partition_ref(p: StreamPartition) -> PartitionRef {
+    PartitionRef {
+        stream: p.stream,
+        partition: p.partition,
+    }
+}
+
+fn stream_partition(p: PartitionRef) -> StreamPartition {
+    StreamPartition {
+        stream: p.stream,
+        partition: p.partition,
+    }
+}
+
+/// GROUP_JOIN's request.
+pub(crate) fn join_request(join: JoinGroup) -> JoinRequest {
+    JoinRequest {
+        group: join.group,
+        member_id: join.member_id,
+        session_timeout_ms: join.session_timeout_ms,
+        streams: join.streams,
+    }
+}
+
+/// GROUP_JOIN's response.
+pub(crate) fn joined(a: Assignment) -> Joined {
+    Joined {
+        member_id: a.member_id,
+        generation: a.generation,
+        assignment: a.partitions.into_iter().map(stream_partition).collect(),
+    }
+}
+
+/// OFFSET_COMMIT's request.
+pub(crate) fn offset_commit(commit: CommitOffsets) -> OffsetCommit {
+    OffsetCommit {
+        group: commit.group,
+        member_id: commit.member_id,
+        generation: commit.generation,
+        offsets: commit
+            .offsets
+            .into_iter()
+            .map(|o| {
+                let p = PartitionRef {
+                    stream: o.stream,
+                    partition: o.partition,
+                };
+                (p, o.offset)
+            })
+            .collect(),
+    }
+}
+
+/// OFFSET_FETCH's partitions.
+pub(crate) fn partition_refs(partitions: Vec<StreamPartition>) -> Vec<PartitionRef> {
+    partitions.into_iter().map(partition_ref).collect()
+}
+
+/// OFFSET_FETCH's response entries (`NO_OFFSET` for nothing committed).
+pub(crate) fn partition_offsets(positions: Vec<Position>) -> Vec<PartitionOffset> {
+    positions
+        .into_iter()
+        .map(|p| PartitionOffset {
+            stream: p.stream,
+            partition: p.partition,
+            offset: p.offset.unwrap_or(NO_OFFSET),
+        })
+        .collect()
+}
+
+/// GROUP_DESCRIBE's response (state 0 empty, 1 rebalancing, 2 stable).
+pub(crate) fn group_description(g: GroupInfo) -> GroupDescription {
+    GroupDescription {
+        group: g.group,
+        state: match g.state {
+            GroupState::Empty => 0,
+            GroupState::Rebalancing => 1,
+            GroupState::Stable => 2,
+        },
+        generation: g.generation,
+        members: g
+            .members
+            .into_iter()
+            .map(|m| MemberInfo {
+                member_id: m.member_id,
+                session_timeout_ms: m.session_timeout_ms,
+                assignment: m.assignment.into_iter().map(stream_partition).collect(),
+            })
+            .collect(),
+        partitions: g
+            .partitions
+            .into_iter()
+            .map(|p| PartitionLag {
+                stream: p.stream,
+                partition: p.partition,
+                committed: p.committed.unwrap_or(NO_OFFSET),
+                end_offset: p.end_offset,
+                lag: p.lag,
             })
             .collect(),
     }

@@ -12,8 +12,10 @@
 //! Errors are `thiserror` enums with structured fields ([`streams::StreamError`],
 //! [`groups::GroupError`]); each front-end maps them to its own codes in one place.
 //!
-//! Still to move here (see docs/ARCHITECTURE.md): subscription cursors with credit, and
-//! domain types in place of the native message structs some calls still take.
+//! The API takes and returns the engine's own types ([`streams::NewStream`],
+//! [`streams::Placement`], [`streams::StreamInfo`], [`groups::JoinRequest`],
+//! [`groups::GroupInfo`], ...). Still to move here (see docs/ARCHITECTURE.md): subscription
+//! cursors with credit.
 
 pub mod config;
 pub mod groups;

@@ -17,7 +17,7 @@ pub(crate) fn apply(group: StreamRef, frame: &Frame, ctx: &Context<'_>) -> Actio
     {
         Ok(description) => {
             let mut payload = BytesMut::new();
-            description.encode(&mut payload);
+            crate::translate::group_description(description).encode(&mut payload);
             Frame::response(frame, payload.freeze())
         }
         Err(e) => Frame::error_response(frame, e.code(), &e.to_string()),

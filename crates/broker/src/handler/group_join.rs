@@ -18,7 +18,7 @@ use crate::wire_errors::WireCode;
 pub(crate) fn apply(join: JoinGroup, frame: &Frame, ctx: &Context<'_>) -> Action {
     let cfg = ctx.shared.config.load();
     let joined = ctx.shared.engine.groups.join(
-        join,
+        crate::translate::join_request(join),
         Arc::new(QueueNotifier(ctx.queue.clone())),
         &ctx.shared.engine.streams,
         &cfg.groups,
@@ -35,7 +35,7 @@ pub(crate) fn apply(join: JoinGroup, frame: &Frame, ctx: &Context<'_>) -> Action
             match rx.await {
                 Ok(Ok(joined)) => {
                     let mut payload = BytesMut::new();
-                    joined.encode(&mut payload);
+                    crate::translate::joined(joined).encode(&mut payload);
                     Frame::response(&reply, payload.freeze())
                 }
                 Ok(Err(e)) => Frame::error_response(&reply, e.code(), &e.to_string()),

@@ -12,12 +12,10 @@ use crate::wire_errors::WireCode;
 /// Checks and queues the commit; answers once it is durable.
 pub(crate) fn apply(commit: CommitOffsets, frame: &Frame, ctx: &Context<'_>) -> Action {
     let reply = Frame::response(frame, Bytes::new());
-    let durable = match ctx
-        .shared
-        .engine
-        .groups
-        .commit(&commit, &ctx.shared.engine.streams)
-    {
+    let durable = match ctx.shared.engine.groups.commit(
+        &crate::translate::offset_commit(commit),
+        &ctx.shared.engine.streams,
+    ) {
         Ok(durable) => durable,
         Err(e) => {
             return Action::Reply(Frame::error_response(frame, e.code(), &e.to_string()).into())

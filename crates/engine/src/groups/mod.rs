@@ -13,6 +13,7 @@ mod error;
 mod offsets;
 mod record;
 mod store;
+mod types;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -23,12 +24,16 @@ use std::time::Duration;
 // Tokio's clock, so that session expiry can be tested with paused time.
 use tokio::time::Instant;
 
-use memstream_protocol::message::{validate_stream_name, JoinGroup, Joined, StreamPartition};
+use memstream_protocol::message::validate_stream_name;
 use tokio::sync::oneshot;
 
 pub use error::GroupError;
 pub use store::StoreStats;
 use store::{Committed, OffsetStore};
+pub use types::{
+    Assignment, GroupInfo, GroupState, JoinRequest, MemberState, OffsetCommit, PartitionLag,
+    PartitionRef, Position,
+};
 
 use crate::config::GroupsConfig;
 use crate::streams::Streams;
@@ -43,13 +48,13 @@ pub trait RebalanceNotifier: Send + Sync {
 }
 
 /// The answer a waiting GROUP_JOIN gets.
-pub type JoinResult = Result<Joined, GroupError>;
+pub type JoinResult = Result<Assignment, GroupError>;
 
 struct Member {
     streams: Vec<String>,
     session_timeout: Duration,
     last_seen: Instant,
-    assignment: Vec<StreamPartition>,
+    assignment: Vec<PartitionRef>,
     /// Where GROUP_REBALANCE notices go (the member's connection).
     notifier: Arc<dyn RebalanceNotifier>,
 }
@@ -163,12 +168,12 @@ impl Groups {
     /// when the next generation starts.
     pub fn join(
         &self,
-        join: JoinGroup,
+        join: JoinRequest,
         notifier: Arc<dyn RebalanceNotifier>,
         all_streams: &Streams,
         limits: &GroupsConfig,
     ) -> Result<oneshot::Receiver<JoinResult>, GroupError> {
-        let JoinGroup {
+        let JoinRequest {
             group: name,
             member_id,
             session_timeout_ms,
@@ -369,10 +374,10 @@ fn try_complete(group: &mut Group, all_streams: &Streams) {
     assign(group, all_streams);
     for (id, tx) in rebalance.waiters {
         let result = match group.members.get(&id) {
-            Some(member) => Ok(Joined {
+            Some(member) => Ok(Assignment {
                 member_id: id.clone(),
                 generation: group.generation,
-                assignment: member.assignment.clone(),
+                partitions: member.assignment.clone(),
             }),
             None => Err(GroupError::UnknownMember(id.clone())),
         };
@@ -404,7 +409,7 @@ fn assign(group: &mut Group, all_streams: &Streams) {
         for p in 0..s.meta.partitions {
             let owner = &consumers[p as usize % consumers.len()];
             if let Some(member) = group.members.get_mut(owner) {
-                member.assignment.push(StreamPartition {
+                member.assignment.push(PartitionRef {
                     stream: stream.clone(),
                     partition: p,
                 });

@@ -8,19 +8,18 @@
 
 use std::collections::BTreeSet;
 
-use memstream_protocol::message::{
-    CommitOffsets, GroupDescription, MemberInfo, PartitionLag, PartitionOffset, StreamPartition,
-    NO_OFFSET,
-};
 use tokio::sync::oneshot;
 
 use super::record::{Entry, Op};
 use super::store::Committed;
+use super::types::{
+    GroupInfo, GroupState, MemberState, OffsetCommit, PartitionLag, PartitionRef, Position,
+};
 use super::{wall_ms, Group, GroupError, Groups};
 use crate::streams::Streams;
 
 /// What a committed offset means for the partition as it is now.
-enum Position {
+enum Found {
     /// Nothing committed for this stream (or for an earlier stream of that name).
     None,
     /// A position inside the retained range.
@@ -29,23 +28,23 @@ enum Position {
     OutOfRange(u64),
 }
 
-fn position(group: &Group, streams: &Streams, stream: &str, partition: u32) -> Position {
+fn position(group: &Group, streams: &Streams, stream: &str, partition: u32) -> Found {
     let Some(c) = group.offsets.get(&(stream.to_owned(), partition)) else {
-        return Position::None;
+        return Found::None;
     };
     let Ok(s) = streams.get(stream) else {
-        return Position::None;
+        return Found::None;
     };
     if s.meta.id != c.stream_id {
-        return Position::None;
+        return Found::None;
     }
     let Ok(p) = s.partition(partition) else {
-        return Position::None;
+        return Found::None;
     };
     if (p.log.start_offset()..=p.log.end_offset()).contains(&c.offset) {
-        Position::At(c.offset)
+        Found::At(c.offset)
     } else {
-        Position::OutOfRange(c.offset)
+        Found::OutOfRange(c.offset)
     }
 }
 
@@ -54,7 +53,7 @@ impl Groups {
     /// resolves once they are durable (one fsync shared with every commit written with them).
     pub fn commit(
         &self,
-        commit: &CommitOffsets,
+        commit: &OffsetCommit,
         streams: &Streams,
     ) -> Result<oneshot::Receiver<Result<(), String>>, GroupError> {
         let mut groups = self.lock();
@@ -72,25 +71,22 @@ impl Groups {
             )));
         }
         let mut entries = Vec::with_capacity(commit.offsets.len());
-        for o in &commit.offsets {
-            let owned = member
-                .assignment
-                .iter()
-                .any(|p| p.stream == o.stream && p.partition == o.partition);
-            let stream = streams.get(&o.stream).ok().filter(|_| owned);
+        for (p, offset) in &commit.offsets {
+            let owned = member.assignment.contains(p);
+            let stream = streams.get(&p.stream).ok().filter(|_| owned);
             let Some(stream) = stream else {
                 return Err(GroupError::NotAssigned {
-                    stream: o.stream.clone(),
-                    partition: o.partition,
+                    stream: p.stream.clone(),
+                    partition: p.partition,
                     member: commit.member_id.clone(),
                     generation: group.generation,
                 });
             };
             entries.push(Entry {
-                stream: o.stream.clone(),
+                stream: p.stream.clone(),
                 stream_id: stream.meta.id,
-                partition: o.partition,
-                offset: o.offset,
+                partition: p.partition,
+                offset: *offset,
             });
         }
         for e in &entries {
@@ -110,34 +106,34 @@ impl Groups {
         }))
     }
 
-    /// Committed offsets ([`NO_OFFSET`] where nothing usable is committed: nothing at all, an
-    /// offset of an earlier stream of that name, or one outside the retained range).
+    /// Committed offsets (`None` where nothing usable is committed: nothing at all, an offset
+    /// of an earlier stream of that name, or one outside the retained range).
     pub fn fetch_offsets(
         &self,
         name: &str,
-        partitions: &[StreamPartition],
+        partitions: &[PartitionRef],
         streams: &Streams,
-    ) -> Vec<PartitionOffset> {
+    ) -> Vec<Position> {
         let groups = self.lock();
         let group = groups.get(name);
         partitions
             .iter()
             .map(|p| {
-                let found = group.map_or(Position::None, |g| {
+                let found = group.map_or(Found::None, |g| {
                     position(g, streams, &p.stream, p.partition)
                 });
                 let offset = match found {
-                    Position::At(o) => o,
-                    Position::None => NO_OFFSET,
-                    Position::OutOfRange(o) => {
+                    Found::At(o) => Some(o),
+                    Found::None => None,
+                    Found::OutOfRange(o) => {
                         tracing::warn!(
                             group = name, stream = %p.stream, partition = p.partition, committed = o,
                             "committed offset is outside the partition's range; the member starts by its reset policy"
                         );
-                        NO_OFFSET
+                        None
                     }
                 };
-                PartitionOffset {
+                Position {
                     stream: p.stream.clone(),
                     partition: p.partition,
                     offset,
@@ -148,22 +144,22 @@ impl Groups {
 
     /// Members, assignments, committed offsets and lag. An out-of-range commit is shown as
     /// committed, with the lag counted from the partition's start (where a member resumes).
-    pub fn describe(&self, name: &str, streams: &Streams) -> Result<GroupDescription, GroupError> {
+    pub fn describe(&self, name: &str, streams: &Streams) -> Result<GroupInfo, GroupError> {
         let groups = self.lock();
         let group = groups
             .get(name)
             .ok_or_else(|| GroupError::NotFound(name.to_owned()))?;
         let state = if group.rebalance.is_some() {
-            1
+            GroupState::Rebalancing
         } else if group.members.is_empty() {
-            0
+            GroupState::Empty
         } else {
-            2
+            GroupState::Stable
         };
         let members = group
             .members
             .iter()
-            .map(|(id, m)| MemberInfo {
+            .map(|(id, m)| MemberState {
                 member_id: id.clone(),
                 session_timeout_ms: m.session_timeout.as_millis() as u32,
                 assignment: m.assignment.clone(),
@@ -184,9 +180,9 @@ impl Groups {
             for (p, sp) in s.partitions().iter().enumerate() {
                 let p = p as u32;
                 let (committed, from) = match position(group, streams, &stream, p) {
-                    Position::At(o) => (o, o),
-                    Position::OutOfRange(o) => (o, sp.log.start_offset()),
-                    Position::None => (NO_OFFSET, sp.log.start_offset()),
+                    Found::At(o) => (Some(o), o),
+                    Found::OutOfRange(o) => (Some(o), sp.log.start_offset()),
+                    Found::None => (None, sp.log.start_offset()),
                 };
                 let end_offset = sp.log.end_offset();
                 partitions.push(PartitionLag {
@@ -198,7 +194,7 @@ impl Groups {
                 });
             }
         }
-        Ok(GroupDescription {
+        Ok(GroupInfo {
             group: name.to_owned(),
             state,
             generation: group.generation,

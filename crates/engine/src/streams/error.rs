@@ -1,7 +1,7 @@
 //! Errors of stream operations and their wire codes (the broker's one mapping place).
 
+use memstream_batch::BatchError;
 use memstream_log::LogError;
-use memstream_protocol::batch::BatchError;
 
 /// Why a stream operation failed.
 #[derive(Debug, thiserror::Error)]

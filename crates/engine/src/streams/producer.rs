@@ -17,8 +17,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use memstream_batch::{sequence_after, BatchHeader};
 use memstream_log::Partition;
-use memstream_protocol::batch::{sequence_after, BatchHeader};
 
 /// Bytes read per step while rebuilding producer state from a log.
 const RECOVERY_READ_BYTES: usize = 1 << 20;
@@ -184,7 +184,7 @@ impl Producers {
 
 #[cfg(test)]
 mod tests {
-    use memstream_protocol::batch::{BatchBuilder, BatchHeader};
+    use memstream_batch::{BatchBuilder, BatchHeader};
 
     use super::*;
 

@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
+use memstream_batch::{self as batch, Limits, RecordIter};
 use memstream_log::Partition;
-use memstream_protocol::batch::{self, Limits, RecordIter};
 use memstream_protocol::partition_for_key;
 
 use super::error::StreamError;
