@@ -1,67 +1,24 @@
-//! Push subscriptions: a task per subscription reads its partitions from the log and pushes
-//! batches to the connection, never beyond the credit the client granted.
-//!
-//! Nothing is queued per consumer: a subscription is a set of cursors (stream, partition,
-//! next offset) and a credit counter. A consumer that stops granting credit stops the reads;
-//! the data stays in the log, where retention bounds it.
+//! Push subscriptions, the native front-end's side: a task per subscription drives the
+//! engine's cursors (`memstream_engine::subscriptions`) and turns what they read into PUSH
+//! frames on the connection, never beyond the credit the client granted.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use memstream_log::LogError;
-use memstream_protocol::batch::BatchHeader;
+use memstream_engine::subscriptions::{Credit, Cursor, CursorRead, Cursors, StartAt};
 use memstream_protocol::message::{
     OffsetSpec, PartitionOffset, PushError, PushHeader, ALL_PARTITIONS,
 };
 use memstream_protocol::pattern::Pattern;
 use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode};
-use tokio::sync::Notify;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::connection::writer::{Closed, WriteQueue};
 use crate::handler::Response;
-use crate::streams::{read_off_runtime, Stream, StreamError, Streams};
+use crate::streams::Streams;
 use crate::wire_errors::WireCode;
-
-/// Bytes the subscription may still push.
-#[derive(Debug, Default)]
-pub(crate) struct Credit {
-    available: AtomicU64,
-    changed: Notify,
-}
-
-impl Credit {
-    /// Grants `bytes` more.
-    pub fn add(&self, bytes: u64) {
-        self.available.fetch_add(bytes, Ordering::AcqRel);
-        self.changed.notify_one();
-    }
-
-    fn available(&self) -> u64 {
-        self.available.load(Ordering::Acquire)
-    }
-
-    fn take(&self, bytes: u64) {
-        // Only the subscription's own task takes, after checking what is available: credit
-        // never goes below zero (pushes never exceed the credit granted).
-        let before = self.available.fetch_sub(bytes, Ordering::AcqRel);
-        debug_assert!(before >= bytes, "took {bytes} of {before} bytes of credit");
-    }
-
-    /// Waits until at least `bytes` are available.
-    async fn wait_for(&self, bytes: u64) {
-        loop {
-            let notified = self.changed.notified();
-            if self.available() >= bytes {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
 
 /// A running subscription; dropping it stops the task.
 pub(crate) struct Subscription {
@@ -89,13 +46,13 @@ pub(crate) struct Spec {
     pub push_bytes_max: u64,
 }
 
-struct Cursor {
-    stream: Arc<Stream>,
-    partition: u32,
-    next: u64,
-    /// Set when the partition cannot go on (a corrupt batch, one no frame can carry): the
-    /// client was told and the cursor is dropped after this pass.
-    stopped: bool,
+fn start_at(from: OffsetSpec) -> StartAt {
+    match from {
+        OffsetSpec::Offset(o) => StartAt::Offset(o),
+        OffsetSpec::Earliest => StartAt::Earliest,
+        OffsetSpec::Latest => StartAt::Latest,
+        OffsetSpec::Timestamp(ts) => StartAt::Timestamp(ts),
+    }
 }
 
 impl Subscription {
@@ -108,20 +65,24 @@ impl Subscription {
     ) -> (Subscription, Vec<PartitionOffset>) {
         let credit = Arc::new(Credit::default());
         credit.add(u64::from(credit_bytes));
-        let mut known = HashSet::new();
-        let mut cursors = Vec::new();
-        for stream in streams.matching(&spec.pattern) {
-            add_cursors(&mut cursors, &mut known, &stream, &spec, spec.from);
-        }
+        let partition = (spec.partition != ALL_PARTITIONS).then_some(spec.partition);
+        let cursors = Cursors::open(
+            &streams,
+            spec.pattern.clone(),
+            partition,
+            start_at(spec.from),
+            spec.positions.clone(),
+        );
         let matched = cursors
-            .iter()
-            .map(|c| PartitionOffset {
-                stream: c.stream.name().to_owned(),
-                partition: c.partition,
-                offset: c.next,
+            .positions()
+            .into_iter()
+            .map(|p| PartitionOffset {
+                stream: p.stream,
+                partition: p.partition,
+                offset: p.offset.unwrap_or_default(),
             })
             .collect();
-        let task = tokio::spawn(run(spec, streams, credit.clone(), queue, cursors, known));
+        let task = tokio::spawn(run(spec, streams, credit.clone(), queue, cursors));
         (
             Subscription {
                 credit,
@@ -129,40 +90,6 @@ impl Subscription {
             },
             matched,
         )
-    }
-}
-
-/// Adds a cursor for each of `stream`'s partitions the subscription reads: at its listed
-/// position when the client gave one, otherwise at `from`.
-fn add_cursors(
-    cursors: &mut Vec<Cursor>,
-    known: &mut HashSet<String>,
-    stream: &Arc<Stream>,
-    spec: &Spec,
-    from: OffsetSpec,
-) {
-    if !known.insert(stream.name().to_owned()) {
-        return;
-    }
-    for (p, sp) in stream.partitions().iter().enumerate() {
-        let p = p as u32;
-        if spec.partition != ALL_PARTITIONS && spec.partition != p {
-            continue;
-        }
-        let log = &sp.log;
-        let listed = spec.positions.get(&(stream.name().to_owned(), p)).copied();
-        let next = match listed.map_or(from, OffsetSpec::Offset) {
-            OffsetSpec::Offset(o) => o.clamp(log.start_offset(), log.end_offset()),
-            OffsetSpec::Earliest => log.start_offset(),
-            OffsetSpec::Latest => log.end_offset(),
-            OffsetSpec::Timestamp(ts) => log.offset_for_timestamp(ts),
-        };
-        cursors.push(Cursor {
-            stream: stream.clone(),
-            partition: p,
-            next,
-            stopped: false,
-        });
     }
 }
 
@@ -180,25 +107,21 @@ async fn run(
     streams: Arc<Streams>,
     credit: Arc<Credit>,
     queue: WriteQueue,
-    mut cursors: Vec<Cursor>,
-    mut known: HashSet<String>,
+    mut cursors: Cursors,
 ) {
     let mut created = streams.watch_created();
     created.mark_unchanged();
-    let wildcard = spec.pattern.is_wildcard();
+    let wildcard = cursors.is_wildcard();
     loop {
-        if retire_deleted(&spec, &queue, &mut cursors, &mut known)
-            .await
-            .is_err()
-        {
+        if retire_deleted(&spec, &queue, &mut cursors).await.is_err() {
             return;
         }
-        if cursors.is_empty() && !wildcard {
-            // The stream was deleted: nothing will ever come.
+        if cursors.cursors.is_empty() && !wildcard {
+            // The stream was deleted (or every partition stopped): nothing will ever come.
             return;
         }
         let mut rescan = false;
-        match push_once(&spec, &credit, &queue, &mut cursors).await {
+        match push_once(&spec, &credit, &queue, &mut cursors.cursors).await {
             Pass::Pushed => continue,
             Pass::Closed => return,
             Pass::NeedCredit(bytes) => {
@@ -209,6 +132,7 @@ async fn run(
             }
             Pass::Idle => {
                 let mut arrivals: FuturesUnordered<_> = cursors
+                    .cursors
                     .iter()
                     .map(|c| {
                         let mut rx = c
@@ -233,44 +157,20 @@ async fn run(
             }
         }
         if rescan {
-            // New streams are read from their start.
-            for stream in streams.matching(&spec.pattern) {
-                add_cursors(
-                    &mut cursors,
-                    &mut known,
-                    &stream,
-                    &spec,
-                    OffsetSpec::Earliest,
-                );
-            }
+            cursors.add_new_streams(&streams);
         }
     }
 }
 
-/// Drops the cursors of partitions whose stream was deleted, telling the client with an empty
-/// PUSH flagged END_OF_STREAM for each. (A deleted log's arrival watch never fires again, so
-/// keeping the cursor would spin.)
+/// Tells the client of each partition whose stream was deleted, with an empty PUSH flagged
+/// END_OF_STREAM. (A deleted log's arrival watch never fires again, so keeping the cursor
+/// would spin.)
 async fn retire_deleted(
     spec: &Spec,
     queue: &WriteQueue,
-    cursors: &mut Vec<Cursor>,
-    known: &mut HashSet<String>,
+    cursors: &mut Cursors,
 ) -> Result<(), Closed> {
-    let deleted = |c: &Cursor| {
-        c.stream
-            .partition(c.partition)
-            .map_or(true, |p| p.log.is_closed())
-    };
-    if !cursors.iter().any(deleted) {
-        return Ok(());
-    }
-    let (gone, kept): (Vec<Cursor>, Vec<Cursor>) = std::mem::take(cursors)
-        .into_iter()
-        .partition(|c| deleted(c));
-    *cursors = kept;
-    for cursor in gone {
-        // A stream of that name created later is a new stream for a pattern subscription.
-        known.remove(cursor.stream.name());
+    for cursor in cursors.take_deleted() {
         let mut payload = BytesMut::new();
         PushHeader {
             stream: cursor.stream.name().to_owned(),
@@ -289,13 +189,12 @@ async fn retire_deleted(
     Ok(())
 }
 
-/// Tells the client that `cursor`'s partition stopped at its position, and why, and marks
-/// the cursor for removal: a condition that will not change is reported once, never retried
-/// in a loop.
+/// Tells the client that `cursor`'s partition stopped at its position, and why: a condition
+/// that will not change is reported once, never retried in a loop.
 async fn stop(
     spec: &Spec,
     queue: &WriteQueue,
-    cursor: &mut Cursor,
+    cursor: &Cursor,
     code: ErrorCode,
     message: String,
 ) -> Result<(), Closed> {
@@ -304,7 +203,6 @@ async fn stop(
         offset = cursor.next, code = code.name(), %message,
         "subscription stopped pushing a partition"
     );
-    cursor.stopped = true;
     let mut payload = BytesMut::new();
     PushError {
         stream: cursor.stream.name().to_owned(),
@@ -321,134 +219,89 @@ async fn stop(
     queue.send(frame).await
 }
 
-/// Pushes at most one frame per cursor that has data and enough credit.
+/// Pushes at most one frame per cursor that has data and enough credit; drops the cursors
+/// that stopped.
 async fn push_once(
     spec: &Spec,
     credit: &Credit,
     queue: &WriteQueue,
     cursors: &mut Vec<Cursor>,
 ) -> Pass {
-    let result = push_cursors(spec, credit, queue, cursors).await;
-    cursors.retain(|c| !c.stopped);
-    result
-}
-
-async fn push_cursors(
-    spec: &Spec,
-    credit: &Credit,
-    queue: &WriteQueue,
-    cursors: &mut [Cursor],
-) -> Pass {
     let mut result = Pass::Idle;
-    for cursor in cursors.iter_mut() {
-        let Ok(partition) = cursor.stream.partition(cursor.partition) else {
-            continue;
-        };
-        let log = &partition.log;
-        if log.end_offset() <= cursor.next {
-            continue;
-        }
+    let mut stopped = Vec::new();
+    for (i, cursor) in cursors.iter_mut().enumerate() {
         let budget = credit.available().min(spec.push_bytes_max);
-        let fetched = match read_off_runtime(log, cursor.next, budget.max(1) as usize).await {
-            Ok(fetched) => fetched,
-            Err(LogError::OffsetOutOfRange { start, .. }) if cursor.next < start => {
-                // Retention passed us: go on from the new start.
-                cursor.next = start;
+        let (batches, bytes, next_offset) = match cursor.read(budget, spec.push_bytes_max).await {
+            CursorRead::Idle => continue,
+            CursorRead::Skipped => {
                 result = Pass::Pushed;
                 continue;
             }
-            Err(e) => {
-                let e = StreamError::from(e);
+            CursorRead::NeedCredit(need) => {
+                result = match result {
+                    Pass::NeedCredit(n) => Pass::NeedCredit(n.min(need)),
+                    Pass::Idle => Pass::NeedCredit(need),
+                    other => other,
+                };
+                continue;
+            }
+            CursorRead::Stop(e) => {
                 if stop(spec, queue, cursor, e.code(), e.to_string())
                     .await
                     .is_err()
                 {
                     return Pass::Closed;
                 }
+                stopped.push(i);
                 result = Pass::Pushed;
                 continue;
             }
-        };
-        let mut bytes = 0u64;
-        let mut batches: Vec<Bytes> = Vec::new();
-        for batch in fetched.batches {
-            if batches.is_empty() && batch.len() as u64 > spec.push_bytes_max {
-                // No credit makes this fit: the stream's batch limit keeps stored batches
-                // within every frame limit the server allows, so this is a smaller limit
-                // than the batch was stored under.
-                let message = format!(
-                    "the batch at offset {} is {} bytes; this connection's PUSH frames carry at \
-                     most {} bytes of batches",
-                    cursor.next,
-                    batch.len(),
-                    spec.push_bytes_max
-                );
-                if stop(spec, queue, cursor, ErrorCode::MessageTooLarge, message)
-                    .await
-                    .is_err()
-                {
-                    return Pass::Closed;
-                }
-                result = Pass::Pushed;
-                break;
-            }
-            if bytes + batch.len() as u64 > budget {
-                if batches.is_empty() {
-                    let need = batch.len() as u64;
-                    result = match result {
-                        Pass::NeedCredit(n) => Pass::NeedCredit(n.min(need)),
-                        Pass::Idle => Pass::NeedCredit(need),
-                        other => other,
-                    };
-                }
-                break;
-            }
-            bytes += batch.len() as u64;
-            batches.push(batch);
-        }
-        let Some(last) = batches.last() else {
-            continue;
-        };
-        let next_offset = match BatchHeader::parse(last) {
-            Ok(h) => h.next_offset(),
-            Err(e) => {
-                // The log checked it; a batch that no longer parses is corrupt in memory.
-                let message = format!("stored batch does not parse: {e}");
-                if stop(spec, queue, cursor, ErrorCode::CorruptData, message)
-                    .await
-                    .is_err()
-                {
-                    return Pass::Closed;
-                }
-                result = Pass::Pushed;
-                continue;
-            }
+            CursorRead::Batches {
+                batches,
+                bytes,
+                next_offset,
+            } => (batches, bytes, next_offset),
         };
         credit.take(bytes);
-        let mut payload = BytesMut::new();
-        PushHeader {
-            stream: cursor.stream.name().to_owned(),
-            partition: cursor.partition,
-            next_offset,
-            batches_len: bytes as u32,
-        }
-        .encode(&mut payload);
-        let frame = Frame {
-            stream_id: spec.id,
-            ..Frame::request(Opcode::Push, 0, payload.freeze())
-        };
-        if queue
-            .send(Response {
-                frame,
-                tail: batches,
-            })
+        if push(spec, queue, cursor, batches, bytes, next_offset)
             .await
             .is_err()
         {
             return Pass::Closed;
         }
-        cursor.next = next_offset;
         result = Pass::Pushed;
     }
+    for i in stopped.into_iter().rev() {
+        cursors.remove(i);
+    }
     result
+}
+
+/// One PUSH of `batches` (`bytes` in all) for `cursor`'s partition.
+async fn push(
+    spec: &Spec,
+    queue: &WriteQueue,
+    cursor: &Cursor,
+    batches: Vec<Bytes>,
+    bytes: u64,
+    next_offset: u64,
+) -> Result<(), Closed> {
+    let mut payload = BytesMut::new();
+    PushHeader {
+        stream: cursor.stream.name().to_owned(),
+        partition: cursor.partition,
+        next_offset,
+        batches_len: bytes as u32,
+    }
+    .encode(&mut payload);
+    let frame = Frame {
+        stream_id: spec.id,
+        ..Frame::request(Opcode::Push, 0, payload.freeze())
+    };
+    queue
+        .send(Response {
+            frame,
+            tail: batches,
+        })
+        .await
 }

@@ -25,6 +25,7 @@ impl WireCode for StreamError {
             StreamError::Batch(e) => ErrorCode::from(e),
             StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
             StreamError::UnknownProducer { .. } => ErrorCode::UnknownProducerId,
+            StreamError::BatchOverFrame { .. } => ErrorCode::MessageTooLarge,
             StreamError::Log(LogError::OffsetOutOfRange { .. }) => ErrorCode::OffsetOutOfRange,
             StreamError::Log(LogError::Corrupt { .. }) => ErrorCode::CorruptData,
             StreamError::Log(LogError::Fenced { .. }) => ErrorCode::PartitionFenced,

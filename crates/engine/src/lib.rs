@@ -14,12 +14,13 @@
 //!
 //! The API takes and returns the engine's own types ([`streams::NewStream`],
 //! [`streams::Placement`], [`streams::StreamInfo`], [`groups::JoinRequest`],
-//! [`groups::GroupInfo`], ...). Still to move here (see docs/ARCHITECTURE.md): subscription
-//! cursors with credit.
+//! [`groups::GroupInfo`], ...).
+//! - [`subscriptions`]: subscription cursors with credit; a front-end's task drives them.
 
 pub mod config;
 pub mod groups;
 pub mod streams;
+pub mod subscriptions;
 
 use std::sync::Arc;
 

@@ -55,6 +55,16 @@ pub enum StreamError {
         /// Sequence received.
         got: i32,
     },
+    /// A stored batch is larger than the frames the subscriber or reader accepts.
+    #[error("the batch at offset {offset} is {len} bytes; this connection's frames carry at most {max} bytes of batches")]
+    BatchOverFrame {
+        /// Where the batch starts.
+        offset: u64,
+        /// Its length.
+        len: u64,
+        /// The most the connection carries.
+        max: u64,
+    },
     /// The partition log failed.
     #[error("{0}")]
     Log(#[from] LogError),
