@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// Largest request head (request line plus headers) read from an admin client.
 pub const REQUEST_HEAD_BYTES_MAX: usize = 8192;

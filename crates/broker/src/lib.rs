@@ -25,8 +25,10 @@ mod listener;
 pub mod metrics;
 pub mod server;
 pub use memstream_engine::{groups, streams};
+mod state;
 mod subscription;
 mod translate;
 mod wire_errors;
+mod writer;
 
 pub use server::{Server, ServerError, ServerHandle, ShutdownReport};

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 
 use crate::admission::Admission;
 use crate::connection;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// Pause after an accept error (for example EMFILE), so a persistent failure does not spin.
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);

@@ -14,27 +14,9 @@ use crate::config::{Config, ConfigError, ConfigHandle, ReloadReport, MESSAGE_HEA
 use crate::groups::Groups;
 use crate::listener::Listener;
 use crate::metrics::Metrics;
+pub(crate) use crate::state::{ServerInfo, Shared};
 use crate::streams::Streams;
 use memstream_engine::Engine;
-
-/// Who this server is, as announced in HELLO.
-#[derive(Debug, Clone)]
-pub(crate) struct ServerInfo {
-    pub name: &'static str,
-    pub version: &'static str,
-    pub node_id: u64,
-}
-
-/// State every task of the server shares.
-/// What every task of one server shares: the engine it fronts, and this server's own state
-/// (configuration, metrics, shutdown, identity).
-pub(crate) struct Shared {
-    pub engine: Engine,
-    pub config: ConfigHandle,
-    pub metrics: Arc<Metrics>,
-    pub shutdown: CancellationToken,
-    pub info: ServerInfo,
-}
 
 /// Errors that stop the server from starting.
 #[derive(Debug, thiserror::Error)]
@@ -275,7 +257,7 @@ async fn retention(shared: Arc<Shared>) {
             () = tokio::time::sleep(every) => {}
         }
         let streams = shared.engine.streams.clone();
-        let now = crate::handler::now_ms();
+        let now = crate::writer::now_ms();
         let _ = tokio::task::spawn_blocking(move || streams.enforce_retention(now)).await;
     }
 }

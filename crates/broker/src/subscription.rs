@@ -15,10 +15,10 @@ use memstream_protocol::pattern::Pattern;
 use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode};
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::connection::writer::{Closed, WriteQueue};
-use crate::handler::Response;
 use crate::streams::Streams;
 use crate::wire_errors::WireCode;
+use crate::writer::Response;
+use crate::writer::{Closed, WriteQueue};
 
 /// A running subscription; dropping it stops the task.
 pub(crate) struct Subscription {

@@ -2,7 +2,7 @@
 //!
 //! The request path through this module:
 //! [`serve`] -> `Connection::read_frame` -> `Request::decode` -> `handler::apply` ->
-//! `Connection::write_frame` -> [`writer`] task -> socket.
+//! `Connection::write_frame` -> the `writer` task -> socket.
 //!
 //! Requests are pipelined: the reader keeps decoding frames while earlier responses wait for
 //! room in the write queue, up to `network.max_in_flight_requests` requests read but not yet
@@ -12,8 +12,6 @@
 //! responses to every request read before it, and then the connection closes. Nothing a peer
 //! sends reaches a panic: the decoder and request parsers are checked, and every other
 //! connection keeps being served.
-
-pub(crate) mod writer;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,8 +27,8 @@ use tokio_util::task::AbortOnDropHandle;
 
 use crate::handler::{self, Action, ConnLimits, Context, Response, Session};
 use crate::metrics::Metrics;
-use crate::server::Shared;
-use writer::{Closed, WriteQueue};
+use crate::state::Shared;
+use crate::writer::{self, Closed, WriteQueue};
 
 type InFlight = Pin<Box<dyn Future<Output = Result<(), Closed>> + Send>>;
 
@@ -339,7 +337,7 @@ mod tests {
     use super::*;
     use crate::config::{Config, ConfigHandle};
     use crate::metrics::Metrics;
-    use crate::server::ServerInfo;
+    use crate::state::ServerInfo;
     use bytes::{Bytes, BytesMut};
     use memstream_protocol::{ErrorBody, HelloRequest};
     use tokio::io::{AsyncWriteExt, DuplexStream};

@@ -11,8 +11,8 @@ use memstream_protocol::message::Rebalance;
 use memstream_protocol::Opcode;
 
 use super::{Action, Context};
-use crate::connection::writer::WriteQueue;
 use crate::wire_errors::WireCode;
+use crate::writer::WriteQueue;
 
 /// Joins and waits for the next generation's assignment.
 pub(crate) fn apply(join: JoinGroup, frame: &Frame, ctx: &Context<'_>) -> Action {

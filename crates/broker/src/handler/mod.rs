@@ -30,36 +30,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use memstream_protocol::{ErrorCode, Frame, Request};
 
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::streams::StreamError;
 use crate::wire_errors::WireCode;
-
-/// A response: a frame, and optionally stored bytes sent after its payload as more payload
-/// (record batches, without copying them into the frame).
-#[derive(Debug)]
-pub(crate) struct Response {
-    pub frame: Frame,
-    pub tail: Vec<Bytes>,
-}
-
-impl Response {
-    /// Bytes on the wire.
-    pub fn encoded_len(&self) -> usize {
-        self.frame.encoded_len() + self.tail.iter().map(Bytes::len).sum::<usize>()
-    }
-}
-
-impl From<Frame> for Response {
-    fn from(frame: Frame) -> Response {
-        Response {
-            frame,
-            tail: Vec::new(),
-        }
-    }
-}
+pub(crate) use crate::writer::{now_ms, Response};
 
 /// A handler that must wait (for an fsync, or for new records): resolves to its response, or
 /// to `None` when the request wants none (`acks = none`).
@@ -117,7 +93,7 @@ pub(crate) struct Context<'a> {
     pub shared: &'a Arc<Shared>,
     pub limits: &'a ConnLimits,
     /// The connection's outbound queue, for pushes.
-    pub queue: &'a crate::connection::writer::WriteQueue,
+    pub queue: &'a crate::writer::WriteQueue,
 }
 
 /// The error response for a failed stream operation.
@@ -135,13 +111,6 @@ pub(crate) async fn blocking<T: Send + 'static>(
             "a blocking task failed: {e}"
         )))
     })
-}
-
-/// The current time in ms since the Unix epoch (record timestamps, retention).
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Runs `request` (carried by `frame`) against the session and the server.

@@ -11,12 +11,12 @@
 use std::io::IoSlice;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use memstream_protocol::outbox::Outbox;
 use memstream_protocol::Frame;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::handler::Response;
 use crate::metrics::Metrics;
 
 /// Most slices handed to one `write_vectored` call (Linux's IOV_MAX is 1024).
@@ -172,6 +172,37 @@ async fn write_all<W: AsyncWrite + Unpin>(
         outbox.advance(written);
     }
     Ok(())
+}
+
+/// A response: a frame, and optionally stored bytes sent after its payload as more payload
+/// (record batches, without copying them into the frame).
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub frame: Frame,
+    pub tail: Vec<Bytes>,
+}
+
+impl Response {
+    /// Bytes on the wire.
+    pub fn encoded_len(&self) -> usize {
+        self.frame.encoded_len() + self.tail.iter().map(Bytes::len).sum::<usize>()
+    }
+}
+
+impl From<Frame> for Response {
+    fn from(frame: Frame) -> Response {
+        Response {
+            frame,
+            tail: Vec::new(),
+        }
+    }
+}
+
+/// The current time in ms since the Unix epoch (record timestamps, retention).
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]

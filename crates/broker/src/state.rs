@@ -1,0 +1,28 @@
+//! What every task of one server shares: the engine it fronts, and this server's own state.
+//! Depends on nothing else of the server, so every module can use it without a cycle.
+
+use std::sync::Arc;
+
+use memstream_engine::Engine;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ConfigHandle;
+use crate::metrics::Metrics;
+
+/// Who this server is, as announced in HELLO.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub node_id: u64,
+}
+
+/// What every task of one server shares: the engine it fronts, and this server's own state
+/// (configuration, metrics, shutdown, identity).
+pub(crate) struct Shared {
+    pub engine: Engine,
+    pub config: ConfigHandle,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: CancellationToken,
+    pub info: ServerInfo,
+}
