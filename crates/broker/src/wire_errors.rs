@@ -20,7 +20,7 @@ impl WireCode for StreamError {
             StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
             StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
             StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
-            StreamError::LimitReached(_) => ErrorCode::LimitReached,
+            StreamError::LimitReached { .. } => ErrorCode::LimitReached,
             StreamError::Internal(_) => ErrorCode::Internal,
             StreamError::Batch(e) => ErrorCode::from(e),
             StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
@@ -42,7 +42,7 @@ impl WireCode for GroupError {
         match self {
             GroupError::InvalidName { .. } => ErrorCode::InvalidStreamName,
             GroupError::InvalidArgument(_) => ErrorCode::InvalidArgument,
-            GroupError::LimitReached(_) => ErrorCode::LimitReached,
+            GroupError::LimitReached { .. } => ErrorCode::LimitReached,
             GroupError::NotEmpty { .. } => ErrorCode::GroupNotEmpty,
             GroupError::NotAssigned { .. } => ErrorCode::PartitionNotAssigned,
             GroupError::NotFound(_) => ErrorCode::GroupNotFound,

@@ -15,8 +15,13 @@ pub enum GroupError {
     #[error("{0}")]
     InvalidArgument(String),
     /// A configured limit is reached.
-    #[error("{0}")]
-    LimitReached(String),
+    #[error("{limit} = {max} reached")]
+    LimitReached {
+        /// The configuration key of the limit.
+        limit: &'static str,
+        /// Its value.
+        max: u64,
+    },
     /// The group has members, so it cannot be deleted.
     #[error("group `{group}` has {members} member(s); only an empty group can be deleted")]
     NotEmpty {

@@ -192,18 +192,18 @@ impl Groups {
         }
         let mut groups = self.lock();
         if !groups.contains_key(name) && groups.len() >= limits.max_groups as usize {
-            return Err(GroupError::LimitReached(format!(
-                "groups.max_groups = {} reached",
-                limits.max_groups
-            )));
+            return Err(GroupError::LimitReached {
+                limit: "groups.max_groups",
+                max: limits.max_groups.into(),
+            });
         }
         let group = groups.entry(name.to_owned()).or_default();
         let member_id = if member_id.is_empty() {
             if group.members.len() >= limits.max_members as usize {
-                return Err(GroupError::LimitReached(format!(
-                    "group `{name}` has groups.max_members = {} members",
-                    limits.max_members
-                )));
+                return Err(GroupError::LimitReached {
+                    limit: "groups.max_members",
+                    max: limits.max_members.into(),
+                });
             }
             format!(
                 "member-{}",

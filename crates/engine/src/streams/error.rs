@@ -32,8 +32,13 @@ pub enum StreamError {
     #[error("{0}")]
     InvalidArgument(String),
     /// A configured limit of the server is reached (streams, partitions in all).
-    #[error("{0}")]
-    LimitReached(String),
+    #[error("{limit} = {max} reached")]
+    LimitReached {
+        /// The configuration key of the limit.
+        limit: &'static str,
+        /// Its value.
+        max: u64,
+    },
     /// The batch is refused.
     #[error("{0}")]
     Batch(#[from] BatchError),

@@ -141,17 +141,18 @@ impl Streams {
                 return Err(StreamError::AlreadyExists(req.name.clone()));
             }
             if streams.len() >= limits.max_streams as usize {
-                return Err(StreamError::LimitReached(format!(
-                    "streams.max_streams = {} reached",
-                    limits.max_streams
-                )));
+                return Err(StreamError::LimitReached {
+                    limit: "streams.max_streams",
+                    max: limits.max_streams.into(),
+                });
             }
             let total: u64 = streams.values().map(|s| u64::from(s.meta.partitions)).sum();
-            if total + u64::from(partitions) > u64::from(limits.max_partitions_total) {
-                return Err(StreamError::LimitReached(format!(
-                    "streams.max_partitions_total = {} would be exceeded",
-                    limits.max_partitions_total
-                )));
+            if total.saturating_add(u64::from(partitions)) > u64::from(limits.max_partitions_total)
+            {
+                return Err(StreamError::LimitReached {
+                    limit: "streams.max_partitions_total",
+                    max: limits.max_partitions_total.into(),
+                });
             }
         }
         let meta = StreamMeta {
