@@ -98,7 +98,7 @@ impl Inner {
         {
             // Batches appended before the sync started are the ones it covered.
             let mut stats = lock(&disk.stats);
-            stats.fsyncs += 1;
+            stats.fsyncs = stats.fsyncs.saturating_add(1);
             stats.batches = stats.batches.max(batches);
         }
         // The durable offset is a prefix of the log: never past its end.

@@ -65,8 +65,8 @@ impl SparseIndex {
 
     /// The `.index` and `.timeindex` file contents.
     pub fn encode(&self) -> (Vec<u8>, Vec<u8>) {
-        let mut offsets = Vec::with_capacity(self.entries.len() * OFFSET_ENTRY_LEN);
-        let mut times = Vec::with_capacity(self.entries.len() * TIME_ENTRY_LEN);
+        let mut offsets = Vec::with_capacity(self.entries.len().saturating_mul(OFFSET_ENTRY_LEN));
+        let mut times = Vec::with_capacity(self.entries.len().saturating_mul(TIME_ENTRY_LEN));
         for e in &self.entries {
             offsets.extend_from_slice(&e.rel_offset.to_le_bytes());
             offsets.extend_from_slice(&e.position.to_le_bytes());
@@ -140,6 +140,7 @@ fn le_u64(b: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

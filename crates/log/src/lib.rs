@@ -16,6 +16,7 @@
 //! `partition` (the public handle). The byte layout of every file is in `docs/storage.md`.
 
 #![forbid(unsafe_code)]
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod backend;
 mod config;

@@ -625,8 +625,8 @@ impl Inner {
         debug_assert_eq!(active.next_offset, last_offset.saturating_add(1));
         debug_assert_eq!(base_offset, st.end_offset);
         st.end_offset = active.next_offset;
-        st.size_bytes += meta.len;
-        st.batches_appended += 1;
+        st.size_bytes = st.size_bytes.saturating_add(meta.len);
+        st.batches_appended = st.batches_appended.saturating_add(1);
         if let Some(tx) = &st.end_watch {
             tx.send_replace(st.end_offset);
         }

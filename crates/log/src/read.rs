@@ -89,7 +89,7 @@ impl SealedView {
         // The walk checked that the first batch lies within the file.
         let want = (first.total_len() as u64)
             .max(max_bytes as u64)
-            .min(self.size_bytes - position);
+            .min(self.size_bytes.saturating_sub(position));
         let mut chunk = BytesMut::zeroed(want as usize);
         self.file.read_at(position, &mut chunk).map_err(io)?;
         let mut batches = Vec::new();
@@ -104,7 +104,7 @@ impl SealedView {
             if len > chunk.len() || (!batches.is_empty() && used.saturating_add(len) > max_bytes) {
                 break;
             }
-            let checked = check_envelope(&chunk[..len])
+            let checked = check_envelope(chunk.get(..len).unwrap_or_default())
                 .map_err(|e| e.to_string())
                 .and_then(|h| {
                     let after = next_offset

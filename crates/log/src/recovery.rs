@@ -64,7 +64,7 @@ pub(crate) fn recover(
         // Only a non-empty active segment is ever sealed, so an empty file before the last
         // one is a leftover (its creation survived a crash, its data did not, or it outlived
         // a deletion); it holds nothing and would only break the chain of offsets.
-        if len == 0 && i + 1 < logs.len() {
+        if len == 0 && i.saturating_add(1) < logs.len() {
             tracing::warn!(segment = %name, "deleting empty leftover segment");
             backend
                 .remove(&name)
@@ -77,12 +77,14 @@ pub(crate) fn recover(
     let logs: Vec<u64> = files.iter().map(|(base, _)| *base).collect();
     let mut segments = VecDeque::with_capacity(logs.len());
     for (i, (base, file)) in files.into_iter().enumerate() {
-        if let Some(&next_base) = logs.get(i + 1) {
+        if let Some(&next_base) = logs.get(i.saturating_add(1)) {
             let has_index = present.contains(file_name(base, INDEX_SUFFIX).as_str())
                 && present.contains(file_name(base, TIME_INDEX_SUFFIX).as_str());
             let sealed = recover_sealed(backend, file.clone(), base, next_base, has_index, config)?;
-            report.batches_scanned += sealed.batches;
-            report.rebuilt_indexes += usize::from(sealed.rebuilt_index);
+            report.batches_scanned = report.batches_scanned.saturating_add(sealed.batches);
+            report.rebuilt_indexes = report
+                .rebuilt_indexes
+                .saturating_add(usize::from(sealed.rebuilt_index));
             if let Some((position, reason)) = sealed.corrupt {
                 note_corrupt(&mut report, file_name(base, LOG_SUFFIX), position, reason);
             }
@@ -90,8 +92,10 @@ pub(crate) fn recover(
                 segments.push_back(segment);
                 continue;
             }
-            for &later in &logs[i + 1..] {
-                report.truncated_bytes += drop_segment(backend, later)?;
+            for &later in logs.get(i.saturating_add(1)..).unwrap_or_default() {
+                report.truncated_bytes = report
+                    .truncated_bytes
+                    .saturating_add(drop_segment(backend, later)?);
             }
         }
         segments.push_back(recover_active(backend, file, base, config, &mut report)?);
@@ -169,11 +173,14 @@ fn load_indexes(
 ) -> Option<SparseIndex> {
     // An honest index has at most one entry per batch, and a batch is at least a header:
     // anything longer is garbage and is not even read (no allocation driven by bad bytes).
-    let entries_max = len / BATCH_HEADER_LEN as u64 + 1;
+    let entries_max = len
+        .checked_div(BATCH_HEADER_LEN as u64)
+        .unwrap_or(0)
+        .saturating_add(1);
     let read = |suffix: &str, entry_len: usize| -> Option<Vec<u8>> {
         let f = backend.open(&file_name(base, suffix)).ok()?;
         let n = f.len().ok()?;
-        if n > entries_max * entry_len as u64 {
+        if n > entries_max.saturating_mul(entry_len as u64) {
             return None;
         }
         let mut buf = vec![0u8; usize::try_from(n).ok()?];
@@ -235,7 +242,7 @@ fn recover_sealed(
                 return true;
             }
             let (Ok(rel_offset), Ok(position)) = (
-                u32::try_from(header.base_offset - base),
+                u32::try_from(header.base_offset.saturating_sub(base)),
                 u32::try_from(position),
             ) else {
                 overflow = true;
@@ -351,7 +358,7 @@ fn recover_active(
             Ok(meta) => {
                 let bytes = rest.split_to(meta.len as usize).freeze();
                 segment.push(&meta, bytes, config.index_interval_bytes);
-                report.batches_scanned += 1;
+                report.batches_scanned = report.batches_scanned.saturating_add(1);
             }
             Err((torn, reason)) => {
                 if torn {
@@ -360,7 +367,9 @@ fn recover_active(
                     note_corrupt(report, name.clone(), position, reason);
                 }
                 file.truncate(position).map_err(|e| io("truncate", e))?;
-                report.truncated_bytes += len - position;
+                report.truncated_bytes = report
+                    .truncated_bytes
+                    .saturating_add(len.saturating_sub(position));
                 break;
             }
         }

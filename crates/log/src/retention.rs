@@ -22,15 +22,15 @@ pub(crate) fn expired_prefix(
         ms => now_ms.checked_sub(ms),
     };
     let mut total = total_bytes;
-    let mut n = 0;
+    let mut n = 0usize;
     for segment in segments.iter().take(sealed) {
         let too_big = config.retention_bytes > 0 && total > config.retention_bytes;
         let too_old = cutoff_ms.is_some_and(|cutoff| segment.max_timestamp_ms < cutoff);
         if !(too_big || too_old) {
             break;
         }
-        total -= segment.size_bytes;
-        n += 1;
+        total = total.saturating_sub(segment.size_bytes);
+        n = n.saturating_add(1);
     }
     n
 }
@@ -46,7 +46,7 @@ pub(crate) fn apply(
     let n = expired_prefix(segments, *size_bytes, config, now_ms);
     let removed: Vec<Segment> = segments.drain(..n).collect();
     let bytes_deleted: u64 = removed.iter().map(|s| s.size_bytes).sum();
-    *size_bytes -= bytes_deleted;
+    *size_bytes = size_bytes.saturating_sub(bytes_deleted);
     if let Some(first) = segments.front() {
         *start_offset = first.base_offset;
     }

@@ -138,7 +138,8 @@ impl Segment {
         self.max_timestamp_ms = self.max_timestamp_ms.max(meta.max_timestamp_ms);
         // Both fit: `is_full_for` rolls before a batch could start at 4 GiB or 2^32 offsets in.
         let entry = IndexEntry {
-            rel_offset: u32::try_from(meta.base_offset - self.base_offset).unwrap_or(u32::MAX),
+            rel_offset: u32::try_from(meta.base_offset.saturating_sub(self.base_offset))
+                .unwrap_or(u32::MAX),
             position: u32::try_from(self.size_bytes).unwrap_or(u32::MAX),
             max_timestamp_ms: self.max_timestamp_ms,
         };
@@ -150,7 +151,7 @@ impl Segment {
                 bytes,
             });
         }
-        self.size_bytes += meta.len;
+        self.size_bytes = self.size_bytes.saturating_add(meta.len);
         self.next_offset = meta
             .base_offset
             .saturating_add(u64::from(meta.record_count));
@@ -158,7 +159,8 @@ impl Segment {
 
     /// Offset of the batch after RAM batch `i`.
     fn ram_next_offset(&self, ram: &[RamBatch], i: usize) -> u64 {
-        ram.get(i + 1).map_or(self.next_offset, |b| b.base_offset)
+        ram.get(i.saturating_add(1))
+            .map_or(self.next_offset, |b| b.base_offset)
     }
 
     /// Appends to `out` the RAM batches from the one containing `offset`, while the total
@@ -201,6 +203,7 @@ impl Segment {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -172,9 +172,11 @@ impl Syncer {
             return;
         }
         let mut queue = lock(&shared.queue);
-        queue.timer_seq += 1;
+        queue.timer_seq = queue.timer_seq.saturating_add(1);
         let timer = Timer {
-            deadline: Instant::now() + Duration::from_millis(interval_ms),
+            deadline: Instant::now()
+                .checked_add(Duration::from_millis(interval_ms))
+                .unwrap_or_else(Instant::now),
             seq: queue.timer_seq,
             partition: Arc::clone(partition),
         };
@@ -261,7 +263,10 @@ impl Shared {
                     if let Some(partition) = queue.ready.pop_front() {
                         break Some(partition);
                     }
-                    let wait = queue.timers.peek().map(|t| t.deadline - now);
+                    let wait = queue
+                        .timers
+                        .peek()
+                        .map(|t| t.deadline.saturating_duration_since(now));
                     queue = match wait {
                         Some(timeout) => {
                             let (queue, _) = self

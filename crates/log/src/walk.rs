@@ -69,7 +69,7 @@ pub(crate) fn walk_headers(
             file.read_at(position, &mut buf)?;
             buf_start = position;
         }
-        let at = (position - buf_start) as usize;
+        let at = position.saturating_sub(buf_start) as usize;
         let header = match BatchHeader::parse(buf.get(at..).unwrap_or_default()) {
             Ok(h) => h,
             Err(e) => break WalkStop::Bad(e.to_string()),
@@ -89,7 +89,7 @@ pub(crate) fn walk_headers(
         if !visit(position, &header, after) {
             break WalkStop::Stopped;
         }
-        batches += 1;
+        batches = batches.saturating_add(1);
         position = position.saturating_add(header.total_len() as u64);
         next_offset = after;
     };

@@ -49,20 +49,20 @@ impl FaultyBackend {
     /// The `nth` write from now (1 = the next one) fails without writing anything.
     pub fn fail_write(&self, nth: u64) {
         let mut f = lock(&self.faults);
-        f.fail_write_at = Some(f.writes + nth.max(1));
+        f.fail_write_at = Some(f.writes.saturating_add(nth.max(1)));
     }
 
     /// The `nth` sync from now (1 = the next one) fails.
     pub fn fail_sync(&self, nth: u64) {
         let mut f = lock(&self.faults);
-        f.fail_sync_at = Some(f.syncs + nth.max(1));
+        f.fail_sync_at = Some(f.syncs.saturating_add(nth.max(1)));
     }
 
     /// The `nth` write from now writes only its first `keep_bytes` bytes (never all of it),
     /// then fails.
     pub fn tear_write(&self, nth: u64, keep_bytes: usize) {
         let mut f = lock(&self.faults);
-        f.tear_at = Some((f.writes + nth.max(1), keep_bytes));
+        f.tear_at = Some((f.writes.saturating_add(nth.max(1)), keep_bytes));
     }
 
     /// Disarms every pending fault (counters are kept).
@@ -96,7 +96,7 @@ impl FaultyBackend {
                 file.truncate(synced)?;
             }
         }
-        f.epoch += 1;
+        f.epoch = f.epoch.saturating_add(1);
         Ok(())
     }
 }
@@ -162,7 +162,7 @@ impl BackendFile for FaultyFile {
     fn append(&self, bufs: &[&[u8]]) -> io::Result<()> {
         let mut f = lock(&self.faults);
         self.check(&f)?;
-        f.writes += 1;
+        f.writes = f.writes.saturating_add(1);
         if f.fail_write_at == Some(f.writes) {
             f.fail_write_at = None;
             return Err(injected("write"));
@@ -172,7 +172,9 @@ impl BackendFile for FaultyFile {
                 f.tear_at = None;
                 let all: Vec<u8> = bufs.concat();
                 // A torn write never completes: at least its last byte is lost.
-                let kept = &all[..keep.min(all.len().saturating_sub(1))];
+                let kept = all
+                    .get(..keep.min(all.len().saturating_sub(1)))
+                    .unwrap_or_default();
                 self.inner.append(&[kept])?;
                 return Err(injected("torn write"));
             }
@@ -193,7 +195,7 @@ impl BackendFile for FaultyFile {
     fn sync(&self) -> io::Result<()> {
         let mut f = lock(&self.faults);
         self.check(&f)?;
-        f.syncs += 1;
+        f.syncs = f.syncs.saturating_add(1);
         if f.fail_sync_at == Some(f.syncs) {
             f.fail_sync_at = None;
             return Err(injected("fsync"));
