@@ -1,0 +1,4 @@
+//! The batch crate's tests, linked as one binary.
+
+mod batch;
+mod untrusted;
