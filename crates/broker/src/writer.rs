@@ -8,7 +8,6 @@
 //! syscall: small payloads are copied next to their headers, large ones go out as their own
 //! slice without a copy. Budget is returned once the bytes are in the kernel.
 
-use std::io::IoSlice;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,9 +17,6 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::metrics::Metrics;
-
-/// Most slices handed to one `write_vectored` call (Linux's IOV_MAX is 1024).
-const IOVECS_MAX: usize = 64;
 
 struct Outbound {
     response: Response,
@@ -146,32 +142,13 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                     next = self.rx.try_recv().ok();
                 }
             }
-            write_all(&mut self.sink, &mut outbox).await?;
+            memstream_net::write_outbox(&mut self.sink, &mut outbox).await?;
             self.metrics.frames_out(frames, bytes as u64);
             self.budget.add_permits(permits as usize);
         }
         self.sink.flush().await?;
         self.sink.shutdown().await
     }
-}
-
-/// Writes everything in `outbox`, as few syscalls as the kernel allows.
-async fn write_all<W: AsyncWrite + Unpin>(
-    sink: &mut W,
-    outbox: &mut Outbox,
-) -> std::io::Result<()> {
-    while !outbox.is_empty() {
-        let written = {
-            let mut slices = [IoSlice::new(&[]); IOVECS_MAX];
-            let used = outbox.slices(&mut slices);
-            sink.write_vectored(&slices[..used]).await?
-        };
-        if written == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        outbox.advance(written);
-    }
-    Ok(())
 }
 
 /// A response: a frame, and optionally stored bytes sent after its payload as more payload
@@ -211,6 +188,7 @@ mod tests {
     use bytes::Bytes;
     use futures_util::StreamExt;
     use memstream_protocol::{FrameCodec, Opcode};
+    use std::io::IoSlice;
     use tokio_util::codec::FramedRead;
 
     fn ping(id: u64, len: usize) -> Frame {

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use std::io::IoSlice;
 
 use futures_util::{SinkExt, StreamExt};
 use memstream_protocol::message::Rebalance;
@@ -15,7 +14,6 @@ use memstream_protocol::{
     ErrorBody, Frame, FrameCodec, FrameError, HelloRequest, HelloResponse, Opcode, Request,
     HEADER_LEN, PROTOCOL_VERSION,
 };
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -299,8 +297,6 @@ impl Drop for Forget<'_> {
 }
 /// Most bytes gathered from the queue before they are written.
 const WRITE_COALESCE_BYTES: usize = 256 << 10;
-/// Most slices handed to one `write_vectored` call.
-const IOVECS_MAX: usize = 64;
 
 /// Sends queued frames: whatever is queued goes out together in vectored writes, record
 /// batches straight from their buffers.
@@ -327,33 +323,14 @@ async fn write_loop(
             }
         }
         let written = tokio::select! {
-            written = write_all(&mut write, &mut outbox) => written,
-            () = abandon.cancelled() => Ok(false),
+            written = memstream_net::write_outbox(&mut write, &mut outbox) => written.is_ok(),
+            () = abandon.cancelled() => false,
         };
-        if !matches!(written, Ok(true)) {
+        if !written {
             break;
         }
     }
     fail_all(&routes, None);
-}
-
-/// Writes everything in `outbox`; `Ok(false)` when the peer stopped taking bytes.
-async fn write_all(
-    write: &mut tokio::net::tcp::OwnedWriteHalf,
-    outbox: &mut Outbox,
-) -> std::io::Result<bool> {
-    while !outbox.is_empty() {
-        let written = {
-            let mut slices = [IoSlice::new(&[]); IOVECS_MAX];
-            let used = outbox.slices(&mut slices);
-            write.write_vectored(&slices[..used]).await?
-        };
-        if written == 0 {
-            return Ok(false);
-        }
-        outbox.advance(written);
-    }
-    Ok(true)
 }
 
 /// Routes responses to their waiters, pushes to their subscriptions and rebalance notices to
