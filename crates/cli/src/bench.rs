@@ -150,25 +150,46 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(bench(args))
 }
 
+/// A server of the benchmark's own, in this process, with its data in a temporary directory.
+pub(crate) struct OwnServer {
+    pub addr: String,
+    pub admin: String,
+    pub handle: memstream_broker::ServerHandle,
+    pub task: tokio::task::JoinHandle<memstream_broker::ShutdownReport>,
+    /// Removed when dropped.
+    pub dir: tempfile::TempDir,
+}
+
+impl OwnServer {
+    /// Binds on ephemeral loopback ports and starts serving.
+    pub(crate) async fn start() -> anyhow::Result<OwnServer> {
+        let dir = tempfile::tempdir()?;
+        let mut cfg = Config::default();
+        cfg.server.listen = "127.0.0.1:0".into();
+        cfg.admin.listen = "127.0.0.1:0".into();
+        cfg.server.data_dir = dir.path().to_path_buf();
+        cfg.log.level = "warn".into();
+        let server = Server::bind(ConfigHandle::fixed(cfg)).await?;
+        Ok(OwnServer {
+            addr: server.local_addr().to_string(),
+            admin: server.admin_addr().to_string(),
+            handle: server.handle(),
+            task: tokio::spawn(server.run()),
+            dir,
+        })
+    }
+}
+
 async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // The server: given, or our own in this process.
     let _data;
     let (addr, admin_addr, own) = match &args.server {
         Some(addr) => (addr.clone(), args.admin.clone(), None),
         None => {
-            let dir = tempfile::tempdir()?;
-            let mut cfg = Config::default();
-            cfg.server.listen = "127.0.0.1:0".into();
-            cfg.admin.listen = "127.0.0.1:0".into();
-            cfg.server.data_dir = dir.path().to_path_buf();
-            cfg.log.level = "warn".into();
-            let server = Server::bind(ConfigHandle::fixed(cfg)).await?;
-            let addr = server.local_addr().to_string();
-            let admin_addr = server.admin_addr().to_string();
-            let handle = server.handle();
-            let task = tokio::spawn(server.run());
-            _data = dir;
-            (addr, Some(admin_addr), Some((handle, task)))
+            let own = OwnServer::start().await?;
+            let (addr, admin_addr) = (own.addr.clone(), own.admin.clone());
+            _data = own.dir;
+            (addr, Some(admin_addr), Some((own.handle, own.task)))
         }
     };
     let admin = Client::connect(addr.as_str())

@@ -6,8 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use memstream_broker::config::{Config, ConfigHandle};
-use memstream_broker::server::Server;
 use memstream_client::Client;
 use memstream_protocol::message::{
     CommitOffsets, CreateStream, JoinGroup, Joined, PartitionOffset, StorageKind, StreamSettings,
@@ -18,17 +16,8 @@ use serde_json::json;
 /// Runs `groups` committers for `seconds` against a server of our own (on disk, in a
 /// temporary directory) and prints commits/s and fsyncs.
 pub async fn run(groups: u32, seconds: u64, json_out: bool) -> anyhow::Result<ExitCode> {
-    let dir = tempfile::tempdir()?;
-    let mut cfg = Config::default();
-    cfg.server.listen = "127.0.0.1:0".into();
-    cfg.admin.listen = "127.0.0.1:0".into();
-    cfg.server.data_dir = dir.path().to_path_buf();
-    cfg.log.level = "warn".into();
-    let server = Server::bind(ConfigHandle::fixed(cfg)).await?;
-    let addr = server.local_addr().to_string();
-    let admin_addr = server.admin_addr().to_string();
-    let handle = server.handle();
-    let task = tokio::spawn(server.run());
+    let own = crate::bench::OwnServer::start().await?;
+    let (addr, admin_addr) = (own.addr.clone(), own.admin.clone());
 
     let admin = Client::connect(addr.as_str()).await?;
     let create = Request::CreateStream(CreateStream {
@@ -84,8 +73,8 @@ pub async fn run(groups: u32, seconds: u64, json_out: bool) -> anyhow::Result<Ex
     let elapsed = started.elapsed().as_secs_f64();
     let commits = commits.load(Ordering::Relaxed);
     let fsyncs = store_fsyncs(&admin_addr).await? - fsyncs_before;
-    handle.shutdown();
-    let _ = task.await;
+    own.handle.shutdown();
+    let _ = own.task.await;
 
     let rate = commits as f64 / elapsed;
     let per_fsync = commits as f64 / fsyncs.max(1) as f64;

@@ -101,6 +101,38 @@ pub(crate) fn stream_error(to: &Frame, e: &StreamError) -> Frame {
     Frame::error_response(to, e.code(), &e.to_string())
 }
 
+/// Answers `frame` with an empty response once the offset store has made `durable` change
+/// durable (or with the error it failed with): OFFSET_COMMIT and GROUP_DELETE.
+pub(crate) fn when_durable(
+    frame: &Frame,
+    queued: Result<tokio::sync::oneshot::Receiver<Result<(), String>>, crate::groups::GroupError>,
+) -> Action {
+    let durable = match queued {
+        Ok(durable) => durable,
+        Err(e) => {
+            return Action::Reply(Frame::error_response(frame, e.code(), &e.to_string()).into())
+        }
+    };
+    let reply = Frame::response(frame, bytes::Bytes::new());
+    Action::Later(Box::pin(async move {
+        Some(
+            match durable.await {
+                Ok(Ok(())) => reply,
+                Ok(Err(e)) => {
+                    let e = crate::groups::GroupError::Storage(e);
+                    Frame::error_response(&reply, e.code(), &e.to_string())
+                }
+                Err(_) => Frame::error_response(
+                    &reply,
+                    memstream_protocol::ErrorCode::ShuttingDown,
+                    "the offset store stopped before the change was written",
+                ),
+            }
+            .into(),
+        )
+    }))
+}
+
 /// Runs blocking work (file I/O, fsync) on the blocking pool. A task that panicked or was
 /// cancelled answers INTERNAL in every handler: the one mapping of a failed blocking task.
 pub(crate) async fn blocking<T: Send + 'static>(
