@@ -1,5 +1,6 @@
 //! The MemoryStreamer engine: what every front-end (the native protocol today, Kafka's next)
-//! calls, knowing nothing of frames, opcodes or sockets.
+//! calls, knowing nothing of frames, opcodes or sockets: it does not depend on the native
+//! protocol crate (names, patterns and the partitioner come from `memstream-names`).
 //!
 //! - [`streams`]: the stream registry (create, delete, describe, list), appends with partition
 //!   choice and idempotence (bounded producer state, server-allocated producer ids), reads

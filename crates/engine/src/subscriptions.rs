@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use memstream_batch::BatchHeader;
 use memstream_log::LogError;
-use memstream_protocol::pattern::Pattern;
+use memstream_names::Pattern;
 use tokio::sync::Notify;
 
 use crate::groups::Position;

@@ -25,13 +25,12 @@ pub mod header;
 pub mod message;
 pub mod opcode;
 pub mod outbox;
-pub mod partitioner;
-pub mod pattern;
+pub use memstream_names::pattern;
 
 pub use codec::FrameCodec;
 pub use error::{ErrorCode, FrameError, PayloadError, RequestError};
 pub use frame::Frame;
 pub use header::{Flags, FrameHeader, HEADER_LEN, MAGIC, PROTOCOL_VERSION};
+pub use memstream_names::partition_for_key;
 pub use message::{ErrorBody, HelloRequest, HelloResponse, Limits, Request};
 pub use opcode::Opcode;
-pub use partitioner::partition_for_key;

@@ -24,7 +24,7 @@ use std::time::Duration;
 // Tokio's clock, so that session expiry can be tested with paused time.
 use tokio::time::Instant;
 
-use memstream_protocol::message::validate_stream_name;
+use memstream_names::validate_stream_name;
 use tokio::sync::oneshot;
 
 pub use error::GroupError;

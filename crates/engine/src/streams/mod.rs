@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use memstream_log::{Partition, Syncer};
-use memstream_protocol::message::validate_stream_name;
+use memstream_names::validate_stream_name;
 
 pub use error::StreamError;
 pub use meta::StreamMeta;
@@ -80,7 +80,7 @@ impl Streams {
     }
 
     /// Every stream whose name matches `pattern`, by name.
-    pub fn matching(&self, pattern: &memstream_protocol::pattern::Pattern) -> Vec<Arc<Stream>> {
+    pub fn matching(&self, pattern: &memstream_names::Pattern) -> Vec<Arc<Stream>> {
         let mut out: Vec<Arc<Stream>> = self
             .streams
             .read()

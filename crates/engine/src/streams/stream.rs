@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use bytes::{Bytes, BytesMut};
 use memstream_batch::{self as batch, Limits, RecordIter};
 use memstream_log::Partition;
-use memstream_protocol::partition_for_key;
+use memstream_names::partition_for_key;
 
 use super::error::StreamError;
 use super::meta::StreamMeta;

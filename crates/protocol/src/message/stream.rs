@@ -18,25 +18,7 @@ use bytes::{BufMut, BytesMut};
 use super::reader::{put_str16, truncate_utf8, PayloadReader};
 use crate::error::PayloadError;
 
-/// Longest stream name.
-pub const STREAM_NAME_BYTES_MAX: usize = 255;
-
-/// Checks a stream name: 1..=255 bytes of `[A-Za-z0-9._-]`, dots separating non-empty tokens.
-pub fn validate_stream_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() || name.len() > STREAM_NAME_BYTES_MAX {
-        return Err("must be 1 to 255 bytes long");
-    }
-    if !name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        return Err("may contain only A-Z, a-z, 0-9, '.', '_' and '-'");
-    }
-    if name.split('.').any(str::is_empty) {
-        return Err("dots must separate non-empty tokens");
-    }
-    Ok(())
-}
+pub use memstream_names::{validate_stream_name, STREAM_NAME_BYTES_MAX};
 
 /// Where a stream keeps its records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

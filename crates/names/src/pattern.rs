@@ -5,7 +5,7 @@
 //! `orders.eu` and `orders.eu.paid` but not `orders`. A pattern without wildcards matches only
 //! the stream of that name.
 
-use crate::message::STREAM_NAME_BYTES_MAX;
+use crate::STREAM_NAME_BYTES_MAX;
 
 /// A parsed pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
