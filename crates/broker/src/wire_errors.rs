@@ -19,9 +19,9 @@ impl WireCode for StreamError {
             StreamError::AlreadyExists(_) => ErrorCode::StreamAlreadyExists,
             StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
             StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
-            StreamError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            StreamError::OutOfRange(_) => ErrorCode::InvalidArgument,
             StreamError::LimitReached { .. } => ErrorCode::LimitReached,
-            StreamError::Internal(_) => ErrorCode::Internal,
+            StreamError::TaskFailed { .. } => ErrorCode::Internal,
             StreamError::Batch(e) => ErrorCode::from(e),
             StreamError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequence,
             StreamError::UnknownProducer { .. } => ErrorCode::UnknownProducerId,
@@ -30,9 +30,9 @@ impl WireCode for StreamError {
             StreamError::Log(LogError::Corrupt { .. }) => ErrorCode::CorruptData,
             StreamError::Log(LogError::Fenced { .. }) => ErrorCode::PartitionFenced,
             StreamError::Log(LogError::Closed) => ErrorCode::ShuttingDown,
-            StreamError::Log(LogError::Io { .. }) | StreamError::Storage(_) => {
-                ErrorCode::StorageError
-            }
+            StreamError::Log(LogError::Io { .. })
+            | StreamError::Storage { .. }
+            | StreamError::ProducerIdsExhausted => ErrorCode::StorageError,
         }
     }
 }
@@ -41,14 +41,14 @@ impl WireCode for GroupError {
     fn code(&self) -> ErrorCode {
         match self {
             GroupError::InvalidName { .. } => ErrorCode::InvalidStreamName,
-            GroupError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            GroupError::OutOfRange(_) => ErrorCode::InvalidArgument,
             GroupError::LimitReached { .. } => ErrorCode::LimitReached,
             GroupError::NotEmpty { .. } => ErrorCode::GroupNotEmpty,
             GroupError::NotAssigned { .. } => ErrorCode::PartitionNotAssigned,
             GroupError::NotFound(_) => ErrorCode::GroupNotFound,
             GroupError::UnknownMember(_) => ErrorCode::UnknownMember,
             GroupError::RebalanceInProgress(_) => ErrorCode::RebalanceInProgress,
-            GroupError::StaleGeneration(_) => ErrorCode::StaleGeneration,
+            GroupError::StaleGeneration { .. } => ErrorCode::StaleGeneration,
             GroupError::Storage(_) => ErrorCode::StorageError,
         }
     }

@@ -20,8 +20,11 @@
 
 pub mod config;
 pub mod groups;
+mod out_of_range;
 pub mod streams;
 pub mod subscriptions;
+
+pub use out_of_range::OutOfRange;
 
 use std::sync::Arc;
 

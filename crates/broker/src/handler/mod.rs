@@ -105,7 +105,10 @@ pub(crate) fn stream_error(to: &Frame, e: &StreamError) -> Frame {
 /// durable (or with the error it failed with): OFFSET_COMMIT and GROUP_DELETE.
 pub(crate) fn when_durable(
     frame: &Frame,
-    queued: Result<tokio::sync::oneshot::Receiver<Result<(), String>>, crate::groups::GroupError>,
+    queued: Result<
+        tokio::sync::oneshot::Receiver<Result<(), crate::groups::StoreError>>,
+        crate::groups::GroupError,
+    >,
 ) -> Action {
     let durable = match queued {
         Ok(durable) => durable,
@@ -139,9 +142,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StreamError> + Send + 'static,
 ) -> Result<T, StreamError> {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
-        Err(StreamError::Internal(format!(
-            "a blocking task failed: {e}"
-        )))
+        Err(StreamError::TaskFailed {
+            panicked: e.is_panic(),
+        })
     })
 }
 

@@ -1,5 +1,9 @@
 //! Errors of consumer-group operations and their wire codes.
 
+use std::sync::Arc;
+
+use crate::OutOfRange;
+
 /// Why a group operation failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GroupError {
@@ -11,9 +15,9 @@ pub enum GroupError {
         /// Rule broken.
         reason: &'static str,
     },
-    /// A value is out of range.
+    /// A request value is out of range.
     #[error("{0}")]
-    InvalidArgument(String),
+    OutOfRange(#[from] OutOfRange),
     /// A configured limit is reached.
     #[error("{limit} = {max} reached")]
     LimitReached {
@@ -51,10 +55,42 @@ pub enum GroupError {
     /// The group is rebalancing; rejoin.
     #[error("group `{0}` is rebalancing; join again")]
     RebalanceInProgress(String),
-    /// The request belongs to an older generation.
-    #[error("{0}")]
-    StaleGeneration(String),
+    /// The request belongs to another generation than the group's.
+    #[error("group `{group}`: generation {got} is over; the group is at {current}")]
+    StaleGeneration {
+        /// The group.
+        group: String,
+        /// The generation in the request.
+        got: u32,
+        /// The group's generation.
+        current: u32,
+    },
     /// Storing offsets failed.
     #[error("storage error: {0}")]
-    Storage(String),
+    Storage(#[from] StoreError),
+}
+
+/// Why the offset store did not write an operation.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The store's thread has stopped (the server is shutting down).
+    #[error("the offset store is shut down")]
+    ShutDown,
+    /// A file operation failed.
+    #[error("offset store: {what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The OS error.
+        source: Arc<std::io::Error>,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn io(what: &'static str, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            what,
+            source: Arc::new(source),
+        }
+    }
 }

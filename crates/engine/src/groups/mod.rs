@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use memstream_names::validate_stream_name;
 use tokio::sync::oneshot;
 
-pub use error::GroupError;
+pub use error::{GroupError, StoreError};
 pub use store::StoreStats;
 use store::{Committed, OffsetStore};
 pub use types::{
@@ -184,12 +184,15 @@ impl Groups {
             name: name.to_owned(),
             reason,
         })?;
-        let (min, max) = (limits.session_timeout_ms_min, limits.session_timeout_ms_max);
-        if !(min..=max).contains(&session_timeout_ms) {
-            return Err(GroupError::InvalidArgument(format!(
-                "session_timeout_ms {session_timeout_ms} is outside {min}..={max} (groups.session_timeout_ms_min/max)"
-            )));
-        }
+        crate::OutOfRange::check(
+            "session_timeout_ms",
+            session_timeout_ms.into(),
+            (
+                limits.session_timeout_ms_min.into(),
+                limits.session_timeout_ms_max.into(),
+            ),
+            "groups.session_timeout_ms_min and groups.session_timeout_ms_max",
+        )?;
         let mut groups = self.lock();
         if !groups.contains_key(name) && groups.len() >= limits.max_groups as usize {
             return Err(GroupError::LimitReached {
@@ -254,10 +257,11 @@ impl Groups {
             return Err(GroupError::RebalanceInProgress(name.to_owned()));
         }
         if generation != group.generation {
-            return Err(GroupError::StaleGeneration(format!(
-                "generation {generation} is over; the group is at {}",
-                group.generation
-            )));
+            return Err(GroupError::StaleGeneration {
+                group: name.to_owned(),
+                got: generation,
+                current: group.generation,
+            });
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use tokio::sync::oneshot;
 
+use super::error::StoreError;
 use super::record::{Entry, Op};
 use super::store::Committed;
 use super::types::{
@@ -55,7 +56,7 @@ impl Groups {
         &self,
         commit: &OffsetCommit,
         streams: &Streams,
-    ) -> Result<oneshot::Receiver<Result<(), String>>, GroupError> {
+    ) -> Result<oneshot::Receiver<Result<(), StoreError>>, GroupError> {
         let mut groups = self.lock();
         let group = groups
             .get_mut(&commit.group)
@@ -65,10 +66,11 @@ impl Groups {
             .get(&commit.member_id)
             .ok_or_else(|| GroupError::UnknownMember(commit.member_id.clone()))?;
         if commit.generation != group.generation {
-            return Err(GroupError::StaleGeneration(format!(
-                "generation {} is over; the group is at {}",
-                commit.generation, group.generation
-            )));
+            return Err(GroupError::StaleGeneration {
+                group: commit.group.clone(),
+                got: commit.generation,
+                current: group.generation,
+            });
         }
         let mut entries = Vec::with_capacity(commit.offsets.len());
         for (p, offset) in &commit.offsets {
@@ -204,7 +206,10 @@ impl Groups {
     }
 
     /// Deletes an empty group and its offsets. The receiver resolves once that is durable.
-    pub fn delete(&self, name: &str) -> Result<oneshot::Receiver<Result<(), String>>, GroupError> {
+    pub fn delete(
+        &self,
+        name: &str,
+    ) -> Result<oneshot::Receiver<Result<(), StoreError>>, GroupError> {
         let mut groups = self.lock();
         let group = groups
             .get(name)

@@ -22,6 +22,7 @@ use bytes::BytesMut;
 use memstream_log::{Backend, BackendFile};
 use tokio::sync::oneshot;
 
+use super::error::StoreError;
 use super::record::{decode_all, encode, Entry, Op, Stop};
 
 /// The store does not compact a file smaller than this.
@@ -120,7 +121,7 @@ pub struct StoreStats {
 
 struct Queued {
     op: Op,
-    done: Option<oneshot::Sender<Result<(), String>>>,
+    done: Option<oneshot::Sender<Result<(), StoreError>>>,
 }
 
 /// The running store.
@@ -237,7 +238,7 @@ impl OffsetStore {
     }
 
     /// Queues `op`; the receiver resolves once it is durable (or failed).
-    pub fn submit(&self, op: Op) -> oneshot::Receiver<Result<(), String>> {
+    pub fn submit(&self, op: Op) -> oneshot::Receiver<Result<(), StoreError>> {
         let (done, rx) = oneshot::channel();
         let tx = self.tx.lock().unwrap_or_else(PoisonError::into_inner);
         let queued = Queued {
@@ -248,13 +249,13 @@ impl OffsetStore {
             Some(tx) => {
                 if let Err(mpsc::SendError(q)) = tx.send(queued) {
                     if let Some(done) = q.done {
-                        let _ = done.send(Err("the offset store is shut down".into()));
+                        let _ = done.send(Err(StoreError::ShutDown));
                     }
                 }
             }
             None => {
                 if let Some(done) = queued.done {
-                    let _ = done.send(Err("the offset store is shut down".into()));
+                    let _ = done.send(Err(StoreError::ShutDown));
                 }
             }
         }
@@ -335,14 +336,14 @@ impl Writer {
 
     /// Appends and fsyncs `bytes`; on failure cuts the file back so a later append starts on
     /// a record boundary.
-    fn append(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let before = self.file.len().map_err(|e| e.to_string())?;
+    fn append(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        let before = self.file.len().map_err(|e| StoreError::io("size", e))?;
         let written = self.file.append(&[bytes]).and_then(|()| self.file.sync());
         self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
         written.map_err(|e| {
             tracing::error!(error = %e, "offset store write failed; the commits are refused");
             let _ = self.file.truncate(before);
-            format!("offset store: {e}")
+            StoreError::io("append", e)
         })
     }
 
@@ -410,7 +411,7 @@ mod tests {
             .map(|c| c.offset)
     }
 
-    async fn durable(store: &OffsetStore, op: Op) -> Result<(), String> {
+    async fn durable(store: &OffsetStore, op: Op) -> Result<(), StoreError> {
         store.submit(op).await.expect("the store answers")
     }
 

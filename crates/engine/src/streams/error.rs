@@ -2,6 +2,9 @@
 
 use memstream_batch::BatchError;
 use memstream_log::LogError;
+use std::path::PathBuf;
+
+use crate::OutOfRange;
 
 /// Why a stream operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +31,9 @@ pub enum StreamError {
         /// Partition asked for.
         partition: u32,
     },
-    /// A request value is out of range.
+    /// A request value or setting is out of range.
     #[error("{0}")]
-    InvalidArgument(String),
+    OutOfRange(#[from] OutOfRange),
     /// A configured limit of the server is reached (streams, partitions in all).
     #[error("{limit} = {max} reached")]
     LimitReached {
@@ -73,10 +76,23 @@ pub enum StreamError {
     /// The partition log failed.
     #[error("{0}")]
     Log(#[from] LogError),
-    /// A server task failed (a blocking task panicked or was cancelled).
-    #[error("internal error: {0}")]
-    Internal(String),
-    /// Reading or writing stream definitions failed.
-    #[error("storage error: {0}")]
-    Storage(String),
+    /// A blocking task of the server panicked or was cancelled.
+    #[error("internal error: a blocking task {}", if *.panicked { "panicked" } else { "was cancelled" })]
+    TaskFailed {
+        /// True when it panicked (false: cancelled at shutdown).
+        panicked: bool,
+    },
+    /// Reading or writing stream definitions or the producer-id mark failed.
+    #[error("storage error: cannot {what} {}: {source}", path.display())]
+    Storage {
+        /// What was being done.
+        what: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Every producer id is handed out.
+    #[error("producer ids are exhausted")]
+    ProducerIdsExhausted,
 }

@@ -76,7 +76,7 @@ impl Streams {
     /// A fresh idempotent producer id (and epoch 0); blocking now and then (it reserves ids
     /// durably in blocks).
     pub fn init_producer(&self) -> Result<i64, StreamError> {
-        self.producer_ids.allocate().map_err(StreamError::Storage)
+        self.producer_ids.allocate()
     }
 
     /// Every stream whose name matches `pattern`, by name.
@@ -126,14 +126,13 @@ impl Streams {
         } else {
             req.partitions
         };
-        if partitions > limits.max_partitions_per_stream {
-            return Err(StreamError::InvalidArgument(format!(
-                "{partitions} partitions exceed streams.max_partitions_per_stream = {}",
-                limits.max_partitions_per_stream
-            )));
-        }
-        let settings = Effective::resolve(&req.settings, limits, max_frame_bytes)
-            .map_err(StreamError::InvalidArgument)?;
+        crate::OutOfRange::check(
+            "partitions",
+            partitions.into(),
+            (1, limits.max_partitions_per_stream.into()),
+            "streams.max_partitions_per_stream",
+        )?;
+        let settings = Effective::resolve(&req.settings, limits, max_frame_bytes)?;
         let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
         {
             let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
@@ -161,7 +160,11 @@ impl Streams {
             partitions,
             settings,
         };
-        meta::save(&self.root, &meta).map_err(|e| StreamError::Storage(e.to_string()))?;
+        meta::save(&self.root, &meta).map_err(|source| StreamError::Storage {
+            what: "write the definition of",
+            path: meta::stream_dir(&self.root, &meta.name),
+            source,
+        })?;
         let logs = match open_partitions(&self.root, &meta, &self.syncer) {
             Ok(logs) => logs,
             Err(e) => {
@@ -189,7 +192,11 @@ impl Streams {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(name)
             .ok_or_else(|| StreamError::NotFound(name.to_owned()))?;
-        meta::remove(&self.root, name).map_err(|e| StreamError::Storage(e.to_string()))?;
+        meta::remove(&self.root, name).map_err(|source| StreamError::Storage {
+            what: "remove",
+            path: meta::stream_dir(&self.root, name),
+            source,
+        })?;
         for p in stream.partitions() {
             if let Err(e) = p.log.clone().destroy() {
                 tracing::warn!(stream = name, error = %e, "cannot remove partition files");
@@ -342,7 +349,11 @@ fn open_partitions(
                 return Ok(Partition::open_memory(config.clone()));
             }
             let dir = meta::partition_dir(root, &meta.name, p);
-            std::fs::create_dir_all(&dir).map_err(|e| StreamError::Storage(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(&dir).map_err(|source| StreamError::Storage {
+                what: "create",
+                path: dir.clone(),
+                source,
+            })?;
             let (log, report) = Partition::open_disk(&dir, config.clone(), syncer)?;
             if let Some((segment, position, reason)) = &report.corrupt {
                 if report.truncated_bytes > 0 {

@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use super::error::StreamError;
+
 /// Ids reserved per durable write.
 pub const ID_BLOCK: i64 = 1000;
 const FILE: &str = "producer-ids";
@@ -49,15 +51,18 @@ impl ProducerIds {
     }
 
     /// A fresh id. Blocking when a new block must be reserved (a small fsynced write).
-    pub fn allocate(&self) -> Result<i64, String> {
+    pub fn allocate(&self) -> Result<i64, StreamError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let (next, reserved) = *state;
         if next >= reserved {
             let end = next
                 .checked_add(ID_BLOCK)
-                .ok_or_else(|| "producer ids are exhausted".to_string())?;
-            self.persist(end)
-                .map_err(|e| format!("cannot reserve producer ids: {e}"))?;
+                .ok_or(StreamError::ProducerIdsExhausted)?;
+            self.persist(end).map_err(|source| StreamError::Storage {
+                what: "reserve producer ids in",
+                path: self.dir.join(FILE),
+                source,
+            })?;
             state.1 = end;
         }
         state.0 = next + 1;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::types::{Fsync, SettingsOverrides, Storage};
 
 use crate::config::{StreamsConfig, MESSAGE_HEADROOM_BYTES};
+use crate::OutOfRange;
 
 /// Smallest segment a stream may ask for.
 const SEGMENT_BYTES_MIN: u64 = 1 << 20;
@@ -41,7 +42,7 @@ impl Effective {
         overrides: &SettingsOverrides,
         cfg: &StreamsConfig,
         max_frame_bytes: u32,
-    ) -> Result<Effective, String> {
+    ) -> Result<Effective, OutOfRange> {
         let storage = overrides
             .storage
             .unwrap_or_else(|| Storage::from_config(&cfg.storage));
@@ -58,25 +59,34 @@ impl Effective {
             fsync_interval_ms: overrides.fsync_interval_ms.unwrap_or(cfg.fsync_interval_ms),
             index_interval_bytes: cfg.index_interval_bytes,
         };
-        if !(SEGMENT_BYTES_MIN..=SEGMENT_BYTES_MAX).contains(&eff.segment_bytes) {
-            return Err(format!(
-                "segment_bytes {} is outside {SEGMENT_BYTES_MIN}..={SEGMENT_BYTES_MAX}",
-                eff.segment_bytes
-            ));
-        }
+        OutOfRange::check(
+            "segment_bytes",
+            eff.segment_bytes,
+            (SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX),
+            "the log's segment size bounds",
+        )?;
         let max_message = u64::from(max_frame_bytes.saturating_sub(MESSAGE_HEADROOM_BYTES));
-        if eff.max_message_bytes == 0 || eff.max_message_bytes > max_message {
-            return Err(format!(
-                "max_message_bytes {} must be between 1 and {max_message} (the frame limit less \
-                 {MESSAGE_HEADROOM_BYTES} bytes of headers)",
-                eff.max_message_bytes
-            ));
+        OutOfRange::check(
+            "max_message_bytes",
+            eff.max_message_bytes,
+            (1, max_message),
+            "network.max_frame_bytes less the headroom for frame and batch headers",
+        )?;
+        if eff.is_memory() {
+            OutOfRange::check(
+                "retention_bytes",
+                eff.retention_bytes,
+                (1, u64::MAX),
+                "a memory stream needs a retention_bytes limit",
+            )?;
         }
-        if eff.is_memory() && eff.retention_bytes == 0 {
-            return Err("a memory stream needs a retention_bytes limit".to_owned());
-        }
-        if eff.fsync == Fsync::Interval && eff.fsync_interval_ms == 0 {
-            return Err("fsync_interval_ms must be at least 1".to_owned());
+        if eff.fsync == Fsync::Interval {
+            OutOfRange::check(
+                "fsync_interval_ms",
+                eff.fsync_interval_ms,
+                (1, u64::MAX),
+                "fsync = interval needs an interval",
+            )?;
         }
         Ok(eff)
     }
