@@ -1,6 +1,6 @@
-//! Push subscriptions, the native front-end's side: a task per subscription drives the
-//! engine's cursors (`memstream_engine::subscriptions`) and turns what they read into PUSH
-//! frames on the connection, never beyond the credit the client granted.
+//! Push subscriptions, the native front-end's side: a future per subscription, run on the
+//! connection's writer task, drives the engine's cursors (`memstream_engine::subscriptions`)
+//! and turns what they read into PUSH frames, never beyond the credit the client granted.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,17 +13,16 @@ use memstream_protocol::message::{
 };
 use memstream_protocol::pattern::Pattern;
 use memstream_protocol::{ErrorBody, ErrorCode, Flags, Frame, Opcode};
-use tokio_util::task::AbortOnDropHandle;
 
 use crate::streams::Streams;
 use crate::wire_errors::WireCode;
 use crate::writer::Response;
-use crate::writer::{Closed, WriteQueue};
+use crate::writer::{Closed, PusherHandle, WriteQueue};
 
-/// A running subscription; dropping it stops the task.
+/// A running subscription; dropping it stops it.
 pub(crate) struct Subscription {
     pub credit: Arc<Credit>,
-    _task: AbortOnDropHandle<()>,
+    _pusher: Option<PusherHandle>,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -82,11 +81,13 @@ impl Subscription {
                 offset: p.offset.unwrap_or_default(),
             })
             .collect();
-        let task = tokio::spawn(run(spec, streams, credit.clone(), queue, cursors));
+        let pusher = run(spec, streams, credit.clone(), queue.clone(), cursors);
+        // A closed queue means the connection is going away; nothing is pushed then.
+        let pusher = queue.run_on_writer(pusher).ok();
         (
             Subscription {
                 credit,
-                _task: AbortOnDropHandle::new(task),
+                _pusher: pusher,
             },
             matched,
         )

@@ -7,10 +7,19 @@
 //! that is ready, up to `network.write_coalesce_bytes`, and writes them with one vectored
 //! syscall: small payloads are copied next to their headers, large ones go out as their own
 //! slice without a copy. Budget is returned once the bytes are in the kernel.
+//!
+//! Push subscriptions run *on* the writer task ([`WriteQueue::run_on_writer`]): the log's
+//! arrival watch wakes the writer itself, which reads the partition and writes the PUSH in the
+//! same turn, instead of waking a subscription task that then wakes the writer (one task
+//! hand-off per push fewer; docs/ARCHITECTURE.md, "Hand-offs on the record path").
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::future::{AbortHandle, Abortable};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use memstream_protocol::outbox::Outbox;
 use memstream_protocol::Frame;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -28,10 +37,23 @@ struct Outbound {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Closed;
 
+/// Work that runs on the writer task: a push subscription.
+type Pusher = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Stops a future started with [`WriteQueue::run_on_writer`] when dropped.
+pub(crate) struct PusherHandle(AbortHandle);
+
+impl Drop for PusherHandle {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The sending side of a connection's outbound queue. Cheap to clone.
 #[derive(Clone)]
 pub struct WriteQueue {
     tx: mpsc::UnboundedSender<Outbound>,
+    pushers: mpsc::UnboundedSender<Pusher>,
     budget: Arc<Semaphore>,
     budget_max: u32,
 }
@@ -69,6 +91,24 @@ impl WriteQueue {
             .map_err(|_| Closed)
     }
 
+    /// Runs `pusher` on the writer task, beside the writes, until it finishes or the handle is
+    /// dropped. What it queues is written by the task it runs on, without a wake-up of
+    /// another task. It must not wait on anything the writer itself has to do other than
+    /// budget (which the writer returns between polls).
+    pub(crate) fn run_on_writer(
+        &self,
+        pusher: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<PusherHandle, Closed> {
+        let (handle, registration) = AbortHandle::new_pair();
+        let pusher = Abortable::new(pusher, registration);
+        self.pushers
+            .send(Box::pin(async move {
+                let _ = pusher.await;
+            }))
+            .map_err(|_| Closed)?;
+        Ok(PusherHandle(handle))
+    }
+
     /// Queues `response` if the budget allows it right now; otherwise gives it back.
     pub(crate) fn try_send(&self, response: Response) -> Result<(), Response> {
         let permits = self.permits_for(&response);
@@ -101,14 +141,17 @@ where
     let budget_max = u32::try_from(max_write_queue_bytes).unwrap_or(u32::MAX);
     let budget = Arc::new(Semaphore::new(budget_max as usize));
     let (tx, rx) = mpsc::unbounded_channel();
+    let (pushers, new_pushers) = mpsc::unbounded_channel();
     let queue = WriteQueue {
         tx,
+        pushers,
         budget: budget.clone(),
         budget_max,
     };
     let writer = Writer {
         sink,
         rx,
+        new_pushers,
         budget,
         coalesce_bytes: write_coalesce_bytes as usize,
         metrics,
@@ -119,16 +162,31 @@ where
 struct Writer<W> {
     sink: W,
     rx: mpsc::UnboundedReceiver<Outbound>,
+    new_pushers: mpsc::UnboundedReceiver<Pusher>,
     budget: Arc<Semaphore>,
     coalesce_bytes: usize,
     metrics: Arc<Metrics>,
 }
 
 impl<W: AsyncWrite + Unpin> Writer<W> {
-    /// Writes batches until the queue closes, then flushes and shuts the sink down.
+    /// Writes batches until the queue closes, then flushes and shuts the sink down. Between
+    /// writes it polls the pushers that run on it. (The queue closes once every sender is
+    /// gone, the pushers' own included: a pusher ends when its handle is dropped.)
     async fn run(mut self) -> std::io::Result<()> {
         let mut outbox = Outbox::new();
-        while let Some(first) = self.rx.recv().await {
+        let mut pushers = FuturesUnordered::<Pusher>::new();
+        loop {
+            let first = tokio::select! {
+                out = self.rx.recv() => match out {
+                    Some(out) => out,
+                    None => break,
+                },
+                Some(pusher) = self.new_pushers.recv() => {
+                    pushers.push(pusher);
+                    continue;
+                }
+                Some(()) = pushers.next(), if !pushers.is_empty() => continue,
+            };
             let mut frames = 0u64;
             let mut bytes = 0usize;
             let mut permits = 0u64;
@@ -236,6 +294,38 @@ mod tests {
         // The writer's first batch is stuck in the pipe and keeps its budget until written.
         assert_eq!(queued, budget);
         assert!(queue.try_send(ping(2, 60).into()).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_pusher_writes_through_the_writer_and_ends_when_its_handle_drops() {
+        let (client, server) = tokio::io::duplex(1 << 16);
+        let (queue, writer) = channel(server, 1 << 20, 8192, Arc::new(Metrics::default()));
+        let writer = tokio::spawn(writer);
+        let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+        let pusher_queue = queue.clone();
+        let handle = queue
+            .run_on_writer(async move {
+                while let Some(id) = rx.recv().await {
+                    pusher_queue.send(ping(id, 10)).await.unwrap();
+                }
+            })
+            .unwrap();
+        let mut frames = FramedRead::new(client, FrameCodec::new(1 << 20));
+        for id in [7, 8] {
+            tx.send(id).unwrap();
+            assert_eq!(frames.next().await.unwrap().unwrap(), ping(id, 10));
+        }
+        // The pusher would wait for `tx` forever; dropping its handle ends it, and with it
+        // the last sender, so the writer finishes and closes the stream.
+        drop(handle);
+        drop(queue);
+        tokio::time::timeout(std::time::Duration::from_secs(60), writer)
+            .await
+            .expect("the writer ends once the pusher is stopped")
+            .unwrap()
+            .unwrap();
+        assert!(frames.next().await.is_none());
+        drop(tx);
     }
 
     /// Records the size of every write call.

@@ -12,7 +12,7 @@ use crate::wire_errors::WireCode;
 /// Room for the PUSH header (stream name and fixed fields) inside a frame.
 const PUSH_HEADER_BYTES_MAX: u64 = 512;
 
-/// Starts the subscription task.
+/// Starts the subscription on the connection's writer task.
 pub(crate) fn apply(
     subscribe: Subscribe,
     frame: &Frame,

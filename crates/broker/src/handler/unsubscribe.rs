@@ -5,7 +5,7 @@ use memstream_protocol::{ErrorCode, Flags, Frame};
 
 use super::{Action, Session};
 
-/// Stops the subscription task (pushes already queued still arrive before the answer).
+/// Stops the subscription (pushes already queued still arrive before the answer).
 pub(crate) fn apply(frame: &Frame, session: &mut Session) -> Action {
     if session.subscriptions.remove(&frame.stream_id).is_none() {
         return Action::Reply(
