@@ -1,0 +1,83 @@
+//! The API keys this broker implements and their version ranges: the one table ApiVersions
+//! advertises and the front-end dispatches on.
+
+/// One API: its key, name, the versions implemented, and the first flexible version (compact
+/// types, tagged fields, request header v2 and response header v1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiSpec {
+    /// The API key.
+    pub key: i16,
+    /// Kafka's name for it.
+    pub name: &'static str,
+    /// Oldest version implemented.
+    pub min: i16,
+    /// Newest version implemented.
+    pub max: i16,
+    /// First flexible version (beyond `max` when none of the implemented ones is).
+    pub flexible_from: i16,
+}
+
+impl ApiSpec {
+    /// Whether `version` is implemented.
+    pub fn supports(&self, version: i16) -> bool {
+        (self.min..=self.max).contains(&version)
+    }
+
+    /// Whether `version` uses the flexible encoding.
+    pub fn is_flexible(&self, version: i16) -> bool {
+        version >= self.flexible_from
+    }
+}
+
+/// Kafka's API keys for the APIs implemented.
+pub mod key {
+    /// Produce.
+    pub const PRODUCE: i16 = 0;
+    /// Fetch.
+    pub const FETCH: i16 = 1;
+    /// ListOffsets.
+    pub const LIST_OFFSETS: i16 = 2;
+    /// Metadata.
+    pub const METADATA: i16 = 3;
+    /// ApiVersions.
+    pub const API_VERSIONS: i16 = 18;
+    /// InitProducerId.
+    pub const INIT_PRODUCER_ID: i16 = 22;
+}
+
+const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i16) -> ApiSpec {
+    ApiSpec {
+        key,
+        name,
+        min,
+        max,
+        flexible_from,
+    }
+}
+
+/// Every API implemented, by key.
+pub const SUPPORTED: &[ApiSpec] = &[
+    api(key::PRODUCE, "Produce", 3, 9, 9),
+    api(key::FETCH, "Fetch", 4, 12, 12),
+    api(key::LIST_OFFSETS, "ListOffsets", 1, 7, 6),
+    api(key::METADATA, "Metadata", 1, 12, 9),
+    api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
+    api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
+];
+
+/// The entry for `key`, if it is implemented.
+pub fn spec(key: i16) -> Option<&'static ApiSpec> {
+    SUPPORTED.iter().find(|s| s.key == key)
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_by_key_without_duplicates() {
+        assert!(SUPPORTED.windows(2).all(|w| w[0].key < w[1].key));
+        assert!(SUPPORTED.iter().all(|s| s.min <= s.max));
+    }
+}

@@ -1,0 +1,19 @@
+//! Kafka's wire protocol as MemoryStreamer speaks it: request headers, the request decoders
+//! and response encoders of each implemented API, and Kafka's error codes. No I/O: the
+//! front-end (`memstream-kafka`) reads size-prefixed frames and calls these.
+//!
+//! Decoding never panics and never allocates beyond the bytes received ([`codec::Reader`]);
+//! record batches stay opaque `Bytes` slices of the request (Produce) and are spliced into
+//! responses as stored (Fetch). [`api::SUPPORTED`] is the one table of implemented keys and
+//! versions: ApiVersions advertises exactly it. See `docs/kafka.md`.
+
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+pub mod api;
+pub mod api_versions;
+pub mod codec;
+pub mod error_code;
+pub mod header;
+
+pub use codec::{DecodeError, Reader, Writer};
+pub use error_code::ErrorCode;
