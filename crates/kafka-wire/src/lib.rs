@@ -13,7 +13,12 @@ pub mod api;
 pub mod api_versions;
 pub mod codec;
 pub mod error_code;
+pub mod fetch;
 pub mod header;
+pub mod init_producer_id;
+pub mod list_offsets;
+pub mod metadata;
+pub mod produce;
 
 pub use codec::{DecodeError, Reader, Writer};
 pub use error_code::ErrorCode;
