@@ -96,13 +96,13 @@ fn route(
 ) -> (&'static str, &'static str, String) {
     let path = path.unwrap_or("/").split('?').next().unwrap_or("/");
     match (method, path) {
-        (Some("GET"), "/metrics") => (
-            "200 OK",
-            "text/plain; version=0.0.4; charset=utf-8",
-            shared.metrics.render()
+        (Some("GET"), "/metrics") => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", {
+            let mut text = shared.metrics.render()
                 + &shared.engine.streams.render_sync_metrics()
-                + &shared.engine.groups.render_metrics(),
-        ),
+                + &shared.engine.groups.render_metrics();
+            shared.kafka_metrics.render(&mut text);
+            text
+        }),
         (Some("GET"), "/health") if shared.shutdown.is_cancelled() => (
             "503 Service Unavailable",
             "text/plain",

@@ -10,17 +10,18 @@
 //! - `handler`: one module per request kind.
 //! - `subscription`: push subscriptions with credit-based flow control.
 //! - `admin`: the admin HTTP listener (`/metrics`, `/health`).
+//! - `kafka`: starts the Kafka front-end (`memstream-kafka`) on the same engine.
 //! - [`config`]: configuration sources, validation, hot reload.
 //! - [`metrics`]: counters and gauges in the Prometheus text format.
 //! - `wire_errors`: the one mapping from engine errors to native error codes.
 //! - [`streams`] and [`groups`]: re-exported from `memstream-engine`, which owns them.
 
 mod admin;
-mod admission;
 pub mod config;
 mod connection;
 pub mod data_dir;
 mod handler;
+mod kafka;
 mod listener;
 pub mod metrics;
 pub mod server;

@@ -10,9 +10,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::admission::Admission;
 use crate::connection;
 use crate::state::Shared;
+use memstream_net::admission::Admission;
 
 /// Pause after an accept error (for example EMFILE), so a persistent failure does not spin.
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);

@@ -63,6 +63,8 @@ pub enum ShutdownReport {
 pub struct Server {
     listener: TcpListener,
     admin: TcpListener,
+    /// The Kafka listener, when `kafka.enabled`.
+    kafka: Option<memstream_kafka::KafkaListener>,
     shared: Arc<Shared>,
     /// Held until `run` returns: one server per data directory.
     lock: crate::data_dir::DataDirLock,
@@ -90,6 +92,12 @@ impl Server {
         // Listeners first: a second server on the same ports fails before touching the data.
         let listener = bind("server.listen", cfg.server.listen.clone()).await?;
         let admin = bind("admin.listen", cfg.admin.listen.clone()).await?;
+        let kafka = match cfg.kafka.enabled {
+            true => Some(memstream_kafka::KafkaListener::new(
+                bind("kafka.listen", cfg.kafka.listen.clone()).await?,
+            )),
+            false => None,
+        };
         let lock = crate::data_dir::DataDirLock::acquire(&cfg.server.data_dir)
             .map_err(ServerError::Locked)?;
         let streams = Arc::new(
@@ -135,11 +143,13 @@ impl Server {
                 groups: Arc::new(groups),
             },
             metrics: Arc::new(Metrics::default()),
+            kafka_metrics: Arc::new(memstream_kafka::KafkaMetrics::default()),
             shutdown: CancellationToken::new(),
         });
         Ok(Server {
             listener,
             admin,
+            kafka,
             shared,
             lock,
         })
@@ -159,6 +169,11 @@ impl Server {
             .expect("a bound listener has an address")
     }
 
+    /// The address of the Kafka listener, when it is enabled.
+    pub fn kafka_addr(&self) -> Option<SocketAddr> {
+        self.kafka.as_ref().and_then(|k| k.local_addr().ok())
+    }
+
     /// A handle to shut down or reload the server once it runs.
     pub fn handle(&self) -> ServerHandle {
         ServerHandle {
@@ -172,6 +187,7 @@ impl Server {
         let Server {
             listener,
             admin,
+            kafka,
             shared,
             lock: _held_until_return,
         } = self;
@@ -182,6 +198,17 @@ impl Server {
             tasks.spawn(crate::config::watch_file(watched, stop));
         }
         tasks.spawn(admin::run(admin, shared.clone()));
+        if let Some(kafka) = kafka {
+            let ctx = crate::kafka::context(&shared, &kafka);
+            tracing::info!(listen = %ctx.bound, "accepting kafka connections");
+            // The Kafka listener spawns its connections into a set of its own, drained with
+            // the same shutdown deadline as the native ones.
+            tasks.spawn(async move {
+                let mut connections = JoinSet::new();
+                kafka.run(ctx, &mut connections).await;
+                while connections.join_next().await.is_some() {}
+            });
+        }
         tasks.spawn(retention(shared.clone()));
         tasks.spawn(expire_group_members(shared.clone()));
         tracing::info!(

@@ -23,6 +23,8 @@ pub(crate) struct Shared {
     pub engine: Engine,
     pub config: ConfigHandle,
     pub metrics: Arc<Metrics>,
+    /// The Kafka listener's counters (zero while it is disabled).
+    pub kafka_metrics: Arc<memstream_kafka::KafkaMetrics>,
     pub shutdown: CancellationToken,
     pub info: ServerInfo,
 }

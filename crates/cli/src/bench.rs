@@ -167,6 +167,7 @@ impl OwnServer {
         let mut cfg = Config::default();
         cfg.server.listen = "127.0.0.1:0".into();
         cfg.admin.listen = "127.0.0.1:0".into();
+        cfg.kafka.enabled = false;
         cfg.server.data_dir = dir.path().to_path_buf();
         cfg.log.level = "warn".into();
         let server = Server::bind(ConfigHandle::fixed(cfg)).await?;

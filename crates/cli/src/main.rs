@@ -89,6 +89,9 @@ struct ServerArgs {
     /// Address of the admin HTTP listener [default: 127.0.0.1:7879] (admin.listen).
     #[arg(long, value_name = "ADDR")]
     admin_listen: Option<String>,
+    /// Address of the Kafka-protocol listener [default: 127.0.0.1:9092] (kafka.listen).
+    #[arg(long, value_name = "ADDR")]
+    kafka_listen: Option<String>,
     /// Data directory [default: ./memstream-data] (server.data_dir).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -109,6 +112,7 @@ impl ServerArgs {
         };
         push("server.listen", "--listen", self.listen.clone());
         push("admin.listen", "--admin-listen", self.admin_listen.clone());
+        push("kafka.listen", "--kafka-listen", self.kafka_listen.clone());
         push(
             "server.data_dir",
             "--data-dir",

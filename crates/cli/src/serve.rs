@@ -40,6 +40,9 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "memstream listening on {}", server.local_addr());
             let _ = writeln!(out, "memstream admin listening on {}", server.admin_addr());
+            if let Some(kafka) = server.kafka_addr() {
+                let _ = writeln!(out, "memstream kafka listening on {kafka}");
+            }
             let _ = out.flush();
         }
         tracing::info!(

@@ -59,7 +59,7 @@ const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i1
 pub const SUPPORTED: &[ApiSpec] = &[
     api(key::PRODUCE, "Produce", 3, 9, 9),
     api(key::FETCH, "Fetch", 4, 12, 12),
-    api(key::LIST_OFFSETS, "ListOffsets", 1, 7, 6),
+    api(key::LIST_OFFSETS, "ListOffsets", 1, 6, 6),
     api(key::METADATA, "Metadata", 1, 12, 9),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),

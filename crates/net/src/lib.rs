@@ -2,7 +2,12 @@
 //! frames out for vectored writes ([`Outbox`]) without doing I/O; this crate does the
 //! writing.
 
+pub mod admission;
+
+use std::collections::VecDeque;
 use std::io::{self, IoSlice};
+
+use bytes::{Buf, Bytes};
 
 use memstream_protocol::outbox::Outbox;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -32,6 +37,39 @@ pub async fn write_outbox<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
+/// Writes every chunk in `chunks`, in order, with vectored writes of up to [`IOVECS_MAX`]
+/// chunks each (the Kafka front-end's responses: small encoded parts and stored batches).
+/// `WriteZero` when the peer stops taking bytes.
+pub async fn write_chunks<W: AsyncWrite + Unpin>(
+    sink: &mut W,
+    chunks: &mut VecDeque<Bytes>,
+) -> io::Result<()> {
+    while !chunks.is_empty() {
+        let mut written = {
+            let mut slices = [IoSlice::new(&[]); IOVECS_MAX];
+            let mut used = 0;
+            for (slot, chunk) in slices.iter_mut().zip(chunks.iter()) {
+                *slot = IoSlice::new(chunk);
+                used += 1;
+            }
+            sink.write_vectored(slices.get(..used).unwrap_or_default())
+                .await?
+        };
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        while let Some(front) = chunks.front_mut() {
+            if written < front.len() {
+                front.advance(written);
+                break;
+            }
+            written -= front.len();
+            chunks.pop_front();
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
@@ -52,5 +90,26 @@ mod tests {
         assert_eq!(sink.len(), expected);
         assert!(outbox.is_empty());
         assert!(sink.windows(2).any(|w| w == b"hi"));
+    }
+
+    #[tokio::test]
+    async fn chunks_are_written_whole_and_in_order_through_a_small_pipe() {
+        let chunks: Vec<Bytes> = (0..200u8)
+            .map(|i| Bytes::from(vec![i; usize::from(i) * 7 + 1]))
+            .collect();
+        let want: Vec<u8> = chunks.concat();
+        let (mut tx, mut rx) = tokio::io::duplex(333);
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut rx, &mut got)
+                .await
+                .unwrap();
+            got
+        });
+        let mut queue: VecDeque<Bytes> = chunks.into_iter().collect();
+        write_chunks(&mut tx, &mut queue).await.unwrap();
+        drop(tx);
+        assert!(queue.is_empty());
+        assert_eq!(reader.await.unwrap(), want);
     }
 }

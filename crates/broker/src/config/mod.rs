@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use error::ConfigError;
 pub use load::{check_file, load, ConfigSources, Loaded, Origin, Override};
 pub use memstream_engine::config::{GroupsConfig, StreamsConfig, MESSAGE_HEADROOM_BYTES};
+pub use memstream_kafka::KafkaConfig;
 pub use reload::{is_reloadable, watch_file, ConfigHandle, ReloadGuard, ReloadReport};
 
 /// An example `memstream.toml` with every key at its default. Tests keep it equal to
@@ -38,6 +39,7 @@ pub struct Config {
     pub network: NetworkConfig,
     pub streams: StreamsConfig,
     pub groups: GroupsConfig,
+    pub kafka: KafkaConfig,
     pub admin: AdminConfig,
     pub log: LogConfig,
 }

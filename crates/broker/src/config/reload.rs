@@ -305,6 +305,8 @@ mod tests {
                 "server.data_dir",
                 "server.node_id",
                 "streams.sync_threads",
+                "kafka.enabled",
+                "kafka.listen",
                 "admin.listen",
                 "log.format"
             ]

@@ -10,6 +10,7 @@ use super::Config;
 /// The type of a key's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
+    Bool,
     Str,
     Path,
     U32,
@@ -83,6 +84,14 @@ pub(crate) const KEYS: &[Key] = &[
     key("groups.max_groups", Kind::U32, Apply::Live),
     key("groups.session_check_ms", Kind::U64, Apply::Live),
     key("groups.offsets_retention_ms", Kind::U64, Apply::Live),
+    key("kafka.enabled", Kind::Bool, Apply::Restart),
+    key("kafka.listen", Kind::Str, Apply::Restart),
+    key("kafka.advertised_listener", Kind::Str, Apply::Live),
+    key("kafka.auto_create_topics", Kind::Bool, Apply::Live),
+    key("kafka.default_partitions", Kind::U32, Apply::Live),
+    key("kafka.max_request_bytes", Kind::U32, Apply::Live),
+    key("kafka.max_in_flight_requests", Kind::U32, Apply::Live),
+    key("kafka.max_connections", Kind::U32, Apply::Live),
     key("admin.listen", Kind::Str, Apply::Restart),
     key("admin.max_connections", Kind::U32, Apply::Live),
     key("admin.request_timeout_ms", Kind::U64, Apply::Live),
@@ -91,6 +100,7 @@ pub(crate) const KEYS: &[Key] = &[
 ];
 
 const NOT_UNSIGNED: &str = "expected an unsigned integer";
+const NOT_BOOL: &str = "expected true or false";
 const NOT_STRING: &str = "expected a string";
 
 /// The row for `name` (`section.field`), if it is a key.
@@ -120,6 +130,8 @@ impl Key {
     /// Checks a value taken from a TOML file against this key's type. `Err` is the reason.
     pub(crate) fn check_toml(&self, value: &toml::Value) -> Result<toml::Value, String> {
         match (self.kind, value) {
+            (Kind::Bool, toml::Value::Boolean(_)) => Ok(value.clone()),
+            (Kind::Bool, _) => Err(NOT_BOOL.to_owned()),
             (Kind::Str | Kind::Path, toml::Value::String(_)) => Ok(value.clone()),
             (Kind::Str | Kind::Path, _) => Err(NOT_STRING.to_owned()),
             (Kind::U32 | Kind::U64, toml::Value::Integer(n)) => match u64::try_from(*n) {
@@ -133,6 +145,11 @@ impl Key {
     /// Converts a string from the environment or a flag to this key's type. `Err` is the reason.
     pub(crate) fn parse_str(&self, raw: &str) -> Result<toml::Value, String> {
         match self.kind {
+            Kind::Bool => match raw {
+                "true" => Ok(toml::Value::Boolean(true)),
+                "false" => Ok(toml::Value::Boolean(false)),
+                _ => Err(NOT_BOOL.to_owned()),
+            },
             Kind::Str | Kind::Path => Ok(toml::Value::String(raw.to_owned())),
             Kind::U32 | Kind::U64 => match raw.parse::<u64>() {
                 Ok(n) => self.check_unsigned(n),
@@ -248,6 +265,14 @@ mod tests {
         assert!(wide.parse_str("9223372036854775808").is_err());
         assert!(wide.parse_str("99999999999999999999").is_err());
         assert!(wide.parse_str("9223372036854775807").is_ok());
+
+        let b = find("kafka.enabled").unwrap();
+        assert_eq!(b.parse_str("false"), Ok(toml::Value::Boolean(false)));
+        assert_eq!(b.parse_str("yes"), Err(NOT_BOOL.to_owned()));
+        assert_eq!(
+            b.check_toml(&toml::Value::Integer(1)),
+            Err(NOT_BOOL.to_owned())
+        );
 
         let s = find("server.listen").unwrap();
         assert_eq!(

@@ -102,6 +102,7 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
     )?;
     streams(&config.streams, network.max_frame_bytes)?;
     groups(&config.groups)?;
+    kafka(config)?;
 
     let admin = &config.admin;
     let admin_addr = socket_addr("admin.listen", &admin.listen)?;
@@ -123,6 +124,63 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
 
     log_level(&config.log.level)?;
     one_of("log.format", &config.log.format, &["text", "json"])
+}
+
+/// Smallest accepted `kafka.max_request_bytes`: 64 KiB.
+pub(crate) const MIN_KAFKA_REQUEST_BYTES: u32 = 64 << 10;
+/// Largest accepted `kafka.max_request_bytes`: 256 MiB.
+pub(crate) const MAX_KAFKA_REQUEST_BYTES: u32 = 256 << 20;
+
+/// The `[kafka]` rules.
+fn kafka(config: &Config) -> Result<(), Violation> {
+    let kafka = &config.kafka;
+    let addr = socket_addr("kafka.listen", &kafka.listen)?;
+    let native = socket_addr("server.listen", &config.server.listen)?;
+    if kafka.enabled && addr == native && addr.port() != 0 {
+        return Err(violation(
+            "kafka.listen",
+            &kafka.listen,
+            "must differ from server.listen",
+        ));
+    }
+    if !kafka.advertised_listener.is_empty() {
+        let port = kafka
+            .advertised_listener
+            .rsplit_once(':')
+            .and_then(|(host, port)| (!host.is_empty()).then_some(port))
+            .and_then(|port| port.parse::<u16>().ok());
+        if port.is_none() {
+            return Err(violation(
+                "kafka.advertised_listener",
+                &kafka.advertised_listener,
+                "must be host:port (or empty for the listen address)",
+            ));
+        }
+    }
+    range(
+        "kafka.default_partitions",
+        kafka.default_partitions.into(),
+        1,
+        config.streams.max_partitions_per_stream.into(),
+    )?;
+    range(
+        "kafka.max_request_bytes",
+        kafka.max_request_bytes.into(),
+        MIN_KAFKA_REQUEST_BYTES.into(),
+        MAX_KAFKA_REQUEST_BYTES.into(),
+    )?;
+    range(
+        "kafka.max_in_flight_requests",
+        kafka.max_in_flight_requests.into(),
+        1,
+        100_000,
+    )?;
+    range(
+        "kafka.max_connections",
+        kafka.max_connections.into(),
+        1,
+        1_000_000,
+    )
 }
 
 /// The `[groups]` rules.
@@ -386,6 +444,7 @@ mod tests {
         assert_eq!(key_of(&c), Some("admin.listen"));
         c.server.listen = "127.0.0.1:0".into();
         c.admin.listen = "127.0.0.1:0".into();
+        c.kafka.listen = "127.0.0.1:0".into();
         assert_eq!(key_of(&c), None);
     }
 

@@ -355,6 +355,7 @@ mod tests {
                 groups: Arc::new(crate::groups::Groups::open(dir.path()).expect("groups")),
             },
             metrics: Arc::new(Metrics::default()),
+            kafka_metrics: Arc::default(),
             shutdown: CancellationToken::new(),
             info: ServerInfo {
                 name: "memstream",

@@ -188,6 +188,11 @@ async fn server_with_file(toml: &str) -> (TestServer, tempfile::TempDir, std::pa
                 flag: "--admin-listen".into(),
             },
             config::Override {
+                key: "kafka.listen".into(),
+                value: "127.0.0.1:0".into(),
+                flag: "--kafka-listen".into(),
+            },
+            config::Override {
                 key: "server.data_dir".into(),
                 value: data.display().to_string(),
                 flag: "--data-dir".into(),

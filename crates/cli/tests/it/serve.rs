@@ -28,6 +28,7 @@ impl Running {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_memstream"));
         cmd.arg("serve")
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .args(["--kafka-listen", "127.0.0.1:0"])
             .args(extra)
             .current_dir(dir)
             .env_remove("RUST_LOG")
@@ -248,7 +249,14 @@ async fn a_second_server_on_the_data_dir_or_the_port_gets_one_clear_line() {
         }
     };
     // Other ports, same data directory: refused before it opens anything.
-    let ephemeral = ["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"];
+    let ephemeral = [
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--kafka-listen",
+        "127.0.0.1:0",
+    ];
     let out = run_second(ephemeral.iter().map(|s| s.to_string()).collect()).await;
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);

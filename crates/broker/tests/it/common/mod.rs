@@ -23,6 +23,7 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     let mut cfg = Config::default();
     cfg.server.listen = "127.0.0.1:0".into();
     cfg.admin.listen = "127.0.0.1:0".into();
+    cfg.kafka.listen = "127.0.0.1:0".into();
     cfg.server.data_dir = data_dir.to_path_buf();
     cfg
 }

@@ -19,16 +19,23 @@ pub async fn start(dir: &std::path::Path) -> (Child, String) {
 /// Like [`start`], with the server run through `wrapper` (a command and its arguments that
 /// end by executing the rest of the line, such as `prlimit --fsize=N --`).
 pub async fn start_via(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String) {
-    let (child, addr, _) = spawn(dir, wrapper).await;
+    let (child, addr, _, _) = spawn(dir, wrapper).await;
     (child, addr)
 }
 
 /// Like [`start`]; also returns the admin (HTTP) address.
 pub async fn start_with_admin(dir: &std::path::Path) -> (Child, String, String) {
-    spawn(dir, &[]).await
+    let (child, addr, admin, _) = spawn(dir, &[]).await;
+    (child, addr, admin)
 }
 
-async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, String) {
+/// Like [`start`]; also returns the Kafka listener's address.
+pub async fn start_with_kafka(dir: &std::path::Path) -> (Child, String, String) {
+    let (child, addr, _, kafka) = spawn(dir, &[]).await;
+    (child, addr, kafka)
+}
+
+async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, String, String) {
     let mut command = match wrapper.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
@@ -44,6 +51,8 @@ async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, Strin
             "127.0.0.1:0",
             "--admin-listen",
             "127.0.0.1:0",
+            "--kafka-listen",
+            "127.0.0.1:0",
             "--data-dir",
         ])
         .arg(dir)
@@ -56,16 +65,18 @@ async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, Strin
         .spawn()
         .expect("spawn memstream");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (addr, admin) = tokio::time::timeout(WAIT, async {
-        let (mut addr, mut admin) = (None, None);
+    let (addr, admin, kafka) = tokio::time::timeout(WAIT, async {
+        let (mut addr, mut admin, mut kafka) = (None, None, None);
         while let Some(line) = lines.next_line().await.unwrap() {
             if let Some(a) = line.strip_prefix("memstream listening on ") {
                 addr = Some(a.to_owned());
             } else if let Some(a) = line.strip_prefix("memstream admin listening on ") {
                 admin = Some(a.to_owned());
+            } else if let Some(a) = line.strip_prefix("memstream kafka listening on ") {
+                kafka = Some(a.to_owned());
             }
-            if let (Some(addr), Some(admin)) = (&addr, &admin) {
-                return (addr.clone(), admin.clone());
+            if let (Some(addr), Some(admin), Some(kafka)) = (&addr, &admin, &kafka) {
+                return (addr.clone(), admin.clone(), kafka.clone());
             }
         }
         panic!("server exited before listening");
@@ -73,5 +84,5 @@ async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, Strin
     .await
     .expect("server starts");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr, admin)
+    (child, addr, admin, kafka)
 }

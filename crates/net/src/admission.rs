@@ -1,4 +1,4 @@
-//! Admission of connections: a semaphore of `network.max_connections` permits. A connection
+//! Admission of connections: a semaphore of a listener's connection limit (`network.max_connections`, `kafka.max_connections`). A connection
 //! holds its permit for as long as it lives; a reload resizes the semaphore (a lower limit is
 //! reached as connections close, never by cutting existing ones).
 
@@ -8,7 +8,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The permits, sized to the configured limit.
 #[derive(Debug)]
-pub(crate) struct Admission {
+pub struct Admission {
     permits: Arc<Semaphore>,
     /// (permits the semaphore should have in all, permits still to forget when they come
     /// back after the limit was lowered)
@@ -16,7 +16,7 @@ pub(crate) struct Admission {
 }
 
 impl Admission {
-    pub(crate) fn new(max: usize) -> Admission {
+    pub fn new(max: usize) -> Admission {
         Admission {
             permits: Arc::new(Semaphore::new(max)),
             sizing: Mutex::new((max, 0)),
@@ -25,7 +25,7 @@ impl Admission {
 
     /// A permit for a new connection under the limit `max` (the live configuration), or
     /// `None` at the limit.
-    pub(crate) fn admit(&self, max: usize) -> Option<OwnedSemaphorePermit> {
+    pub fn admit(&self, max: usize) -> Option<OwnedSemaphorePermit> {
         {
             let mut sizing = self.sizing.lock().unwrap_or_else(PoisonError::into_inner);
             let (total, owed) = &mut *sizing;

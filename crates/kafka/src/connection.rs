@@ -1,0 +1,97 @@
+//! One Kafka connection: read size-prefixed requests (at most `kafka.max_request_bytes`
+//! each), dispatch them, and write the responses in request order, as Kafka requires.
+//!
+//! Requests are pipelined up to `kafka.max_in_flight_requests`: each dispatch returns a
+//! future (appends happen at dispatch, in request order; waits for durability, long polls and
+//! blocking work happen in the future), the futures run concurrently in a `FuturesOrdered`,
+//! and the responses that are ready together go out in one vectored write. A request that
+//! cannot be decoded, an unknown API key, or a size over the limit closes the connection (as
+//! Kafka brokers do), with a log line and `memstream_kafka_malformed_requests_total`.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::{FuturesOrdered, StreamExt};
+use futures_util::FutureExt;
+use tokio::net::TcpStream;
+use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
+
+use crate::handler;
+use crate::server::Context;
+
+/// Serves `socket` until the peer closes, a request is malformed, or the server shuts down.
+pub(crate) async fn serve(socket: TcpStream, peer: SocketAddr, ctx: Arc<Context>) {
+    ctx.metrics.connection_opened();
+    let end = run(socket, peer, &ctx).await;
+    ctx.metrics.connection_closed();
+    tracing::debug!(%peer, end, "kafka connection closed");
+}
+
+async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'static str {
+    let cfg = ctx.settings.kafka();
+    let (read, mut write) = socket.into_split();
+    let codec = LengthDelimitedCodec::builder()
+        .length_field_length(4)
+        .max_frame_length(cfg.max_request_bytes as usize)
+        .new_codec();
+    let mut requests = FramedRead::with_capacity(read, codec, 64 << 10);
+    let mut in_flight = FuturesOrdered::new();
+    let max_in_flight = cfg.max_in_flight_requests.max(1) as usize;
+    let mut out: VecDeque<Bytes> = VecDeque::new();
+    let mut reading = true;
+    loop {
+        if !reading && in_flight.is_empty() {
+            return "peer closed";
+        }
+        tokio::select! {
+            biased;
+            () = ctx.shutdown.cancelled(), if reading => {
+                // Stop reading; answer what was asked (long polls end at shutdown).
+                reading = false;
+            }
+            Some(response) = in_flight.next(), if !in_flight.is_empty() => {
+                queue(&mut out, response);
+                // Responses already finished behind this one share the write.
+                while let Some(Some(response)) = in_flight.next().now_or_never() {
+                    queue(&mut out, response);
+                }
+                let bytes: usize = out.iter().map(Bytes::len).sum();
+                if let Err(e) = memstream_net::write_chunks(&mut write, &mut out).await {
+                    tracing::debug!(%peer, error = %e, "kafka write failed");
+                    return "write failed";
+                }
+                ctx.metrics.bytes_out(bytes);
+            }
+            request = requests.next(), if reading && in_flight.len() < max_in_flight => {
+                match request {
+                    None => reading = false,
+                    Some(Err(e)) => {
+                        ctx.metrics.malformed();
+                        tracing::warn!(%peer, error = %e, limit = cfg.max_request_bytes, "kafka request refused (kafka.max_request_bytes); closing the connection");
+                        return "request too large or read error";
+                    }
+                    Some(Ok(frame)) => {
+                        let frame = frame.freeze();
+                        match handler::dispatch(frame, ctx) {
+                            Ok(Some(response)) => in_flight.push_back(response),
+                            Ok(None) => {}
+                            Err(e) => {
+                                ctx.metrics.malformed();
+                                tracing::warn!(%peer, error = %e, "malformed kafka request; closing the connection");
+                                return "malformed request";
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn queue(out: &mut VecDeque<Bytes>, response: Option<Vec<Bytes>>) {
+    if let Some(chunks) = response {
+        out.extend(chunks);
+    }
+}

@@ -1,0 +1,54 @@
+//! What the front-end reads from the server's live configuration. The server implements
+//! [`Settings`] over its own configuration handle, so a reload reaches every request.
+
+use memstream_engine::config::StreamsConfig;
+use memstream_engine::streams::AppendLimits;
+
+use crate::config::KafkaConfig;
+
+/// Live configuration, read per request.
+pub trait Settings: Send + Sync + 'static {
+    /// The `[kafka]` section.
+    fn kafka(&self) -> KafkaConfig;
+    /// The `[streams]` section (stream creation).
+    fn streams(&self) -> StreamsConfig;
+    /// Limits applied to each appended batch.
+    fn append_limits(&self) -> AppendLimits;
+    /// The cap on a fetch's long poll (`streams.fetch_max_wait_ms`).
+    fn fetch_max_wait_ms(&self) -> u64;
+    /// `network.max_frame_bytes`: stream batch limits must fit the native frames too.
+    fn max_frame_bytes(&self) -> u32;
+}
+
+/// Fixed settings, for tests and embedding.
+#[derive(Debug, Clone, Default)]
+pub struct StaticSettings {
+    /// `[kafka]`.
+    pub kafka: KafkaConfig,
+    /// `[streams]`.
+    pub streams: StreamsConfig,
+    /// `network.max_frame_bytes`.
+    pub max_frame_bytes: u32,
+}
+
+impl Settings for StaticSettings {
+    fn kafka(&self) -> KafkaConfig {
+        self.kafka.clone()
+    }
+    fn streams(&self) -> StreamsConfig {
+        self.streams.clone()
+    }
+    fn append_limits(&self) -> AppendLimits {
+        AppendLimits {
+            decompressed_bytes_max: usize::try_from(self.streams.max_decompressed_batch_bytes)
+                .unwrap_or(usize::MAX),
+            producers_max: self.streams.max_producers_per_partition as usize,
+        }
+    }
+    fn fetch_max_wait_ms(&self) -> u64 {
+        self.streams.fetch_max_wait_ms
+    }
+    fn max_frame_bytes(&self) -> u32 {
+        self.max_frame_bytes
+    }
+}
