@@ -41,6 +41,8 @@ pub mod key {
     pub const METADATA: i16 = 3;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
+    /// CreateTopics.
+    pub const CREATE_TOPICS: i16 = 19;
     /// InitProducerId.
     pub const INIT_PRODUCER_ID: i16 = 22;
 }
@@ -62,6 +64,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::LIST_OFFSETS, "ListOffsets", 1, 7, 6),
     api(key::METADATA, "Metadata", 1, 12, 9),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
+    api(key::CREATE_TOPICS, "CreateTopics", 0, 7, 5),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];
 
