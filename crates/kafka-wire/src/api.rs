@@ -43,6 +43,8 @@ pub mod key {
     pub const API_VERSIONS: i16 = 18;
     /// CreateTopics.
     pub const CREATE_TOPICS: i16 = 19;
+    /// DeleteTopics.
+    pub const DELETE_TOPICS: i16 = 20;
     /// InitProducerId.
     pub const INIT_PRODUCER_ID: i16 = 22;
 }
@@ -65,6 +67,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::METADATA, "Metadata", 1, 12, 9),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::CREATE_TOPICS, "CreateTopics", 0, 7, 5),
+    api(key::DELETE_TOPICS, "DeleteTopics", 0, 6, 4),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];
 
