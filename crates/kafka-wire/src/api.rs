@@ -45,6 +45,8 @@ pub mod key {
     pub const CREATE_TOPICS: i16 = 19;
     /// DeleteTopics.
     pub const DELETE_TOPICS: i16 = 20;
+    /// DeleteRecords.
+    pub const DELETE_RECORDS: i16 = 21;
     /// InitProducerId.
     pub const INIT_PRODUCER_ID: i16 = 22;
 }
@@ -68,6 +70,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::CREATE_TOPICS, "CreateTopics", 0, 7, 5),
     api(key::DELETE_TOPICS, "DeleteTopics", 0, 6, 4),
+    api(key::DELETE_RECORDS, "DeleteRecords", 0, 2, 2),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];
 

@@ -13,6 +13,7 @@ pub mod api;
 pub mod api_versions;
 pub mod codec;
 pub mod create_topics;
+pub mod delete_records;
 pub mod delete_topics;
 pub mod error_code;
 pub mod header;
