@@ -49,6 +49,8 @@ pub mod key {
     pub const DELETE_RECORDS: i16 = 21;
     /// InitProducerId.
     pub const INIT_PRODUCER_ID: i16 = 22;
+    /// DescribeConfigs.
+    pub const DESCRIBE_CONFIGS: i16 = 32;
 }
 
 const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i16) -> ApiSpec {
@@ -72,6 +74,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::DELETE_TOPICS, "DeleteTopics", 0, 6, 4),
     api(key::DELETE_RECORDS, "DeleteRecords", 0, 2, 2),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
+    api(key::DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4),
 ];
 
 /// The entry for `key`, if it is implemented.

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod create_topics;
 pub mod delete_records;
 pub mod delete_topics;
+pub mod describe_configs;
 pub mod error_code;
 pub mod header;
 
