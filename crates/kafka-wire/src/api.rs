@@ -51,6 +51,8 @@ pub mod key {
     pub const INIT_PRODUCER_ID: i16 = 22;
     /// DescribeConfigs.
     pub const DESCRIBE_CONFIGS: i16 = 32;
+    /// CreatePartitions.
+    pub const CREATE_PARTITIONS: i16 = 37;
 }
 
 const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i16) -> ApiSpec {
@@ -75,6 +77,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::DELETE_RECORDS, "DeleteRecords", 0, 2, 2),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
     api(key::DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4),
+    api(key::CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2),
 ];
 
 /// The entry for `key`, if it is implemented.
