@@ -53,6 +53,8 @@ pub mod key {
     pub const DESCRIBE_CONFIGS: i16 = 32;
     /// CreatePartitions.
     pub const CREATE_PARTITIONS: i16 = 37;
+    /// IncrementalAlterConfigs.
+    pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
 }
 
 const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i16) -> ApiSpec {
@@ -78,6 +80,13 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
     api(key::DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4),
     api(key::CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2),
+    api(
+        key::INCREMENTAL_ALTER_CONFIGS,
+        "IncrementalAlterConfigs",
+        0,
+        1,
+        1,
+    ),
 ];
 
 /// The entry for `key`, if it is implemented.

@@ -19,6 +19,7 @@ pub mod delete_topics;
 pub mod describe_configs;
 pub mod error_code;
 pub mod header;
+pub mod incremental_alter_configs;
 
 pub use codec::{DecodeError, Reader, Writer};
 pub use error_code::ErrorCode;
