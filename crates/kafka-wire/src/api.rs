@@ -55,6 +55,8 @@ pub mod key {
     pub const CREATE_PARTITIONS: i16 = 37;
     /// IncrementalAlterConfigs.
     pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
+    /// DescribeCluster.
+    pub const DESCRIBE_CLUSTER: i16 = 60;
 }
 
 const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i16) -> ApiSpec {
@@ -87,6 +89,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
         1,
         1,
     ),
+    api(key::DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0),
 ];
 
 /// The entry for `key`, if it is implemented.
