@@ -258,6 +258,41 @@ mod tests {
     }
 
     #[test]
+    fn v4_and_v5_responses() {
+        let v4 = [
+            &[0, 0, 0, 2][..], // throttle_time_ms: 2
+            &[3],              // responses: compact 2
+            &[7],              //   name: compact length 6
+            b"orders",         //     "orders"
+            &[0, 0],           //   error_code: NONE
+            &[0],              //   tagged fields: none
+            &[1],              //   name: compact "" (not null before v6)
+            &[0, 100],         //   error_code: UNKNOWN_TOPIC_ID
+            &[0],              //   tagged fields: none
+            &[0],              // tagged fields: none
+        ]
+        .concat();
+        assert_eq!(encoded(4, &response()), v4);
+        let v5 = [
+            &[0, 0, 0, 2][..], // throttle_time_ms: 2
+            &[3],              // responses: compact 2
+            &[7],              //   name: compact length 6
+            b"orders",         //     "orders"
+            &[0, 0],           //   error_code: NONE
+            &[0],              //   error_message: null
+            &[0],              //   tagged fields: none
+            &[1],              //   name: compact ""
+            &[0, 100],         //   error_code: UNKNOWN_TOPIC_ID
+            &[3],              //   error_message: compact length 2
+            b"no",             //     "no"
+            &[0],              //   tagged fields: none
+            &[0],              // tagged fields: none
+        ]
+        .concat();
+        assert_eq!(encoded(5, &response()), v5);
+    }
+
+    #[test]
     fn v6_response() {
         let expected = [
             &[0, 0, 0, 2][..], // throttle_time_ms: 2
