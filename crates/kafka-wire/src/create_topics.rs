@@ -81,6 +81,7 @@ pub fn decode(r: &mut Reader, version: i16) -> Result<CreateTopicsRequest> {
     })
 }
 
+/// One entry of `topics`.
 fn decode_topic(r: &mut Reader) -> Result<CreatableTopic> {
     let name = r.string("name")?;
     let num_partitions = r.i32("num_partitions")?;
@@ -164,6 +165,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &CreateTopicsResponse) {
     w.tagged_fields();
 }
 
+/// One entry of `topics` in the response.
 fn encode_topic(w: &mut Writer, version: i16, t: &TopicResult) {
     w.string(&t.name);
     if version >= 7 {

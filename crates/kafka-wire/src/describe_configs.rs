@@ -186,6 +186,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &DescribeConfigsResponse) {
     w.tagged_fields();
 }
 
+/// One entry of `configs`.
 fn encode_config(w: &mut Writer, version: i16, c: &ConfigEntry) {
     w.string(&c.name);
     w.nullable_string(c.value.as_deref());
