@@ -41,8 +41,22 @@ pub mod key {
     pub const METADATA: i16 = 3;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
+    /// CreateTopics.
+    pub const CREATE_TOPICS: i16 = 19;
+    /// DeleteTopics.
+    pub const DELETE_TOPICS: i16 = 20;
+    /// DeleteRecords.
+    pub const DELETE_RECORDS: i16 = 21;
     /// InitProducerId.
     pub const INIT_PRODUCER_ID: i16 = 22;
+    /// DescribeConfigs.
+    pub const DESCRIBE_CONFIGS: i16 = 32;
+    /// CreatePartitions.
+    pub const CREATE_PARTITIONS: i16 = 37;
+    /// IncrementalAlterConfigs.
+    pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
+    /// DescribeCluster.
+    pub const DESCRIBE_CLUSTER: i16 = 60;
 }
 
 const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i16) -> ApiSpec {
@@ -62,7 +76,20 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::LIST_OFFSETS, "ListOffsets", 1, 6, 6),
     api(key::METADATA, "Metadata", 1, 12, 9),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
+    api(key::CREATE_TOPICS, "CreateTopics", 0, 7, 5),
+    api(key::DELETE_TOPICS, "DeleteTopics", 0, 6, 4),
+    api(key::DELETE_RECORDS, "DeleteRecords", 0, 2, 2),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
+    api(key::DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4),
+    api(key::CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2),
+    api(
+        key::INCREMENTAL_ALTER_CONFIGS,
+        "IncrementalAlterConfigs",
+        0,
+        1,
+        1,
+    ),
+    api(key::DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0),
 ];
 
 /// The entry for `key`, if it is implemented.

@@ -12,9 +12,16 @@
 pub mod api;
 pub mod api_versions;
 pub mod codec;
+pub mod create_partitions;
+pub mod create_topics;
+pub mod delete_records;
+pub mod delete_topics;
+pub mod describe_cluster;
+pub mod describe_configs;
 pub mod error_code;
 pub mod fetch;
 pub mod header;
+pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
