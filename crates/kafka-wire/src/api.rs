@@ -39,6 +39,8 @@ pub mod key {
     pub const LIST_OFFSETS: i16 = 2;
     /// Metadata.
     pub const METADATA: i16 = 3;
+    /// FindCoordinator.
+    pub const FIND_COORDINATOR: i16 = 10;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
@@ -61,6 +63,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::FETCH, "Fetch", 4, 12, 12),
     api(key::LIST_OFFSETS, "ListOffsets", 1, 7, 6),
     api(key::METADATA, "Metadata", 1, 12, 9),
+    api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];

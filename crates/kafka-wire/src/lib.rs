@@ -13,6 +13,7 @@ pub mod api;
 pub mod api_versions;
 pub mod codec;
 pub mod error_code;
+pub mod find_coordinator;
 pub mod header;
 
 pub use codec::{DecodeError, Reader, Writer};
