@@ -41,6 +41,8 @@ pub mod key {
     pub const METADATA: i16 = 3;
     /// FindCoordinator.
     pub const FIND_COORDINATOR: i16 = 10;
+    /// JoinGroup.
+    pub const JOIN_GROUP: i16 = 11;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
@@ -64,6 +66,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::LIST_OFFSETS, "ListOffsets", 1, 7, 6),
     api(key::METADATA, "Metadata", 1, 12, 9),
     api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
+    api(key::JOIN_GROUP, "JoinGroup", 0, 9, 6),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];
