@@ -43,6 +43,8 @@ pub mod key {
     pub const FIND_COORDINATOR: i16 = 10;
     /// JoinGroup.
     pub const JOIN_GROUP: i16 = 11;
+    /// Heartbeat.
+    pub const HEARTBEAT: i16 = 12;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
@@ -67,6 +69,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::METADATA, "Metadata", 1, 12, 9),
     api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
     api(key::JOIN_GROUP, "JoinGroup", 0, 9, 6),
+    api(key::HEARTBEAT, "Heartbeat", 0, 4, 4),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];

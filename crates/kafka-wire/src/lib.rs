@@ -15,6 +15,7 @@ pub mod codec;
 pub mod error_code;
 pub mod find_coordinator;
 pub mod header;
+pub mod heartbeat;
 pub mod join_group;
 
 pub use codec::{DecodeError, Reader, Writer};
