@@ -45,6 +45,8 @@ pub mod key {
     pub const JOIN_GROUP: i16 = 11;
     /// Heartbeat.
     pub const HEARTBEAT: i16 = 12;
+    /// LeaveGroup.
+    pub const LEAVE_GROUP: i16 = 13;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
@@ -70,6 +72,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
     api(key::JOIN_GROUP, "JoinGroup", 0, 9, 6),
     api(key::HEARTBEAT, "Heartbeat", 0, 4, 4),
+    api(key::LEAVE_GROUP, "LeaveGroup", 0, 5, 4),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];

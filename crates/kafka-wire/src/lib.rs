@@ -17,6 +17,7 @@ pub mod find_coordinator;
 pub mod header;
 pub mod heartbeat;
 pub mod join_group;
+pub mod leave_group;
 
 pub use codec::{DecodeError, Reader, Writer};
 pub use error_code::ErrorCode;
