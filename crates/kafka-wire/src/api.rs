@@ -47,6 +47,8 @@ pub mod key {
     pub const HEARTBEAT: i16 = 12;
     /// LeaveGroup.
     pub const LEAVE_GROUP: i16 = 13;
+    /// SyncGroup.
+    pub const SYNC_GROUP: i16 = 14;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
@@ -73,6 +75,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::JOIN_GROUP, "JoinGroup", 0, 9, 6),
     api(key::HEARTBEAT, "Heartbeat", 0, 4, 4),
     api(key::LEAVE_GROUP, "LeaveGroup", 0, 5, 4),
+    api(key::SYNC_GROUP, "SyncGroup", 0, 5, 4),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];
