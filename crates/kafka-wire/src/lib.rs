@@ -18,6 +18,7 @@ pub mod header;
 pub mod heartbeat;
 pub mod join_group;
 pub mod leave_group;
+pub mod offset_commit;
 pub mod sync_group;
 
 pub use codec::{DecodeError, Reader, Writer};
