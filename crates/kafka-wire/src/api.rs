@@ -41,6 +41,8 @@ pub mod key {
     pub const METADATA: i16 = 3;
     /// OffsetCommit.
     pub const OFFSET_COMMIT: i16 = 8;
+    /// OffsetFetch.
+    pub const OFFSET_FETCH: i16 = 9;
     /// FindCoordinator.
     pub const FIND_COORDINATOR: i16 = 10;
     /// JoinGroup.
@@ -74,6 +76,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::LIST_OFFSETS, "ListOffsets", 1, 7, 6),
     api(key::METADATA, "Metadata", 1, 12, 9),
     api(key::OFFSET_COMMIT, "OffsetCommit", 2, 8, 8),
+    api(key::OFFSET_FETCH, "OffsetFetch", 1, 8, 6),
     api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
     api(key::JOIN_GROUP, "JoinGroup", 0, 9, 6),
     api(key::HEARTBEAT, "Heartbeat", 0, 4, 4),

@@ -19,6 +19,7 @@ pub mod heartbeat;
 pub mod join_group;
 pub mod leave_group;
 pub mod offset_commit;
+pub mod offset_fetch;
 pub mod sync_group;
 
 pub use codec::{DecodeError, Reader, Writer};
