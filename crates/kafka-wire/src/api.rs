@@ -53,6 +53,8 @@ pub mod key {
     pub const LEAVE_GROUP: i16 = 13;
     /// SyncGroup.
     pub const SYNC_GROUP: i16 = 14;
+    /// DescribeGroups.
+    pub const DESCRIBE_GROUPS: i16 = 15;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
@@ -82,6 +84,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::HEARTBEAT, "Heartbeat", 0, 4, 4),
     api(key::LEAVE_GROUP, "LeaveGroup", 0, 5, 4),
     api(key::SYNC_GROUP, "SyncGroup", 0, 5, 4),
+    api(key::DESCRIBE_GROUPS, "DescribeGroups", 0, 5, 5),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];
