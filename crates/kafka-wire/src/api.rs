@@ -55,6 +55,8 @@ pub mod key {
     pub const SYNC_GROUP: i16 = 14;
     /// DescribeGroups.
     pub const DESCRIBE_GROUPS: i16 = 15;
+    /// ListGroups.
+    pub const LIST_GROUPS: i16 = 16;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
@@ -85,6 +87,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::LEAVE_GROUP, "LeaveGroup", 0, 5, 4),
     api(key::SYNC_GROUP, "SyncGroup", 0, 5, 4),
     api(key::DESCRIBE_GROUPS, "DescribeGroups", 0, 5, 5),
+    api(key::LIST_GROUPS, "ListGroups", 0, 4, 3),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
 ];
