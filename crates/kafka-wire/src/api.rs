@@ -61,6 +61,8 @@ pub mod key {
     pub const API_VERSIONS: i16 = 18;
     /// InitProducerId.
     pub const INIT_PRODUCER_ID: i16 = 22;
+    /// DeleteGroups.
+    pub const DELETE_GROUPS: i16 = 42;
 }
 
 const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i16) -> ApiSpec {
@@ -90,6 +92,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::LIST_GROUPS, "ListGroups", 0, 4, 3),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
+    api(key::DELETE_GROUPS, "DeleteGroups", 0, 2, 2),
 ];
 
 /// The entry for `key`, if it is implemented.

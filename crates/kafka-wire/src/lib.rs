@@ -12,6 +12,7 @@
 pub mod api;
 pub mod api_versions;
 pub mod codec;
+pub mod delete_groups;
 pub mod describe_groups;
 pub mod error_code;
 pub mod find_coordinator;
