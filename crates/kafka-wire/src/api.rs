@@ -39,6 +39,24 @@ pub mod key {
     pub const LIST_OFFSETS: i16 = 2;
     /// Metadata.
     pub const METADATA: i16 = 3;
+    /// OffsetCommit.
+    pub const OFFSET_COMMIT: i16 = 8;
+    /// OffsetFetch.
+    pub const OFFSET_FETCH: i16 = 9;
+    /// FindCoordinator.
+    pub const FIND_COORDINATOR: i16 = 10;
+    /// JoinGroup.
+    pub const JOIN_GROUP: i16 = 11;
+    /// Heartbeat.
+    pub const HEARTBEAT: i16 = 12;
+    /// LeaveGroup.
+    pub const LEAVE_GROUP: i16 = 13;
+    /// SyncGroup.
+    pub const SYNC_GROUP: i16 = 14;
+    /// DescribeGroups.
+    pub const DESCRIBE_GROUPS: i16 = 15;
+    /// ListGroups.
+    pub const LIST_GROUPS: i16 = 16;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// CreateTopics.
@@ -53,6 +71,8 @@ pub mod key {
     pub const DESCRIBE_CONFIGS: i16 = 32;
     /// CreatePartitions.
     pub const CREATE_PARTITIONS: i16 = 37;
+    /// DeleteGroups.
+    pub const DELETE_GROUPS: i16 = 42;
     /// IncrementalAlterConfigs.
     pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
     /// DescribeCluster.
@@ -75,6 +95,15 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::FETCH, "Fetch", 4, 12, 12),
     api(key::LIST_OFFSETS, "ListOffsets", 1, 6, 6),
     api(key::METADATA, "Metadata", 1, 12, 9),
+    api(key::OFFSET_COMMIT, "OffsetCommit", 2, 8, 8),
+    api(key::OFFSET_FETCH, "OffsetFetch", 1, 8, 6),
+    api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
+    api(key::JOIN_GROUP, "JoinGroup", 0, 9, 6),
+    api(key::HEARTBEAT, "Heartbeat", 0, 4, 4),
+    api(key::LEAVE_GROUP, "LeaveGroup", 0, 5, 4),
+    api(key::SYNC_GROUP, "SyncGroup", 0, 5, 4),
+    api(key::DESCRIBE_GROUPS, "DescribeGroups", 0, 5, 5),
+    api(key::LIST_GROUPS, "ListGroups", 0, 4, 3),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::CREATE_TOPICS, "CreateTopics", 0, 7, 5),
     api(key::DELETE_TOPICS, "DeleteTopics", 0, 6, 4),
@@ -82,6 +111,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
     api(key::DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4),
     api(key::CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2),
+    api(key::DELETE_GROUPS, "DeleteGroups", 0, 2, 2),
     api(
         key::INCREMENTAL_ALTER_CONFIGS,
         "IncrementalAlterConfigs",

@@ -1,8 +1,8 @@
 //! Kafka's error codes: the ones this broker answers with (the numbers are Kafka's, from its
 //! `Errors` table; the names are the ones clients print).
 
-/// A Kafka error code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A Kafka error code. The default is [`ErrorCode::NONE`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ErrorCode(pub i16);
 
 macro_rules! codes {
