@@ -69,6 +69,17 @@ pub enum DecodeError {
 /// Result of decoding.
 pub type Result<T> = std::result::Result<T, DecodeError>;
 
+/// Most bytes reserved up front for an array's entries (more grow as entries are actually
+/// decoded), so what a length field claims never turns into memory before the entries are
+/// there.
+pub const PREALLOCATE_BYTES_MAX: usize = 4096;
+
+/// Entries of `T` to reserve for an array that claims `n`.
+fn preallocate<T>(n: usize) -> usize {
+    let per_entry = std::mem::size_of::<T>().max(1);
+    n.min(PREALLOCATE_BYTES_MAX.checked_div(per_entry).unwrap_or(0))
+}
+
 /// A checked reader over one request body.
 #[derive(Debug)]
 pub struct Reader {
@@ -236,7 +247,7 @@ impl Reader {
         mut entry: impl FnMut(&mut Reader) -> Result<T>,
     ) -> Result<Vec<T>> {
         let n = self.array_len(field)?;
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(preallocate::<T>(n));
         for _ in 0..n {
             out.push(entry(self)?);
         }
@@ -252,7 +263,7 @@ impl Reader {
         let Some(n) = self.nullable_array_len(field)? else {
             return Ok(None);
         };
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::with_capacity(preallocate::<T>(n));
         for _ in 0..n {
             out.push(entry(self)?);
         }

@@ -35,7 +35,9 @@ pub mod metadata;
 pub mod offset_commit;
 pub mod offset_fetch;
 pub mod produce;
+pub mod request;
 pub mod sync_group;
 
 pub use codec::{DecodeError, Reader, Writer};
 pub use error_code::ErrorCode;
+pub use request::Request;

@@ -13,8 +13,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use memstream_kafka_wire::api::{key, ApiSpec};
-use memstream_kafka_wire::{header, DecodeError, Writer};
+use memstream_kafka_wire::api::{self, key, ApiSpec};
+use memstream_kafka_wire::{header, request, DecodeError, Request, Writer};
 
 use crate::server::Context;
 
@@ -53,17 +53,43 @@ impl Reply {
     }
 }
 
+/// The APIs this front-end answers: ApiVersions advertises exactly these (with the versions
+/// the codec implements), and any other key closes the connection as unknown.
+pub(crate) const HANDLED: &[i16] = &[
+    key::PRODUCE,
+    key::FETCH,
+    key::LIST_OFFSETS,
+    key::METADATA,
+    key::API_VERSIONS,
+    key::INIT_PRODUCER_ID,
+];
+
+/// The table entries of [`HANDLED`], by key.
+pub(crate) fn advertised() -> Vec<ApiSpec> {
+    api::SUPPORTED
+        .iter()
+        .filter(|s| HANDLED.contains(&s.key))
+        .copied()
+        .collect()
+}
+
 /// Decodes `frame` (one request without its size prefix) and starts answering it. `Err`
 /// closes the connection: the request could not be decoded, or its API key is unknown.
 pub(crate) fn dispatch(frame: Bytes, ctx: &Arc<Context>) -> Result<Option<Pending>, DecodeError> {
     let len = frame.len();
-    let (header, spec, mut r) = match header::decode(frame.clone()) {
-        Ok(decoded) => decoded,
-        Err(DecodeError::UnsupportedVersion { .. })
-            if header::peek(&frame).is_some_and(|(k, _, _)| k == key::API_VERSIONS) =>
-        {
+    let peeked = header::peek(&frame);
+    if let Some((api_key, version, correlation_id)) = peeked {
+        if !HANDLED.contains(&api_key) {
+            tracing::warn!(
+                api_key,
+                version,
+                "kafka request for an API this broker does not implement"
+            );
+            return Err(DecodeError::UnknownApi(api_key));
+        }
+        let unsupported = api::spec(api_key).is_some_and(|s| !s.supports(version));
+        if api_key == key::API_VERSIONS && unsupported {
             // A newer client's ApiVersions: answer in v0 so it can pick a version we have.
-            let (_, version, correlation_id) = header::peek(&frame).unwrap_or_default();
             tracing::debug!(
                 version,
                 "ApiVersions version not supported; answering in v0"
@@ -71,35 +97,26 @@ pub(crate) fn dispatch(frame: Bytes, ctx: &Arc<Context>) -> Result<Option<Pendin
             ctx.metrics.request(key::API_VERSIONS, len);
             return Ok(api_versions::unsupported(correlation_id));
         }
-        Err(e) => {
-            if let Some((api_key, version, _)) = header::peek(&frame) {
-                tracing::warn!(api_key, version, error = %e, "kafka request refused");
-            }
-            return Err(e);
+    }
+    let (header, spec, request) = request::decode(frame).inspect_err(|e| {
+        if let Some((api_key, version, _)) = peeked {
+            tracing::warn!(api_key, version, error = %e, "kafka request refused");
         }
-    };
+    })?;
     ctx.metrics.request(header.api_key, len);
     let reply = Reply {
         spec,
         version: header.api_version,
         correlation_id: header.correlation_id,
     };
-    let version = header.api_version;
-    use memstream_kafka_wire as wire;
-    Ok(match header.api_key {
-        key::PRODUCE => produce::handle(wire::produce::decode(&mut r, version)?, ctx, reply),
-        key::FETCH => fetch::handle(wire::fetch::decode(&mut r, version)?, ctx, reply),
-        key::LIST_OFFSETS => {
-            list_offsets::handle(wire::list_offsets::decode(&mut r, version)?, ctx, reply)
-        }
-        key::METADATA => metadata::handle(wire::metadata::decode(&mut r, version)?, ctx, reply),
-        key::API_VERSIONS => {
-            api_versions::handle(wire::api_versions::decode(&mut r, version)?, reply)
-        }
-        key::INIT_PRODUCER_ID => {
-            init_producer_id::handle(wire::init_producer_id::decode(&mut r, version)?, ctx, reply)
-        }
-        other => return Err(DecodeError::UnknownApi(other)),
+    Ok(match request {
+        Request::Produce(req) => produce::handle(req, ctx, reply),
+        Request::Fetch(req) => fetch::handle(req, ctx, reply),
+        Request::ListOffsets(req) => list_offsets::handle(req, ctx, reply),
+        Request::Metadata(req) => metadata::handle(req, ctx, reply),
+        Request::ApiVersions(req) => api_versions::handle(req, reply),
+        Request::InitProducerId(req) => init_producer_id::handle(req, ctx, reply),
+        _ => return Err(DecodeError::UnknownApi(header.api_key)),
     })
 }
 
@@ -115,4 +132,16 @@ pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
     tokio::task::spawn_blocking(work).await.ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handled_api_is_in_the_codec_table() {
+        let advertised = advertised();
+        assert_eq!(advertised.len(), HANDLED.len());
+        assert!(advertised.iter().all(|s| HANDLED.contains(&s.key)));
+    }
 }
