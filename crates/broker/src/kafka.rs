@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use memstream_engine::config::StreamsConfig;
+use memstream_engine::config::{GroupsConfig, StreamsConfig};
 use memstream_engine::streams::AppendLimits;
 use memstream_kafka::{Context, KafkaConfig, KafkaListener, Settings};
 
@@ -17,6 +17,10 @@ impl Settings for ConfigHandle {
 
     fn streams(&self) -> StreamsConfig {
         self.load().streams.clone()
+    }
+
+    fn groups(&self) -> GroupsConfig {
+        self.load().groups.clone()
     }
 
     fn append_limits(&self) -> AppendLimits {

@@ -2,7 +2,8 @@
 //! through here, so the engine never sees a wire message.
 
 use memstream_engine::groups::{
-    Assignment, GroupInfo, GroupState, JoinRequest, OffsetCommit, PartitionRef, Position,
+    Assignment, CommitEntry, GroupInfo, GroupState, JoinRequest, OffsetCommit, PartitionRef,
+    Position,
 };
 use memstream_protocol::message::{
     CommitOffsets, GroupDescription, JoinGroup, Joined, MemberInfo, PartitionLag, PartitionOffset,
@@ -170,12 +171,13 @@ pub(crate) fn offset_commit(commit: CommitOffsets) -> OffsetCommit {
         offsets: commit
             .offsets
             .into_iter()
-            .map(|o| {
-                let p = PartitionRef {
+            .map(|o| CommitEntry {
+                partition: PartitionRef {
                     stream: o.stream,
                     partition: o.partition,
-                };
-                (p, o.offset)
+                },
+                offset: o.offset,
+                metadata: None,
             })
             .collect(),
     }
@@ -204,7 +206,8 @@ pub(crate) fn group_description(g: GroupInfo) -> GroupDescription {
         group: g.group,
         state: match g.state {
             GroupState::Empty => 0,
-            GroupState::Rebalancing => 1,
+            // A Kafka group waiting for its leader's assignment is still rebalancing.
+            GroupState::Rebalancing | GroupState::AwaitingSync => 1,
             GroupState::Stable => 2,
         },
         generation: g.generation,

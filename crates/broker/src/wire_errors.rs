@@ -50,6 +50,11 @@ impl WireCode for GroupError {
             GroupError::RebalanceInProgress(_) => ErrorCode::RebalanceInProgress,
             GroupError::StaleGeneration { .. } => ErrorCode::StaleGeneration,
             GroupError::Storage(_) => ErrorCode::StorageError,
+            // A native member meeting a Kafka group, or limits only Kafka clients reach.
+            GroupError::InconsistentProtocol { .. } | GroupError::MetadataTooLarge { .. } => {
+                ErrorCode::InvalidArgument
+            }
+            GroupError::FencedInstance { .. } => ErrorCode::UnknownMember,
         }
     }
 }

@@ -74,6 +74,9 @@ pub struct GroupsConfig {
     /// How long a group without members keeps its committed offsets (since its last commit
     /// or member) before it is deleted; Kafka's `offsets.retention.minutes`.
     pub offsets_retention_ms: u64,
+    /// Longest metadata string a Kafka client may commit with an offset (Kafka's
+    /// `offset.metadata.max.bytes`).
+    pub max_offset_metadata_bytes: u32,
 }
 
 impl Default for GroupsConfig {
@@ -85,6 +88,7 @@ impl Default for GroupsConfig {
             max_groups: 10_000,
             session_check_ms: 50,
             offsets_retention_ms: 7 * 24 * 3_600_000,
+            max_offset_metadata_bytes: 4096,
         }
     }
 }

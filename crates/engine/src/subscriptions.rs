@@ -206,6 +206,7 @@ impl Cursors {
                 stream: c.stream.name().to_owned(),
                 partition: c.partition,
                 offset: Some(c.next),
+                metadata: None,
             })
             .collect()
     }

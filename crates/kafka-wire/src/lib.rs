@@ -12,6 +12,7 @@
 pub mod api;
 pub mod api_versions;
 pub mod codec;
+pub mod consumer_protocol;
 pub mod create_partitions;
 pub mod create_topics;
 pub mod delete_groups;

@@ -74,7 +74,7 @@ async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'stati
                     }
                     Some(Ok(frame)) => {
                         let frame = frame.freeze();
-                        match handler::dispatch(frame, ctx) {
+                        match handler::dispatch(frame, ctx, peer) {
                             Ok(Some(response)) => in_flight.push_back(response),
                             Ok(None) => {}
                             Err(e) => {

@@ -72,5 +72,8 @@ pub fn group_code(e: &GroupError) -> ErrorCode {
         GroupError::RebalanceInProgress(_) => ErrorCode::REBALANCE_IN_PROGRESS,
         GroupError::StaleGeneration { .. } => ErrorCode::ILLEGAL_GENERATION,
         GroupError::Storage(_) => ErrorCode::COORDINATOR_NOT_AVAILABLE,
+        GroupError::InconsistentProtocol { .. } => ErrorCode::INCONSISTENT_GROUP_PROTOCOL,
+        GroupError::FencedInstance { .. } => ErrorCode::FENCED_INSTANCE_ID,
+        GroupError::MetadataTooLarge { .. } => ErrorCode::OFFSET_METADATA_TOO_LARGE,
     }
 }

@@ -1,7 +1,7 @@
 //! What the front-end reads from the server's live configuration. The server implements
 //! [`Settings`] over its own configuration handle, so a reload reaches every request.
 
-use memstream_engine::config::StreamsConfig;
+use memstream_engine::config::{GroupsConfig, StreamsConfig};
 use memstream_engine::streams::AppendLimits;
 
 use crate::config::KafkaConfig;
@@ -12,6 +12,8 @@ pub trait Settings: Send + Sync + 'static {
     fn kafka(&self) -> KafkaConfig;
     /// The `[streams]` section (stream creation).
     fn streams(&self) -> StreamsConfig;
+    /// The `[groups]` section (group limits).
+    fn groups(&self) -> GroupsConfig;
     /// Limits applied to each appended batch.
     fn append_limits(&self) -> AppendLimits;
     /// The cap on a fetch's long poll (`streams.fetch_max_wait_ms`).
@@ -27,6 +29,8 @@ pub struct StaticSettings {
     pub kafka: KafkaConfig,
     /// `[streams]`.
     pub streams: StreamsConfig,
+    /// `[groups]`.
+    pub groups: GroupsConfig,
     /// `network.max_frame_bytes`.
     pub max_frame_bytes: u32,
 }
@@ -37,6 +41,9 @@ impl Settings for StaticSettings {
     }
     fn streams(&self) -> StreamsConfig {
         self.streams.clone()
+    }
+    fn groups(&self) -> GroupsConfig {
+        self.groups.clone()
     }
     fn append_limits(&self) -> AppendLimits {
         AppendLimits {

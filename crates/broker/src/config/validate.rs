@@ -215,6 +215,12 @@ fn groups(groups: &super::GroupsConfig) -> Result<(), Violation> {
         groups.offsets_retention_ms,
         1_000,
         MAX_RETENTION_MS,
+    )?;
+    range(
+        "groups.max_offset_metadata_bytes",
+        groups.max_offset_metadata_bytes.into(),
+        0,
+        1 << 20,
     )
 }
 

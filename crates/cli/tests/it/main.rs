@@ -6,5 +6,6 @@ mod commands;
 mod crash;
 mod examples;
 mod footprint;
+mod kafka_clients;
 mod readme;
 mod serve;

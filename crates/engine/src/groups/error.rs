@@ -68,6 +68,37 @@ pub enum GroupError {
     /// Storing offsets failed.
     #[error("storage error: {0}")]
     Storage(#[from] StoreError),
+    /// The member's protocol does not fit the group's (a Kafka member joining a native group
+    /// or the other way round, another protocol type, or no protocol every member supports).
+    #[error("group `{group}`: {reason}")]
+    InconsistentProtocol {
+        /// The group.
+        group: String,
+        /// What does not fit.
+        reason: String,
+    },
+    /// A static member's instance id is now held by a newer member id.
+    #[error(
+        "group `{group}`: instance `{instance_id}` is now member `{current}`; `{fenced}` is fenced"
+    )]
+    FencedInstance {
+        /// The group.
+        group: String,
+        /// `group.instance.id`.
+        instance_id: String,
+        /// The member id used.
+        fenced: String,
+        /// The member id that holds the instance now.
+        current: String,
+    },
+    /// A commit's metadata string is longer than `groups.max_offset_metadata_bytes`.
+    #[error("offset metadata of {len} bytes exceeds groups.max_offset_metadata_bytes = {max}")]
+    MetadataTooLarge {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: u32,
+    },
 }
 
 /// Why the offset store did not write an operation.

@@ -9,6 +9,7 @@
 //! two members of a generation own the same partition, and a member that follows the protocol
 //! never consumes a partition while another does.
 
+mod classic;
 mod error;
 mod offsets;
 mod record;
@@ -27,12 +28,15 @@ use tokio::time::Instant;
 use memstream_names::validate_stream_name;
 use tokio::sync::oneshot;
 
+pub use classic::ClassicJoinResult;
+use classic::{ClassicGroup, ClassicMember};
 pub use error::{GroupError, StoreError};
 pub use store::StoreStats;
 use store::{Committed, OffsetStore};
 pub use types::{
-    Assignment, GroupInfo, GroupState, JoinRequest, MemberState, OffsetCommit, PartitionLag,
-    PartitionRef, Position,
+    Assignment, ClassicAssignment, ClassicCommit, ClassicJoin, ClassicJoined, ClassicMemberInfo,
+    ClassicSync, CommitEntry, GroupInfo, GroupState, GroupSummary, JoinRequest, MemberState,
+    OffsetCommit, PartitionLag, PartitionRef, Position,
 };
 
 use crate::config::GroupsConfig;
@@ -57,6 +61,23 @@ struct Member {
     assignment: Vec<PartitionRef>,
     /// Where GROUP_REBALANCE notices go (the member's connection).
     notifier: Arc<dyn RebalanceNotifier>,
+    /// A Kafka member's protocol state; `None` for native members.
+    classic: Option<ClassicMember>,
+}
+
+impl Member {
+    /// How long a rebalance waits for this member to rejoin.
+    fn rejoin_timeout(&self) -> Duration {
+        self.classic
+            .as_ref()
+            .map_or(self.session_timeout, |c| c.rebalance_timeout)
+    }
+}
+
+/// A join waiting for the next generation.
+enum Waiter {
+    Native(oneshot::Sender<JoinResult>),
+    Classic(oneshot::Sender<ClassicJoinResult>),
 }
 
 struct Rebalancing {
@@ -64,7 +85,7 @@ struct Rebalancing {
     /// Members that must rejoin before the next generation starts.
     awaiting: BTreeSet<String>,
     /// Joins waiting for the next generation.
-    waiters: Vec<(String, oneshot::Sender<JoinResult>)>,
+    waiters: Vec<(String, Waiter)>,
 }
 
 #[derive(Default)]
@@ -78,6 +99,8 @@ struct Group {
     /// Wall-clock ms of the last commit or the last member leaving: an empty group expires
     /// `groups.offsets_retention_ms` after it.
     last_active_ms: u64,
+    /// Kafka groups (the classic protocol: the leader assigns); `None` for native groups.
+    classic: Option<ClassicGroup>,
 }
 
 /// Every consumer group.
@@ -201,6 +224,15 @@ impl Groups {
             });
         }
         let group = groups.entry(name.to_owned()).or_default();
+        if group.classic.is_some() {
+            if !group.members.is_empty() {
+                return Err(GroupError::InconsistentProtocol {
+                    group: name.to_owned(),
+                    reason: "the group's members use the Kafka protocol".into(),
+                });
+            }
+            group.classic = None;
+        }
         let member_id = if member_id.is_empty() {
             if group.members.len() >= limits.max_members as usize {
                 return Err(GroupError::LimitReached {
@@ -226,12 +258,13 @@ impl Groups {
                 last_seen: Instant::now(),
                 assignment: Vec::new(),
                 notifier,
+                classic: None,
             },
         );
         start_rebalance(name, group, Some(&member_id));
         if let Some(rebalance) = group.rebalance.as_mut() {
             rebalance.awaiting.remove(&member_id);
-            rebalance.waiters.push((member_id, tx));
+            rebalance.waiters.push((member_id, Waiter::Native(tx)));
         }
         try_complete(group, all_streams);
         Ok(rx)
@@ -277,9 +310,10 @@ impl Groups {
         let group = groups
             .get_mut(name)
             .ok_or_else(|| GroupError::NotFound(name.to_owned()))?;
-        if group.members.remove(member_id).is_none() {
+        let Some(member) = group.members.remove(member_id) else {
             return Err(GroupError::UnknownMember(member_id.to_owned()));
-        }
+        };
+        classic::forget_instance(group, &member);
         group.last_active_ms = wall_ms();
         tracing::info!(group = name, member = member_id, "member left");
         start_rebalance(name, group, None);
@@ -299,16 +333,31 @@ impl Groups {
                 .rebalance
                 .as_ref()
                 .map(|r| (r.started, r.awaiting.clone()));
+            // A member waiting for its join or sync to be answered is alive (as in Kafka):
+            // it cannot heartbeat until then.
+            let mut waiting: BTreeSet<&str> = group
+                .rebalance
+                .iter()
+                .flat_map(|r| r.waiters.iter().map(|(id, _)| id.as_str()))
+                .collect();
+            waiting.extend(
+                group
+                    .classic
+                    .iter()
+                    .flat_map(|c| c.awaiting_sync.iter().flatten())
+                    .map(|(id, _)| id.as_str()),
+            );
             let expired: Vec<String> = group
                 .members
                 .iter()
                 .filter(|(id, m)| {
-                    let silent = now.saturating_duration_since(m.last_seen) > m.session_timeout;
+                    let silent = !waiting.contains(id.as_str())
+                        && now.saturating_duration_since(m.last_seen) > m.session_timeout;
                     let late = rebalance_started
                         .as_ref()
                         .is_some_and(|(started, awaiting)| {
                             awaiting.contains(*id)
-                                && now.saturating_duration_since(*started) > m.session_timeout
+                                && now.saturating_duration_since(*started) > m.rejoin_timeout()
                         });
                     silent || late
                 })
@@ -318,7 +367,9 @@ impl Groups {
                 continue;
             }
             for id in &expired {
-                group.members.remove(id);
+                if let Some(member) = group.members.remove(id) {
+                    classic::forget_instance(group, &member);
+                }
                 tracing::info!(group = %name, member = %id, "member session expired");
             }
             group.last_active_ms = wall_ms();
@@ -349,6 +400,8 @@ fn start_rebalance(name: &str, group: &mut Group, joining: Option<&str>) {
             member.notifier.rebalance(name, group.generation);
         }
     }
+    // SyncGroups still waiting for the leader's assignment belong to a generation that ends.
+    classic::abandon_sync(name, group);
     tracing::info!(
         group = name,
         generation = group.generation,
@@ -374,9 +427,13 @@ fn try_complete(group: &mut Group, all_streams: &Streams) {
     let Some(rebalance) = group.rebalance.take() else {
         return;
     };
-    group.generation += 1;
+    group.generation = group.generation.wrapping_add(1);
+    if group.classic.is_some() {
+        classic::complete(group, rebalance.waiters);
+        return;
+    }
     assign(group, all_streams);
-    for (id, tx) in rebalance.waiters {
+    for (id, waiter) in rebalance.waiters {
         let result = match group.members.get(&id) {
             Some(member) => Ok(Assignment {
                 member_id: id.clone(),
@@ -385,7 +442,14 @@ fn try_complete(group: &mut Group, all_streams: &Streams) {
             }),
             None => Err(GroupError::UnknownMember(id.clone())),
         };
-        let _ = tx.send(result);
+        match waiter {
+            Waiter::Native(tx) => drop(tx.send(result)),
+            // A Kafka member never waits on a native group (joins check the protocol).
+            Waiter::Classic(tx) => drop(tx.send(Err(GroupError::InconsistentProtocol {
+                group: String::new(),
+                reason: "the group's members use the native protocol".into(),
+            }))),
+        }
     }
 }
 

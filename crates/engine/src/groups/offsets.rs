@@ -13,10 +13,14 @@ use tokio::sync::oneshot;
 use super::error::StoreError;
 use super::record::{Entry, Op};
 use super::store::Committed;
+use memstream_names::validate_stream_name;
+
 use super::types::{
-    GroupInfo, GroupState, MemberState, OffsetCommit, PartitionLag, PartitionRef, Position,
+    ClassicCommit, ClassicMemberInfo, CommitEntry, GroupInfo, GroupState, GroupSummary,
+    MemberState, OffsetCommit, PartitionLag, PartitionRef, Position,
 };
 use super::{wall_ms, Group, GroupError, Groups};
+use crate::config::GroupsConfig;
 use crate::streams::Streams;
 
 /// What a committed offset means for the partition as it is now.
@@ -49,6 +53,23 @@ fn position(group: &Group, streams: &Streams, stream: &str, partition: u32) -> F
     }
 }
 
+/// Where `group` stands.
+fn group_state(group: &Group) -> GroupState {
+    if group.rebalance.is_some() {
+        GroupState::Rebalancing
+    } else if group.members.is_empty() {
+        GroupState::Empty
+    } else if group
+        .classic
+        .as_ref()
+        .is_some_and(|c| c.awaiting_sync.is_some())
+    {
+        GroupState::AwaitingSync
+    } else {
+        GroupState::Stable
+    }
+}
+
 impl Groups {
     /// Stores offsets for partitions the member owns in the current generation. The receiver
     /// resolves once they are durable (one fsync shared with every commit written with them).
@@ -73,7 +94,12 @@ impl Groups {
             });
         }
         let mut entries = Vec::with_capacity(commit.offsets.len());
-        for (p, offset) in &commit.offsets {
+        for CommitEntry {
+            partition: p,
+            offset,
+            metadata,
+        } in &commit.offsets
+        {
             let owned = member.assignment.contains(p);
             let stream = streams.get(&p.stream).ok().filter(|_| owned);
             let Some(stream) = stream else {
@@ -89,23 +115,129 @@ impl Groups {
                 stream_id: stream.meta.id,
                 partition: p.partition,
                 offset: *offset,
+                metadata: metadata.clone(),
             });
         }
+        Ok(self.record_commit(&commit.group, group, entries))
+    }
+
+    /// Applies `entries` to `group` and queues them for the store (under the groups lock, so
+    /// the log holds commits in the order memory does).
+    fn record_commit(
+        &self,
+        name: &str,
+        group: &mut Group,
+        entries: Vec<Entry>,
+    ) -> oneshot::Receiver<Result<(), StoreError>> {
         for e in &entries {
             group.offsets.insert(
                 (e.stream.clone(), e.partition),
                 Committed {
                     stream_id: e.stream_id,
                     offset: e.offset,
+                    metadata: e.metadata.as_deref().map(Into::into),
                 },
             );
         }
         group.last_active_ms = wall_ms();
-        // Queued under the groups lock, so the log holds commits in the order memory does.
-        Ok(self.store.submit(Op::Commit {
-            group: commit.group.clone(),
+        self.store.submit(Op::Commit {
+            group: name.to_owned(),
             entries,
-        }))
+        })
+    }
+
+    /// A Kafka OffsetCommit. Members commit in their generation (Kafka does not tie commits
+    /// to the assignment); a consumer outside any group commits with generation -1 to a group
+    /// that has no members (creating it). Unknown topics and partitions are refused per
+    /// entry by the front-end before this.
+    pub fn commit_classic(
+        &self,
+        commit: &ClassicCommit,
+        streams: &Streams,
+        limits: &GroupsConfig,
+    ) -> Result<oneshot::Receiver<Result<(), StoreError>>, GroupError> {
+        let name = commit.group.as_str();
+        validate_stream_name(name).map_err(|reason| GroupError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        })?;
+        let max = limits.max_offset_metadata_bytes;
+        if let Some(len) = commit
+            .offsets
+            .iter()
+            .filter_map(|e| e.metadata.as_ref().map(String::len))
+            .find(|&len| len > max as usize)
+        {
+            return Err(GroupError::MetadataTooLarge { len, max });
+        }
+        let mut groups = self.lock();
+        if !groups.contains_key(name) {
+            if commit.generation >= 0 {
+                return Err(GroupError::UnknownMember(commit.member_id.clone()));
+            }
+            if groups.len() >= limits.max_groups as usize {
+                return Err(GroupError::LimitReached {
+                    limit: "groups.max_groups",
+                    max: limits.max_groups.into(),
+                });
+            }
+        }
+        let group = groups.entry(name.to_owned()).or_default();
+        if let (Some(instance), Some(classic)) = (&commit.instance_id, &group.classic) {
+            if let Some(current) = classic.instances.get(instance) {
+                if *current != commit.member_id {
+                    return Err(GroupError::FencedInstance {
+                        group: name.to_owned(),
+                        instance_id: instance.clone(),
+                        fenced: commit.member_id.clone(),
+                        current: current.clone(),
+                    });
+                }
+            }
+        }
+        let simple = commit.generation < 0 && group.members.is_empty();
+        if !simple {
+            if !group.members.contains_key(&commit.member_id) {
+                return Err(GroupError::UnknownMember(commit.member_id.clone()));
+            }
+            let awaiting_sync = group
+                .classic
+                .as_ref()
+                .is_some_and(|c| c.awaiting_sync.is_some());
+            let got = u32::try_from(commit.generation).ok();
+            // A member that rejoined commits what it read in the generation that just ended,
+            // before it heard the join's answer (a commit sent right behind its JoinGroup):
+            // until the leader's assignment is out nobody else owns those partitions, so the
+            // commit is kept. (Kafka answers ILLEGAL_GENERATION here, which librdkafka's
+            // cooperative rebalancing takes for a lost assignment.)
+            let just_ended = awaiting_sync && got == group.generation.checked_sub(1);
+            if got != Some(group.generation) && !just_ended {
+                return Err(GroupError::StaleGeneration {
+                    group: name.to_owned(),
+                    got: got.unwrap_or(u32::MAX),
+                    current: group.generation,
+                });
+            }
+            // A member of the new generation that has not received its assignment yet is
+            // told to wait, as Kafka does (commits during the join phase are accepted).
+            if awaiting_sync && !just_ended {
+                return Err(GroupError::RebalanceInProgress(name.to_owned()));
+            }
+        }
+        let mut entries = Vec::with_capacity(commit.offsets.len());
+        for e in &commit.offsets {
+            let Ok(stream) = streams.get(&e.partition.stream) else {
+                continue;
+            };
+            entries.push(Entry {
+                stream: e.partition.stream.clone(),
+                stream_id: stream.meta.id,
+                partition: e.partition.partition,
+                offset: e.offset,
+                metadata: e.metadata.clone(),
+            });
+        }
+        Ok(self.record_commit(name, group, entries))
     }
 
     /// Committed offsets (`None` where nothing usable is committed: nothing at all, an offset
@@ -124,6 +256,9 @@ impl Groups {
                 let found = group.map_or(Found::None, |g| {
                     position(g, streams, &p.stream, p.partition)
                 });
+                let metadata = group
+                    .and_then(|g| g.offsets.get(&(p.stream.clone(), p.partition)))
+                    .and_then(|c| c.metadata.as_deref().map(str::to_owned));
                 let offset = match found {
                     Found::At(o) => Some(o),
                     Found::None => None,
@@ -139,6 +274,7 @@ impl Groups {
                     stream: p.stream.clone(),
                     partition: p.partition,
                     offset,
+                    metadata,
                 }
             })
             .collect()
@@ -151,13 +287,8 @@ impl Groups {
         let group = groups
             .get(name)
             .ok_or_else(|| GroupError::NotFound(name.to_owned()))?;
-        let state = if group.rebalance.is_some() {
-            GroupState::Rebalancing
-        } else if group.members.is_empty() {
-            GroupState::Empty
-        } else {
-            GroupState::Stable
-        };
+        let state = group_state(group);
+        let protocol = group.classic.as_ref();
         let members = group
             .members
             .iter()
@@ -165,6 +296,18 @@ impl Groups {
                 member_id: id.clone(),
                 session_timeout_ms: m.session_timeout.as_millis() as u32,
                 assignment: m.assignment.clone(),
+                classic: m.classic.as_ref().map(|c| ClassicMemberInfo {
+                    client_id: c.client_id.clone(),
+                    client_host: c.client_host.clone(),
+                    instance_id: c.instance_id.clone(),
+                    metadata: c
+                        .protocols
+                        .iter()
+                        .find(|(n, _)| protocol.is_some_and(|p| p.protocol == *n))
+                        .map(|(_, meta)| meta.clone())
+                        .unwrap_or_default(),
+                    assignment: c.assignment.clone(),
+                }),
             })
             .collect();
         let mut names: BTreeSet<String> = group.offsets.keys().map(|(s, _)| s.clone()).collect();
@@ -200,6 +343,10 @@ impl Groups {
             group: name.to_owned(),
             state,
             generation: group.generation,
+            protocol_type: protocol
+                .map(|c| c.protocol_type.clone())
+                .unwrap_or_default(),
+            protocol: protocol.map_or_else(|| "memstream".to_owned(), |c| c.protocol.clone()),
             members,
             partitions,
         })
@@ -262,6 +409,38 @@ impl Groups {
             }));
         }
         expired.len()
+    }
+
+    /// Every group with its protocol type and state, by name.
+    pub fn list_summaries(&self) -> Vec<GroupSummary> {
+        let groups = self.lock();
+        let mut out: Vec<GroupSummary> = groups
+            .iter()
+            .map(|(name, g)| GroupSummary {
+                group: name.clone(),
+                protocol_type: g
+                    .classic
+                    .as_ref()
+                    .map(|c| c.protocol_type.clone())
+                    .unwrap_or_default(),
+                state: group_state(g),
+            })
+            .collect();
+        out.sort_by(|a, b| a.group.cmp(&b.group));
+        out
+    }
+
+    /// The partitions `name` has committed offsets for (Kafka's OffsetFetch for all topics).
+    pub fn committed_partitions(&self, name: &str) -> Vec<PartitionRef> {
+        self.lock().get(name).map_or_else(Vec::new, |g| {
+            g.offsets
+                .keys()
+                .map(|(stream, partition)| PartitionRef {
+                    stream: stream.clone(),
+                    partition: *partition,
+                })
+                .collect()
+        })
     }
 
     /// Every group name.

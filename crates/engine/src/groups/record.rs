@@ -10,7 +10,12 @@
 //!                     complete state the file started from)
 //!         4 FORGET    u64 stream_id (offsets of that stream, in every group, are gone;
 //!                     group empty)
+//!         5 COMMIT2   u16 count, count x (str16 stream, u64 stream_id, u32 partition,
+//!                     u64 offset, u8 has_metadata, [str16 metadata])
 //! ```
+//!
+//! COMMIT2 is what is written now (it keeps the metadata string a Kafka client commits with
+//! an offset); COMMIT, written before it existed, is still read.
 //!
 //! Integers are little-endian, like the rest of our own files. Bytes read back from disk are
 //! untrusted: decoding checks every length and never panics.
@@ -30,6 +35,8 @@ pub struct Entry {
     pub stream_id: u64,
     pub partition: u32,
     pub offset: u64,
+    /// The client's metadata string (Kafka's OffsetCommit), if any.
+    pub metadata: Option<String>,
 }
 
 /// What a record says.
@@ -45,6 +52,7 @@ const COMMIT: u8 = 1;
 const DELETE: u8 = 2;
 const SNAPSHOT: u8 = 3;
 const FORGET: u8 = 4;
+const COMMIT2: u8 = 5;
 
 fn put_str(dst: &mut BytesMut, s: &str) {
     // Group and stream names are at most 255 bytes (checked where they enter).
@@ -57,7 +65,7 @@ fn put_str(dst: &mut BytesMut, s: &str) {
 pub fn encode(dst: &mut BytesMut, op: &Op, at_ms: u64) {
     let mut body = BytesMut::new();
     let (kind, group) = match op {
-        Op::Commit { group, .. } => (COMMIT, group.as_str()),
+        Op::Commit { group, .. } => (COMMIT2, group.as_str()),
         Op::Delete { group } => (DELETE, group.as_str()),
         Op::Snapshot => (SNAPSHOT, ""),
         Op::Forget { .. } => (FORGET, ""),
@@ -73,6 +81,13 @@ pub fn encode(dst: &mut BytesMut, op: &Op, at_ms: u64) {
                 body.put_u64_le(e.stream_id);
                 body.put_u32_le(e.partition);
                 body.put_u64_le(e.offset);
+                match &e.metadata {
+                    Some(m) => {
+                        body.put_u8(1);
+                        put_str(&mut body, m);
+                    }
+                    None => body.put_u8(0),
+                }
             }
         }
         Op::Forget { stream_id } => body.put_u64_le(*stream_id),
@@ -134,15 +149,23 @@ fn decode_body(body: &[u8]) -> Result<(Op, u64), String> {
     let at_ms = b.u64()?;
     let group = b.str()?;
     let op = match kind {
-        COMMIT => {
+        COMMIT | COMMIT2 => {
             let count = b.u16()?;
             let mut entries = Vec::with_capacity(usize::from(count).min(1024));
             for _ in 0..count {
+                let (stream, stream_id, partition, offset) =
+                    (b.str()?, b.u64()?, b.u32()?, b.u64()?);
+                let metadata = if kind == COMMIT2 && b.u8()? == 1 {
+                    Some(b.str()?)
+                } else {
+                    None
+                };
                 entries.push(Entry {
-                    stream: b.str()?,
-                    stream_id: b.u64()?,
-                    partition: b.u32()?,
-                    offset: b.u64()?,
+                    stream,
+                    stream_id,
+                    partition,
+                    offset,
+                    metadata,
                 });
             }
             Op::Commit { group, entries }
@@ -212,12 +235,14 @@ mod tests {
                             stream_id: 7,
                             partition: 0,
                             offset: 42,
+                            metadata: Some("kafka-client-meta".into()),
                         },
                         Entry {
                             stream: "orders".into(),
                             stream_id: 7,
                             partition: 1,
                             offset: 9,
+                            metadata: None,
                         },
                     ],
                 },
@@ -231,6 +256,33 @@ mod tests {
                 4,
             ),
         ]
+    }
+
+    #[test]
+    fn commits_written_before_metadata_existed_are_still_read() {
+        // A COMMIT (kind 1) record as the previous version wrote it.
+        let mut body = BytesMut::new();
+        body.put_u8(COMMIT);
+        body.put_u64_le(5);
+        put_str(&mut body, "g");
+        body.put_u16_le(1);
+        put_str(&mut body, "orders");
+        body.put_u64_le(7);
+        body.put_u32_le(2);
+        body.put_u64_le(99);
+        let mut buf = BytesMut::new();
+        buf.put_u32_le(body.len() as u32);
+        buf.put_u32_le(crc32c::crc32c(&body));
+        buf.put_slice(&body);
+        let (ops, used, stop) = decode_all(&buf);
+        assert_eq!((used, stop), (buf.len(), Stop::End));
+        let Op::Commit { entries, .. } = &ops[0].0 else {
+            panic!("a commit: {ops:?}");
+        };
+        assert_eq!(
+            (entries[0].offset, entries[0].metadata.as_deref()),
+            (99, None)
+        );
     }
 
     #[test]

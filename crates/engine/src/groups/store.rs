@@ -31,10 +31,12 @@ pub const COMPACT_MIN_BYTES: u64 = 4 << 20;
 const GROUP_COMMIT_OPS_MAX: usize = 4096;
 
 /// One committed position, with the id of the stream it belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Committed {
     pub stream_id: u64,
     pub offset: u64,
+    /// The client's metadata string (Kafka), if any.
+    pub metadata: Option<std::sync::Arc<str>>,
 }
 
 /// One group's stored offsets.
@@ -62,6 +64,7 @@ impl Stored {
                         Committed {
                             stream_id: e.stream_id,
                             offset: e.offset,
+                            metadata: e.metadata.as_deref().map(Into::into),
                         },
                     );
                 }
@@ -92,6 +95,7 @@ impl Stored {
                     stream_id: c.stream_id,
                     partition: *partition,
                     offset: c.offset,
+                    metadata: c.metadata.as_deref().map(str::to_owned),
                 })
                 .collect();
             // A COMMIT holds at most 65,535 entries; a larger group takes several.
@@ -398,6 +402,7 @@ mod tests {
                 stream_id: 9,
                 partition,
                 offset,
+                metadata: None,
             }],
         }
     }

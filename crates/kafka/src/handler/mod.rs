@@ -3,6 +3,9 @@
 
 mod api_versions;
 mod fetch;
+mod group_admin;
+mod group_offsets;
+mod groups;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;
@@ -60,9 +63,27 @@ pub(crate) const HANDLED: &[i16] = &[
     key::FETCH,
     key::LIST_OFFSETS,
     key::METADATA,
+    key::OFFSET_COMMIT,
+    key::OFFSET_FETCH,
+    key::FIND_COORDINATOR,
+    key::JOIN_GROUP,
+    key::HEARTBEAT,
+    key::LEAVE_GROUP,
+    key::SYNC_GROUP,
+    key::DESCRIBE_GROUPS,
+    key::LIST_GROUPS,
     key::API_VERSIONS,
     key::INIT_PRODUCER_ID,
+    key::DELETE_GROUPS,
 ];
+
+/// Who sent a request, for group membership (Kafka's client id and client host).
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    pub client_id: String,
+    /// `/<ip>`, as Kafka shows it.
+    pub host: String,
+}
 
 /// The table entries of [`HANDLED`], by key.
 pub(crate) fn advertised() -> Vec<ApiSpec> {
@@ -75,7 +96,11 @@ pub(crate) fn advertised() -> Vec<ApiSpec> {
 
 /// Decodes `frame` (one request without its size prefix) and starts answering it. `Err`
 /// closes the connection: the request could not be decoded, or its API key is unknown.
-pub(crate) fn dispatch(frame: Bytes, ctx: &Arc<Context>) -> Result<Option<Pending>, DecodeError> {
+pub(crate) fn dispatch(
+    frame: Bytes,
+    ctx: &Arc<Context>,
+    peer: std::net::SocketAddr,
+) -> Result<Option<Pending>, DecodeError> {
     let len = frame.len();
     let peeked = header::peek(&frame);
     if let Some((api_key, version, correlation_id)) = peeked {
@@ -109,6 +134,10 @@ pub(crate) fn dispatch(frame: Bytes, ctx: &Arc<Context>) -> Result<Option<Pendin
         version: header.api_version,
         correlation_id: header.correlation_id,
     };
+    let client = || Client {
+        client_id: header.client_id.clone().unwrap_or_default(),
+        host: format!("/{}", peer.ip()),
+    };
     Ok(match request {
         Request::Produce(req) => produce::handle(req, ctx, reply),
         Request::Fetch(req) => fetch::handle(req, ctx, reply),
@@ -116,6 +145,16 @@ pub(crate) fn dispatch(frame: Bytes, ctx: &Arc<Context>) -> Result<Option<Pendin
         Request::Metadata(req) => metadata::handle(req, ctx, reply),
         Request::ApiVersions(req) => api_versions::handle(req, reply),
         Request::InitProducerId(req) => init_producer_id::handle(req, ctx, reply),
+        Request::FindCoordinator(req) => groups::find_coordinator(req, ctx, reply),
+        Request::JoinGroup(req) => groups::join(req, ctx, reply, &client()),
+        Request::SyncGroup(req) => groups::sync(req, ctx, reply),
+        Request::Heartbeat(req) => groups::heartbeat(req, ctx, reply),
+        Request::LeaveGroup(req) => groups::leave(req, ctx, reply),
+        Request::OffsetCommit(req) => group_offsets::commit(req, ctx, reply),
+        Request::OffsetFetch(req) => group_offsets::fetch(req, ctx, reply),
+        Request::ListGroups(req) => group_admin::list(req, ctx, reply),
+        Request::DescribeGroups(req) => group_admin::describe(req, ctx, reply),
+        Request::DeleteGroups(req) => group_admin::delete(req, ctx, reply),
         _ => return Err(DecodeError::UnknownApi(header.api_key)),
     })
 }
