@@ -16,6 +16,7 @@ pub fn stream_code(e: &StreamError) -> ErrorCode {
         StreamError::AlreadyExists(_) => ErrorCode::TOPIC_ALREADY_EXISTS,
         StreamError::InvalidName { .. } => ErrorCode::INVALID_TOPIC_EXCEPTION,
         StreamError::OutOfRange(_) => ErrorCode::INVALID_CONFIG,
+        StreamError::PartitionsNotAdded { .. } => ErrorCode::INVALID_PARTITIONS,
         StreamError::LimitReached { .. } => ErrorCode::POLICY_VIOLATION,
         StreamError::Batch(e) => batch_code(e),
         StreamError::OutOfOrderSequence { .. } => ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,

@@ -36,7 +36,7 @@ fn position(group: &Group, streams: &Streams, stream: &str, partition: u32) -> F
     let Ok(s) = streams.get(stream) else {
         return Found::None;
     };
-    if s.meta.id != c.stream_id {
+    if s.id() != c.stream_id {
         return Found::None;
     }
     let Ok(p) = s.partition(partition) else {
@@ -86,7 +86,7 @@ impl Groups {
             };
             entries.push(Entry {
                 stream: p.stream.clone(),
-                stream_id: stream.meta.id,
+                stream_id: stream.id(),
                 partition: p.partition,
                 offset: *offset,
             });
