@@ -75,3 +75,21 @@ pub fn group_code(e: &GroupError) -> ErrorCode {
         GroupError::Storage(_) => ErrorCode::COORDINATOR_NOT_AVAILABLE,
     }
 }
+
+/// The code and message of a refused topic-administration request (CreateTopics,
+/// CreatePartitions, IncrementalAlterConfigs): a server limit is POLICY_VIOLATION; a setting
+/// out of range is INVALID_CONFIG naming the Kafka configuration; the rest as
+/// [`stream_code`].
+pub fn admin_error(e: &StreamError) -> (ErrorCode, String) {
+    match e {
+        StreamError::OutOfRange(r) if r.setting == "partitions" => {
+            (ErrorCode::POLICY_VIOLATION, e.to_string())
+        }
+        StreamError::OutOfRange(r) => match crate::topic_config::TopicConfig::of_setting(r.setting)
+        {
+            Some(config) => (ErrorCode::INVALID_CONFIG, format!("{}: {e}", config.name())),
+            None => (ErrorCode::INVALID_CONFIG, e.to_string()),
+        },
+        _ => (stream_code(e), e.to_string()),
+    }
+}
