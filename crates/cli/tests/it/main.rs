@@ -6,5 +6,6 @@ mod commands;
 mod crash;
 mod examples;
 mod footprint;
+mod kafka_admin;
 mod readme;
 mod serve;

@@ -217,8 +217,14 @@ impl Streams {
             source,
         })?;
         for p in stream.partitions().iter() {
-            if let Err(e) = p.log.clone().destroy() {
-                tracing::warn!(stream = name, error = %e, "cannot remove partition files");
+            match p.log.clone().destroy() {
+                Ok(()) => {}
+                // The stream's directory went first (above): nothing was left to remove.
+                Err(memstream_log::LogError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(stream = name, error = %e, "cannot remove partition files")
+                }
             }
         }
         tracing::info!(stream = name, "stream deleted");
