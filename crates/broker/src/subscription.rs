@@ -113,6 +113,8 @@ async fn run(
     let mut created = streams.watch_created();
     created.mark_unchanged();
     let wildcard = cursors.is_wildcard();
+    // New streams for a pattern, new partitions of a stream for a whole-stream subscription.
+    let watches = cursors.watches_created();
     loop {
         if retire_deleted(&spec, &queue, &mut cursors).await.is_err() {
             return;
@@ -128,7 +130,7 @@ async fn run(
             Pass::NeedCredit(bytes) => {
                 tokio::select! {
                     () = credit.wait_for(bytes) => {}
-                    Ok(()) = created.changed(), if wildcard => rescan = true,
+                    Ok(()) = created.changed(), if watches => rescan = true,
                 }
             }
             Pass::Idle => {
@@ -153,7 +155,7 @@ async fn run(
                     .collect();
                 tokio::select! {
                     Some(()) = arrivals.next(), if !arrivals.is_empty() => {}
-                    Ok(()) = created.changed(), if wildcard => rescan = true,
+                    Ok(()) = created.changed(), if watches => rescan = true,
                 }
             }
         }

@@ -19,7 +19,9 @@ impl WireCode for StreamError {
             StreamError::AlreadyExists(_) => ErrorCode::StreamAlreadyExists,
             StreamError::InvalidName { .. } => ErrorCode::InvalidStreamName,
             StreamError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
-            StreamError::OutOfRange(_) => ErrorCode::InvalidArgument,
+            StreamError::OutOfRange(_) | StreamError::PartitionsNotAdded { .. } => {
+                ErrorCode::InvalidArgument
+            }
             StreamError::LimitReached { .. } => ErrorCode::LimitReached,
             StreamError::TaskFailed { .. } => ErrorCode::Internal,
             StreamError::Batch(e) => ErrorCode::from(e),

@@ -6,7 +6,7 @@
 //! Nothing is queued per consumer: a subscription is a set of cursors and a credit counter. A
 //! consumer that grants no credit stops the reads; the data stays in the log.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -170,9 +170,10 @@ pub struct Cursors {
     partition: Option<u32>,
     /// Partitions that start at a given offset instead of at the subscription's `from`.
     positions: HashMap<(String, u32), u64>,
-    /// Streams already read (so a pattern adds each once; a stream deleted and created
-    /// again is new).
-    known: HashSet<String>,
+    /// Streams already read, with their id and how many of their partitions have cursors (so
+    /// a pattern adds each stream once, and partitions a stream gains are added; a stream
+    /// deleted and created again is new once its cursors are retired).
+    known: HashMap<String, (u64, u32)>,
     pub cursors: Vec<Cursor>,
 }
 
@@ -189,7 +190,7 @@ impl Cursors {
             pattern,
             partition,
             positions,
-            known: HashSet::new(),
+            known: HashMap::new(),
             cursors: Vec::new(),
         };
         for stream in streams.matching(&set.pattern) {
@@ -216,7 +217,15 @@ impl Cursors {
         self.pattern.is_wildcard()
     }
 
-    /// Adds cursors for streams created since (read from their start).
+    /// Whether [`add_new_streams`](Self::add_new_streams) can find anything when
+    /// [`Streams::watch_created`] changes: new streams for a pattern, new partitions for a
+    /// subscription to every partition.
+    pub fn watches_created(&self) -> bool {
+        self.is_wildcard() || self.partition.is_none()
+    }
+
+    /// Adds cursors for streams created since and for partitions the known streams gained
+    /// (both read from their start).
     pub fn add_new_streams(&mut self, streams: &Streams) {
         for stream in streams.matching(&self.pattern) {
             self.add(&stream, StartAt::Earliest);
@@ -240,10 +249,19 @@ impl Cursors {
     }
 
     fn add(&mut self, stream: &Arc<Stream>, from: StartAt) {
-        if !self.known.insert(stream.name().to_owned()) {
-            return;
-        }
-        for (p, sp) in stream.partitions().iter().enumerate() {
+        let partitions = stream.partitions();
+        let count = partitions.len() as u32;
+        let (first, from) = match self.known.get(stream.name()) {
+            None => (0, from),
+            // New partitions of a stream already read: nothing in them was seen.
+            Some(&(id, seen)) if id == stream.id() && seen < count => (seen, StartAt::Earliest),
+            // Known as it is, or another stream of that name whose predecessor's cursors
+            // are not retired yet.
+            Some(_) => return,
+        };
+        self.known
+            .insert(stream.name().to_owned(), (stream.id(), count));
+        for (p, sp) in partitions.iter().enumerate().skip(first as usize) {
             let p = p as u32;
             if self.partition.is_some_and(|only| only != p) {
                 continue;

@@ -109,6 +109,11 @@ impl Reader {
         self.buf.remaining()
     }
 
+    /// The next `n` bytes, without consuming them (`None` when fewer remain).
+    pub fn peek(&self, n: usize) -> Option<&[u8]> {
+        self.buf.get(..n)
+    }
+
     /// `Err` unless every byte was read.
     pub fn finish(&self) -> Result<()> {
         match self.buf.remaining() {

@@ -34,6 +34,9 @@ pub fn decode(r: &mut Reader, version: i16) -> Result<MetadataRequest> {
         r.tagged_fields()?;
         Ok(name)
     })?;
+    if topics.is_none() {
+        skip_librdkafka_reserved_count(r, version)?;
+    }
     let allow_auto_topic_creation = if version >= 4 {
         r.bool("allow_auto_topic_creation")?
     } else {
@@ -51,6 +54,38 @@ pub fn decode(r: &mut Reader, version: i16) -> Result<MetadataRequest> {
         topics: topics.map(|t| t.into_iter().flatten().collect()),
         allow_auto_topic_creation,
     })
+}
+
+/// librdkafka (2.6 at least) writes the null `topics` of a flexible request ("every topic")
+/// as the varint 0 followed by the three unused bytes of the four it reserved for the count,
+/// which Kafka never notices (it ignores bytes after the fields). Those three zero bytes are
+/// skipped when they are exactly what the body has beyond its fields (and their empty tagged
+/// fields), so `list_topics()` of every librdkafka client works; any other extra bytes are
+/// still refused.
+fn skip_librdkafka_reserved_count(r: &mut Reader, version: i16) -> Result<()> {
+    const RESERVED: usize = 3;
+    if !r.flexible() {
+        return Ok(());
+    }
+    // The fields after `topics`: the flags of this version (one byte each) and the empty
+    // tagged fields (one byte).
+    let rest = [
+        version >= 4,
+        (8..=10).contains(&version),
+        version >= 8,
+        true,
+    ]
+    .iter()
+    .filter(|&&present| present)
+    .count();
+    if r.remaining().checked_sub(RESERVED) == Some(rest)
+        && r.peek(RESERVED) == Some(&[0; RESERVED][..])
+    {
+        for _ in 0..RESERVED {
+            r.i8("topics (reserved count bytes)")?;
+        }
+    }
+    Ok(())
 }
 
 /// A broker in the response.
@@ -200,6 +235,32 @@ mod tests {
         b.extend([1, 0, 0]); // allow_auto, include_topic_ops, tags
         let req = decode(&mut Reader::new(Bytes::from(b), true), 12).unwrap();
         assert_eq!(req.topics, Some(vec!["x".to_owned()]));
+    }
+
+    /// The body librdkafka 2.6.1 sends for `list_topics()` (captured): null topics, its three
+    /// unused count bytes, allow_auto_topic_creation = true, include_topic_ops, no tags.
+    #[test]
+    fn v12_every_topic_as_librdkafka_writes_it() {
+        let body = [0, 0, 0, 0, 1, 0, 0];
+        let req = decode(&mut Reader::new(Bytes::copy_from_slice(&body), true), 12).unwrap();
+        assert_eq!(req.topics, None);
+        assert!(req.allow_auto_topic_creation);
+        // Without the padding; and v9, which also has include_cluster_authorized_operations.
+        let req = decode(
+            &mut Reader::new(Bytes::from_static(&[0, 1, 0, 0]), true),
+            12,
+        )
+        .unwrap();
+        assert_eq!(req.topics, None);
+        let v9 = [0, 0, 0, 0, 1, 0, 0, 0];
+        assert!(decode(&mut Reader::new(Bytes::copy_from_slice(&v9), true), 9).is_ok());
+        // Other extra bytes are still refused: non-zero padding, or padding with topics.
+        let odd = [0, 0, 1, 0, 1, 0, 0];
+        assert!(decode(&mut Reader::new(Bytes::copy_from_slice(&odd), true), 12).is_err());
+        let listed = [1, 0, 0, 0, 1, 0, 0];
+        assert!(decode(&mut Reader::new(Bytes::copy_from_slice(&listed), true), 12).is_err());
+        let longer = [0, 0, 0, 0, 0, 1, 0, 0];
+        assert!(decode(&mut Reader::new(Bytes::copy_from_slice(&longer), true), 12).is_err());
     }
 
     fn response() -> MetadataResponse {

@@ -16,6 +16,7 @@ pub fn stream_code(e: &StreamError) -> ErrorCode {
         StreamError::AlreadyExists(_) => ErrorCode::TOPIC_ALREADY_EXISTS,
         StreamError::InvalidName { .. } => ErrorCode::INVALID_TOPIC_EXCEPTION,
         StreamError::OutOfRange(_) => ErrorCode::INVALID_CONFIG,
+        StreamError::PartitionsNotAdded { .. } => ErrorCode::INVALID_PARTITIONS,
         StreamError::LimitReached { .. } => ErrorCode::POLICY_VIOLATION,
         StreamError::Batch(e) => batch_code(e),
         StreamError::OutOfOrderSequence { .. } => ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -75,5 +76,23 @@ pub fn group_code(e: &GroupError) -> ErrorCode {
         GroupError::InconsistentProtocol { .. } => ErrorCode::INCONSISTENT_GROUP_PROTOCOL,
         GroupError::FencedInstance { .. } => ErrorCode::FENCED_INSTANCE_ID,
         GroupError::MetadataTooLarge { .. } => ErrorCode::OFFSET_METADATA_TOO_LARGE,
+    }
+}
+
+/// The code and message of a refused topic-administration request (CreateTopics,
+/// CreatePartitions, IncrementalAlterConfigs): a server limit is POLICY_VIOLATION; a setting
+/// out of range is INVALID_CONFIG naming the Kafka configuration; the rest as
+/// [`stream_code`].
+pub fn admin_error(e: &StreamError) -> (ErrorCode, String) {
+    match e {
+        StreamError::OutOfRange(r) if r.setting == "partitions" => {
+            (ErrorCode::POLICY_VIOLATION, e.to_string())
+        }
+        StreamError::OutOfRange(r) => match crate::topic_config::TopicConfig::of_setting(r.setting)
+        {
+            Some(config) => (ErrorCode::INVALID_CONFIG, format!("{}: {e}", config.name())),
+            None => (ErrorCode::INVALID_CONFIG, e.to_string()),
+        },
+        _ => (stream_code(e), e.to_string()),
     }
 }

@@ -9,6 +9,7 @@
 //! - `handler`: one module per API, translating requests to engine calls.
 //! - `errors`: the one mapping from engine errors to Kafka error codes.
 //! - [`config`]: the `[kafka]` section; [`settings`]: what is read live per request.
+//! - [`topic_config`]: Kafka's topic configurations and the stream settings they stand for.
 //!
 //! The codec is `memstream-kafka-wire` (no I/O). See docs/kafka.md.
 
@@ -19,6 +20,7 @@ mod handler;
 pub mod metrics;
 mod server;
 pub mod settings;
+pub mod topic_config;
 
 pub use config::KafkaConfig;
 pub use metrics::KafkaMetrics;

@@ -52,6 +52,35 @@ impl Default for LogConfig {
 impl LogConfig {
     /// The roll threshold actually applied.
     pub(crate) fn segment_limit(&self) -> u64 {
+        self.live().segment_limit()
+    }
+
+    /// The settings that may change while the log is open.
+    pub fn live(&self) -> LiveLimits {
+        LiveLimits {
+            segment_bytes: self.segment_bytes,
+            retention_bytes: self.retention_bytes,
+            retention_ms: self.retention_ms,
+        }
+    }
+}
+
+/// The settings of an open log that [`Partition::set_limits`](crate::Partition::set_limits)
+/// changes live (a stream's settings altered): the size of segments rolled from then on and
+/// what retention keeps at its next run. The meaning of each is that of [`LogConfig`]'s field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveLimits {
+    /// [`LogConfig::segment_bytes`].
+    pub segment_bytes: u64,
+    /// [`LogConfig::retention_bytes`].
+    pub retention_bytes: u64,
+    /// [`LogConfig::retention_ms`].
+    pub retention_ms: u64,
+}
+
+impl LiveLimits {
+    /// The roll threshold actually applied.
+    pub(crate) fn segment_limit(&self) -> u64 {
         self.segment_bytes.clamp(1, SEGMENT_BYTES_MAX)
     }
 }

@@ -35,7 +35,7 @@ mod walk;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 pub use backend::{Backend, BackendFile, FaultyBackend, FileBackend, MemoryBackend};
-pub use config::{FsyncPolicy, LogConfig, SEGMENT_BYTES_MAX};
+pub use config::{FsyncPolicy, LiveLimits, LogConfig, SEGMENT_BYTES_MAX};
 pub use corrupt::{CorruptRange, CORRUPT_RANGES_MAX};
 pub use durability::SyncStats;
 pub use error::{LogError, RecoveryReport, RetentionReport};

@@ -63,7 +63,7 @@ pub(crate) fn check_leader_epoch(h: &BatchHeader) -> Result<(), String> {
 use tokio::sync::watch;
 
 use crate::backend::{Backend, BackendFile, FileBackend};
-use crate::config::{FsyncPolicy, LogConfig};
+use crate::config::{FsyncPolicy, LiveLimits, LogConfig};
 use crate::corrupt::{CorruptRange, CorruptRanges};
 use crate::durability::{Disk, SyncStats};
 use crate::error::{LogError, RecoveryReport, RetentionReport};
@@ -190,10 +190,12 @@ pub(crate) struct State {
     pub unsynced: Vec<Arc<dyn BackendFile>>,
     /// Batches appended since the partition was opened.
     pub batches_appended: u64,
+    /// Segment size and retention, changed live by `set_limits`.
+    pub limits: LiveLimits,
 }
 
 impl State {
-    fn new(segments: VecDeque<Segment>) -> State {
+    fn new(segments: VecDeque<Segment>, limits: LiveLimits) -> State {
         let start_offset = segments.front().map_or(0, |s| s.base_offset);
         let end_offset = segments.back().map_or(0, |s| s.next_offset);
         let size_bytes = segments.iter().map(|s| s.size_bytes).sum();
@@ -208,6 +210,7 @@ impl State {
             end_watch: None,
             unsynced: Vec::new(),
             batches_appended: 0,
+            limits,
         }
     }
 
@@ -245,10 +248,11 @@ impl Partition {
     /// A partition that lives in RAM only; its size is bounded by retention, which runs at
     /// every segment roll. Allocates nothing but its handle until the first append.
     pub fn open_memory(config: LogConfig) -> Partition {
+        let limits = config.live();
         Partition {
             inner: Arc::new(Inner {
                 config,
-                state: Mutex::new(State::new(VecDeque::new())),
+                state: Mutex::new(State::new(VecDeque::new(), limits)),
                 disk: None,
                 corrupt: Arc::default(),
             }),
@@ -284,7 +288,7 @@ impl Partition {
         syncer: &Syncer,
     ) -> Result<(Partition, RecoveryReport), LogError> {
         let (segments, report) = recover(&*backend, &config)?;
-        let state = State::new(segments);
+        let state = State::new(segments, config.live());
         let corrupt = Arc::new(CorruptRanges::default());
         if let Some((segment, position, reason)) = &report.corrupt {
             // Truncated: the log ends where the bad batch began. Kept (a sealed segment):
@@ -510,6 +514,17 @@ impl Partition {
         self.inner.corrupt.list()
     }
 
+    /// The segment size and retention in force.
+    pub fn limits(&self) -> LiveLimits {
+        lock(&self.inner.state).limits
+    }
+
+    /// Changes the segment size (for segments rolled from now on; the active one rolls when
+    /// it reaches the new size) and retention (applied at the next retention run).
+    pub fn set_limits(&self, limits: LiveLimits) {
+        lock(&self.inner.state).limits = limits;
+    }
+
     /// Deletes the sealed segments that retention no longer keeps.
     pub fn enforce_retention(&self, now_ms: u64) -> Result<RetentionReport, LogError> {
         let (removed, report) = {
@@ -588,7 +603,7 @@ impl Inner {
             max_timestamp_ms: header.max_timestamp_ms,
             len: batch.len() as u64,
         };
-        let limit = self.config.segment_limit();
+        let limit = st.limits.segment_limit();
         if st
             .segments
             .back()
@@ -675,7 +690,7 @@ impl Inner {
             &mut st.segments,
             &mut st.size_bytes,
             &mut st.start_offset,
-            &self.config,
+            &st.limits,
             now_ms,
         )
     }

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::config::LogConfig;
+use crate::config::LiveLimits;
 use crate::error::RetentionReport;
 use crate::segment::Segment;
 
@@ -13,7 +13,7 @@ use crate::segment::Segment;
 pub(crate) fn expired_prefix(
     segments: &VecDeque<Segment>,
     total_bytes: u64,
-    config: &LogConfig,
+    config: &LiveLimits,
     now_ms: u64,
 ) -> usize {
     let sealed = segments.len().saturating_sub(1);
@@ -40,7 +40,7 @@ pub(crate) fn apply(
     segments: &mut VecDeque<Segment>,
     size_bytes: &mut u64,
     start_offset: &mut u64,
-    config: &LogConfig,
+    config: &LiveLimits,
     now_ms: u64,
 ) -> (Vec<Segment>, RetentionReport) {
     let n = expired_prefix(segments, *size_bytes, config, now_ms);

@@ -6,6 +6,7 @@ mod commands;
 mod crash;
 mod examples;
 mod footprint;
+mod kafka_admin;
 mod kafka_clients;
 mod readme;
 mod serve;

@@ -474,7 +474,7 @@ fn assign(group: &mut Group, all_streams: &Streams) {
             .filter(|(_, m)| m.streams.contains(&stream))
             .map(|(id, _)| id.clone())
             .collect();
-        for p in 0..s.meta.partitions {
+        for p in 0..s.partition_count() {
             let owner = &consumers[p as usize % consumers.len()];
             if let Some(member) = group.members.get_mut(owner) {
                 member.assignment.push(PartitionRef {

@@ -40,7 +40,7 @@ fn position(group: &Group, streams: &Streams, stream: &str, partition: u32) -> F
     let Ok(s) = streams.get(stream) else {
         return Found::None;
     };
-    if s.meta.id != c.stream_id {
+    if s.id() != c.stream_id {
         return Found::None;
     }
     let Ok(p) = s.partition(partition) else {
@@ -112,7 +112,7 @@ impl Groups {
             };
             entries.push(Entry {
                 stream: p.stream.clone(),
-                stream_id: stream.meta.id,
+                stream_id: stream.id(),
                 partition: p.partition,
                 offset: *offset,
                 metadata: metadata.clone(),
@@ -231,7 +231,7 @@ impl Groups {
             };
             entries.push(Entry {
                 stream: e.partition.stream.clone(),
-                stream_id: stream.meta.id,
+                stream_id: stream.id(),
                 partition: e.partition.partition,
                 offset: e.offset,
                 metadata: e.metadata.clone(),

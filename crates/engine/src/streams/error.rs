@@ -31,6 +31,18 @@ pub enum StreamError {
         /// Partition asked for.
         partition: u32,
     },
+    /// A stream may only grow: the partition count asked for is not above the current one.
+    #[error(
+        "stream `{stream}` has {current} partitions; it can grow to more, never to {requested}"
+    )]
+    PartitionsNotAdded {
+        /// Stream.
+        stream: String,
+        /// Its partition count.
+        current: u32,
+        /// The count asked for.
+        requested: u32,
+    },
     /// A request value or setting is out of range.
     #[error("{0}")]
     OutOfRange(#[from] OutOfRange),

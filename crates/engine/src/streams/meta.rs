@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::settings::Effective;
+use super::types::SettingsOverrides;
 
 /// The stored definition of a stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,8 +21,12 @@ pub struct StreamMeta {
     pub id: u64,
     /// Partition count.
     pub partitions: u32,
-    /// Effective settings, fixed at creation.
+    /// Effective settings: fixed at creation, except those `Streams::alter` changes.
     pub settings: Effective,
+    /// The settings chosen for this stream rather than copied from `[streams]` (absent from
+    /// definitions written before they were kept: nothing counts as overridden then).
+    #[serde(default)]
+    pub overrides: SettingsOverrides,
 }
 
 const META_FILE: &str = "meta.toml";

@@ -1,10 +1,13 @@
 //! Streams: the registry of named, partitioned logs, their durable definitions, and the
-//! operations handlers call (create, delete, list, describe, append).
+//! operations handlers call (create, delete, list, describe, append; `alter` changes a
+//! stream's settings live, `add_partitions` grows it).
 //!
 //! Files: `<data_dir>/streams/<name>/meta.toml` holds a stream's definition; disk partitions
 //! live in `<data_dir>/streams/<name>/<partition:05>/` (see `docs/storage.md`).
 
+mod alter;
 mod error;
+mod grow;
 mod meta;
 mod producer;
 pub mod producer_ids;
@@ -24,8 +27,8 @@ pub use meta::StreamMeta;
 pub use settings::Effective;
 pub use stream::{AppendLimits, Appended, Stream, StreamPartition};
 pub use types::{
-    Fsync, NewStream, PartitionState, Placement, SettingsOverrides, Storage, StreamInfo,
-    StreamSummary,
+    Alterable, Fsync, NewStream, PartitionState, Placement, SettingChange, SettingsOverrides,
+    Storage, StreamInfo, StreamSummary,
 };
 
 use crate::config::StreamsConfig;
@@ -37,7 +40,8 @@ pub struct Streams {
     streams: RwLock<HashMap<String, Arc<Stream>>>,
     /// Serialises creates and deletes (which do disk I/O) without blocking lookups.
     admin: Mutex<()>,
-    /// Bumped after every create, so pattern subscriptions can pick up new streams.
+    /// Bumped after every create and every growth, so subscriptions can pick up new streams
+    /// and partitions.
     created: tokio::sync::watch::Sender<u64>,
     /// Idempotent producer ids handed out by INIT_PRODUCER.
     producer_ids: producer_ids::ProducerIds,
@@ -54,7 +58,7 @@ impl Streams {
         let syncer = Syncer::new(sync_threads.max(1));
         let mut streams = HashMap::new();
         for meta in meta::load_all(&root)? {
-            let logs = open_partitions(&root, &meta, &syncer)
+            let logs = open_partitions(&root, &meta, 0..meta.partitions, &syncer)
                 .map_err(|e| format!("stream `{}`: {e}", meta.name))?;
             tracing::info!(stream = %meta.name, partitions = meta.partitions, storage = ?meta.settings.storage, "stream opened");
             streams.insert(
@@ -93,7 +97,7 @@ impl Streams {
         out
     }
 
-    /// Changes whenever a stream is created.
+    /// Changes whenever a stream is created or gains partitions.
     pub fn watch_created(&self) -> tokio::sync::watch::Receiver<u64> {
         self.created.subscribe()
     }
@@ -116,56 +120,21 @@ impl Streams {
         cfg: &StreamsConfig,
         max_frame_bytes: u32,
     ) -> Result<Arc<Stream>, StreamError> {
-        validate_stream_name(&req.name).map_err(|reason| StreamError::InvalidName {
-            name: req.name.clone(),
-            reason,
-        })?;
-        let limits = cfg;
-        let partitions = if req.partitions == 0 {
-            limits.partitions
-        } else {
-            req.partitions
-        };
-        crate::OutOfRange::check(
-            "partitions",
-            partitions.into(),
-            (1, limits.max_partitions_per_stream.into()),
-            "streams.max_partitions_per_stream",
-        )?;
-        let settings = Effective::resolve(&req.settings, limits, max_frame_bytes)?;
         let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
-        {
-            let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
-            if streams.contains_key(&req.name) {
-                return Err(StreamError::AlreadyExists(req.name.clone()));
-            }
-            if streams.len() >= limits.max_streams as usize {
-                return Err(StreamError::LimitReached {
-                    limit: "streams.max_streams",
-                    max: limits.max_streams.into(),
-                });
-            }
-            let total: u64 = streams.values().map(|s| u64::from(s.meta.partitions)).sum();
-            if total.saturating_add(u64::from(partitions)) > u64::from(limits.max_partitions_total)
-            {
-                return Err(StreamError::LimitReached {
-                    limit: "streams.max_partitions_total",
-                    max: limits.max_partitions_total.into(),
-                });
-            }
-        }
+        let (partitions, settings) = self.check_create_locked(req, cfg, max_frame_bytes)?;
         let meta = StreamMeta {
             name: req.name.clone(),
             id: meta::new_stream_id(),
             partitions,
             settings,
+            overrides: req.settings.clone(),
         };
         meta::save(&self.root, &meta).map_err(|source| StreamError::Storage {
             what: "write the definition of",
             path: meta::stream_dir(&self.root, &meta.name),
             source,
         })?;
-        let logs = match open_partitions(&self.root, &meta, &self.syncer) {
+        let logs = match open_partitions(&self.root, &meta, 0..meta.partitions, &self.syncer) {
             Ok(logs) => logs,
             Err(e) => {
                 let _ = meta::remove(&self.root, &meta.name);
@@ -183,6 +152,56 @@ impl Streams {
         Ok(stream)
     }
 
+    /// Everything [`create`](Self::create) checks, creating nothing: the partition count and
+    /// the settings the stream would get, or why it would be refused (a request to validate
+    /// only).
+    pub fn check_create(
+        &self,
+        req: &NewStream,
+        cfg: &StreamsConfig,
+        max_frame_bytes: u32,
+    ) -> Result<(u32, Effective), StreamError> {
+        let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
+        self.check_create_locked(req, cfg, max_frame_bytes)
+    }
+
+    /// [`check_create`](Self::check_create) under the admin lock.
+    fn check_create_locked(
+        &self,
+        req: &NewStream,
+        limits: &StreamsConfig,
+        max_frame_bytes: u32,
+    ) -> Result<(u32, Effective), StreamError> {
+        validate_stream_name(&req.name).map_err(|reason| StreamError::InvalidName {
+            name: req.name.clone(),
+            reason,
+        })?;
+        let partitions = if req.partitions == 0 {
+            limits.partitions
+        } else {
+            req.partitions
+        };
+        crate::OutOfRange::check(
+            "partitions",
+            partitions.into(),
+            (1, limits.max_partitions_per_stream.into()),
+            "streams.max_partitions_per_stream",
+        )?;
+        let settings = Effective::resolve(&req.settings, limits, max_frame_bytes)?;
+        let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
+        if streams.contains_key(&req.name) {
+            return Err(StreamError::AlreadyExists(req.name.clone()));
+        }
+        if streams.len() >= limits.max_streams as usize {
+            return Err(StreamError::LimitReached {
+                limit: "streams.max_streams",
+                max: limits.max_streams.into(),
+            });
+        }
+        check_total(&streams, partitions, limits)?;
+        Ok((partitions, settings))
+    }
+
     /// Deletes a stream and its data; blocking (disk I/O). Returns the deleted stream's id.
     pub fn delete(&self, name: &str) -> Result<u64, StreamError> {
         let _admin = self.admin.lock().unwrap_or_else(PoisonError::into_inner);
@@ -197,13 +216,19 @@ impl Streams {
             path: meta::stream_dir(&self.root, name),
             source,
         })?;
-        for p in stream.partitions() {
-            if let Err(e) = p.log.clone().destroy() {
-                tracing::warn!(stream = name, error = %e, "cannot remove partition files");
+        for p in stream.partitions().iter() {
+            match p.log.clone().destroy() {
+                Ok(()) => {}
+                // The stream's directory went first (above): nothing was left to remove.
+                Err(memstream_log::LogError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(stream = name, error = %e, "cannot remove partition files")
+                }
             }
         }
         tracing::info!(stream = name, "stream deleted");
-        Ok(stream.meta.id)
+        Ok(stream.id())
     }
 
     /// The stream with the largest `max_message_bytes`, and that limit: the frames that carry
@@ -212,7 +237,7 @@ impl Streams {
         let streams = self.streams.read().unwrap_or_else(PoisonError::into_inner);
         streams
             .values()
-            .map(|s| (s.meta.name.clone(), s.meta.settings.max_message_bytes))
+            .map(|s| (s.name().to_owned(), s.meta().settings.max_message_bytes))
             .max_by_key(|(_, limit)| *limit)
     }
 
@@ -222,9 +247,9 @@ impl Streams {
         let mut out: Vec<StreamSummary> = streams
             .values()
             .map(|s| StreamSummary {
-                name: s.meta.name.clone(),
-                partitions: s.meta.partitions,
-                storage: s.meta.settings.storage,
+                name: s.name().to_owned(),
+                partitions: s.partition_count(),
+                storage: s.meta().settings.storage,
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -248,7 +273,7 @@ impl Streams {
         );
         for name in names {
             let stream = &streams[name];
-            if stream.meta.settings.is_memory() {
+            if stream.meta().settings.is_memory() {
                 continue;
             }
             let label = name.replace('\\', "\\\\").replace('"', "\\\"");
@@ -273,9 +298,9 @@ impl Streams {
     pub fn describe(&self, name: &str) -> Result<StreamInfo, StreamError> {
         let stream = self.get(name)?;
         Ok(StreamInfo {
-            name: stream.meta.name.clone(),
-            id: stream.meta.id,
-            settings: stream.meta.settings.clone(),
+            name: stream.name().to_owned(),
+            id: stream.id(),
+            settings: stream.meta().settings.clone(),
             partitions: stream
                 .partitions()
                 .iter()
@@ -336,14 +361,35 @@ impl Streams {
     }
 }
 
-/// Opens (creating when new) every partition log of a stream.
+/// Refuses `adding` partitions when the streams would then have more than
+/// `streams.max_partitions_total` in all.
+fn check_total(
+    streams: &HashMap<String, Arc<Stream>>,
+    adding: u32,
+    limits: &StreamsConfig,
+) -> Result<(), StreamError> {
+    let total: u64 = streams
+        .values()
+        .map(|s| u64::from(s.partition_count()))
+        .sum();
+    if total.saturating_add(u64::from(adding)) > u64::from(limits.max_partitions_total) {
+        return Err(StreamError::LimitReached {
+            limit: "streams.max_partitions_total",
+            max: limits.max_partitions_total.into(),
+        });
+    }
+    Ok(())
+}
+
+/// Opens (creating when new) the partition logs `which` of a stream.
 fn open_partitions(
     root: &Path,
     meta: &StreamMeta,
+    which: std::ops::Range<u32>,
     syncer: &Syncer,
 ) -> Result<Vec<Partition>, StreamError> {
     let config = meta.settings.log_config();
-    (0..meta.partitions)
+    which
         .map(|p| {
             if meta.settings.is_memory() {
                 return Ok(Partition::open_memory(config.clone()));

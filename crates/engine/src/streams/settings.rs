@@ -1,10 +1,11 @@
 //! A stream's effective settings: the request's overrides on top of `[streams]` defaults,
-//! checked, fixed at creation and stored with the stream.
+//! checked, fixed at creation and stored with the stream; the [`Alterable`] ones change
+//! later through [`Effective::altered`], under the same checks.
 
 use memstream_log::{FsyncPolicy, LogConfig};
 use serde::{Deserialize, Serialize};
 
-use super::types::{Fsync, SettingsOverrides, Storage};
+use super::types::{Alterable, Fsync, SettingChange, SettingsOverrides, Storage};
 
 use crate::config::{StreamsConfig, MESSAGE_HEADROOM_BYTES};
 use crate::OutOfRange;
@@ -59,6 +60,54 @@ impl Effective {
             fsync_interval_ms: overrides.fsync_interval_ms.unwrap_or(cfg.fsync_interval_ms),
             index_interval_bytes: cfg.index_interval_bytes,
         };
+        eff.check(max_frame_bytes)?;
+        Ok(eff)
+    }
+
+    /// These settings with `changes` applied (a change to `None` takes the default in `cfg`),
+    /// checked as at creation, and `overrides` updated to match.
+    pub fn altered(
+        &self,
+        overrides: &SettingsOverrides,
+        changes: &[SettingChange],
+        cfg: &StreamsConfig,
+        max_frame_bytes: u32,
+    ) -> Result<(Effective, SettingsOverrides), OutOfRange> {
+        let mut eff = self.clone();
+        let mut overrides = overrides.clone();
+        for change in changes {
+            let (value, overridden, default) = match change.setting {
+                Alterable::RetentionBytes => (
+                    &mut eff.retention_bytes,
+                    &mut overrides.retention_bytes,
+                    cfg.retention_bytes,
+                ),
+                Alterable::RetentionMs => (
+                    &mut eff.retention_ms,
+                    &mut overrides.retention_ms,
+                    cfg.retention_ms,
+                ),
+                Alterable::SegmentBytes => (
+                    &mut eff.segment_bytes,
+                    &mut overrides.segment_bytes,
+                    cfg.segment_bytes,
+                ),
+                Alterable::MaxMessageBytes => (
+                    &mut eff.max_message_bytes,
+                    &mut overrides.max_message_bytes,
+                    cfg.max_message_bytes,
+                ),
+            };
+            *overridden = change.value;
+            *value = change.value.unwrap_or(default);
+        }
+        eff.check(max_frame_bytes)?;
+        Ok((eff, overrides))
+    }
+
+    /// The rules every stream's settings keep, whoever set them.
+    fn check(&self, max_frame_bytes: u32) -> Result<(), OutOfRange> {
+        let eff = self;
         OutOfRange::check(
             "segment_bytes",
             eff.segment_bytes,
@@ -88,7 +137,7 @@ impl Effective {
                 "fsync = interval needs an interval",
             )?;
         }
-        Ok(eff)
+        Ok(())
     }
 
     /// True for memory streams.

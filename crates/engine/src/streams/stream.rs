@@ -1,8 +1,11 @@
 //! One stream: its partitions, partition selection, and the append path with idempotence.
+//! The definition and the partition list are swapped whole when the stream's settings are
+//! altered or it grows, so every holder of the stream sees the change at its next access.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use arc_swap::ArcSwap;
 use bytes::{Bytes, BytesMut};
 use memstream_batch::{self as batch, Limits, RecordIter};
 use memstream_log::Partition;
@@ -36,9 +39,13 @@ pub struct Appended {
 
 /// A named stream.
 pub struct Stream {
-    /// Definition and settings.
-    pub meta: StreamMeta,
-    partitions: Vec<StreamPartition>,
+    /// Fixed for the stream's life (copies of the definition's).
+    name: String,
+    id: u64,
+    /// Definition and settings (replaced by `Streams::alter` and `Streams::add_partitions`).
+    meta: ArcSwap<StreamMeta>,
+    /// Only ever grows, and only under the registry's admin lock.
+    partitions: ArcSwap<Vec<Arc<StreamPartition>>>,
     round_robin: AtomicU32,
 }
 
@@ -54,41 +61,71 @@ pub struct AppendLimits {
 impl Stream {
     /// A stream over already opened partition logs.
     pub fn new(meta: StreamMeta, logs: Vec<Partition>, producers_max: usize) -> Stream {
+        debug_assert_eq!(logs.len(), meta.partitions as usize);
         Stream {
-            meta,
-            partitions: logs
-                .into_iter()
-                .map(|log| StreamPartition {
-                    producers: Mutex::new(Producers::recover(&log, producers_max)),
-                    log,
-                })
-                .collect(),
+            name: meta.name.clone(),
+            id: meta.id,
+            meta: ArcSwap::from_pointee(meta),
+            partitions: ArcSwap::from_pointee(wrap(logs, producers_max)),
             round_robin: AtomicU32::new(0),
         }
     }
 
     /// Stream name.
     pub fn name(&self) -> &str {
-        &self.meta.name
+        &self.name
     }
 
-    /// Every partition, in order.
-    pub fn partitions(&self) -> &[StreamPartition] {
-        &self.partitions
+    /// The stream's id (chosen at creation, never reused).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The definition as it stands (partition count, settings, overrides).
+    pub fn meta(&self) -> Arc<StreamMeta> {
+        self.meta.load_full()
+    }
+
+    /// How many partitions the stream has now.
+    pub fn partition_count(&self) -> u32 {
+        self.partitions.load().len() as u32
+    }
+
+    /// Every partition, in order, as the stream has them now.
+    pub fn partitions(&self) -> Arc<Vec<Arc<StreamPartition>>> {
+        self.partitions.load_full()
     }
 
     /// Partition `partition`, or PARTITION_NOT_FOUND.
-    pub fn partition(&self, partition: u32) -> Result<&StreamPartition, StreamError> {
+    pub fn partition(&self, partition: u32) -> Result<Arc<StreamPartition>, StreamError> {
         self.partitions
+            .load()
             .get(partition as usize)
+            .cloned()
             .ok_or_else(|| StreamError::PartitionNotFound {
-                stream: self.meta.name.clone(),
+                stream: self.name.clone(),
                 partition,
             })
     }
 
-    fn next_round_robin(&self) -> u32 {
-        self.round_robin.fetch_add(1, Ordering::Relaxed) % self.meta.partitions
+    /// Publishes a new definition (the registry has stored it).
+    pub(super) fn set_meta(&self, meta: StreamMeta) {
+        debug_assert_eq!((meta.id, meta.name.as_str()), (self.id, self.name.as_str()));
+        self.meta.store(Arc::new(meta));
+    }
+
+    /// Adds opened partition logs after the existing ones, then publishes `meta` (which the
+    /// registry has stored, counting them): readers see the partitions before the count.
+    pub(super) fn grow(&self, logs: Vec<Partition>, meta: StreamMeta, producers_max: usize) {
+        let mut all: Vec<Arc<StreamPartition>> = self.partitions.load().as_ref().clone();
+        all.extend(wrap(logs, producers_max));
+        debug_assert_eq!(all.len(), meta.partitions as usize);
+        self.partitions.store(Arc::new(all));
+        self.set_meta(meta);
+    }
+
+    fn next_round_robin(&self, count: u32) -> u32 {
+        self.round_robin.fetch_add(1, Ordering::Relaxed) % count.max(1)
     }
 
     /// Checks `batch` once, picks its partition and appends it (or recognises a retry).
@@ -102,16 +139,18 @@ impl Stream {
         // Kafka's max.message.bytes: the whole batch as it came, compressed or not. The
         // stream's limit leaves room for FETCH and PUSH heads, so every stored batch fits
         // the frames that carry it to consumers.
-        let max_batch = usize::try_from(self.meta.settings.max_message_bytes).unwrap_or(usize::MAX);
+        let max_message_bytes = self.meta.load().settings.max_message_bytes;
+        let max_batch = usize::try_from(max_message_bytes).unwrap_or(usize::MAX);
         let batch_limits = Limits {
             batch_bytes_max: max_batch,
             record_bytes_max: max_batch,
             decompressed_bytes_max: limits.decompressed_bytes_max,
         };
         let header = batch::verify(batch, batch_limits)?;
+        let count = self.partition_count();
         let partition = match placement {
             Placement::Partition(p) => p,
-            Placement::RoundRobin => self.next_round_robin(),
+            Placement::RoundRobin => self.next_round_robin(count),
             Placement::ByKey => {
                 // A compressed batch is decompressed a second time here; producers that
                 // compress pick partitions themselves.
@@ -121,8 +160,8 @@ impl Stream {
                     .and_then(Result::ok)
                     .and_then(|record| record.key);
                 match first_key {
-                    Some(key) => partition_for_key(key, self.meta.partitions),
-                    None => self.next_round_robin(),
+                    Some(key) => partition_for_key(key, count),
+                    None => self.next_round_robin(count),
                 }
             }
         };
@@ -173,6 +212,18 @@ impl Stream {
             duplicate: false,
         })
     }
+}
+
+/// Partition logs with their producer state, recovered from each log.
+fn wrap(logs: Vec<Partition>, producers_max: usize) -> Vec<Arc<StreamPartition>> {
+    logs.into_iter()
+        .map(|log| {
+            Arc::new(StreamPartition {
+                producers: Mutex::new(Producers::recover(&log, producers_max)),
+                log,
+            })
+        })
+        .collect()
 }
 
 impl StreamPartition {

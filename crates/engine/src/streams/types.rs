@@ -51,16 +51,48 @@ impl Fsync {
     }
 }
 
-/// The settings a new stream asks for; `None` takes the `[streams]` default.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The settings a new stream asks for; `None` takes the `[streams]` default. A stream keeps
+/// its overrides in `meta.toml` (set at creation, changed by [`Streams::alter`](super::Streams::alter)),
+/// so a front-end can tell a setting chosen for the stream from a copied default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SettingsOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<Storage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub segment_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_message_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fsync: Option<Fsync>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fsync_interval_ms: Option<u64>,
+}
+
+/// A setting [`Streams::alter`](super::Streams::alter) changes on an open stream. Storage and
+/// fsync are fixed at creation (changing them would mean reopening the partition logs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alterable {
+    /// `retention_bytes`: applied at the next retention run.
+    RetentionBytes,
+    /// `retention_ms`: applied at the next retention run.
+    RetentionMs,
+    /// `segment_bytes`: for segments rolled from then on.
+    SegmentBytes,
+    /// `max_message_bytes`: for batches appended from then on.
+    MaxMessageBytes,
+}
+
+/// One change of a stream's settings: a value of its own, or `None` to take the `[streams]`
+/// default in force now (and no longer count as overridden).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettingChange {
+    pub setting: Alterable,
+    pub value: Option<u64>,
 }
 
 /// A stream to create.

@@ -1,3 +1,7 @@
-//! The engine through its public API.
+//! The engine's integration tests through its public API (real files in temporary
+//! directories), linked as one binary.
 
+mod alter;
 mod classic_groups;
+mod common;
+mod grow;

@@ -2,10 +2,16 @@
 //! engine calls and the outcome into the API's response. Handlers never see sockets.
 
 mod api_versions;
+mod create_partitions;
+mod create_topics;
+mod delete_topics;
+mod describe_cluster;
+mod describe_configs;
 mod fetch;
 mod group_admin;
 mod group_offsets;
 mod groups;
+mod incremental_alter_configs;
 mod init_producer_id;
 mod list_offsets;
 mod metadata;
@@ -75,6 +81,12 @@ pub(crate) const HANDLED: &[i16] = &[
     key::API_VERSIONS,
     key::INIT_PRODUCER_ID,
     key::DELETE_GROUPS,
+    key::CREATE_TOPICS,
+    key::DELETE_TOPICS,
+    key::DESCRIBE_CONFIGS,
+    key::CREATE_PARTITIONS,
+    key::INCREMENTAL_ALTER_CONFIGS,
+    key::DESCRIBE_CLUSTER,
 ];
 
 /// Who sent a request, for group membership (Kafka's client id and client host).
@@ -155,8 +167,25 @@ pub(crate) fn dispatch(
         Request::ListGroups(req) => group_admin::list(req, ctx, reply),
         Request::DescribeGroups(req) => group_admin::describe(req, ctx, reply),
         Request::DeleteGroups(req) => group_admin::delete(req, ctx, reply),
+        Request::CreateTopics(req) => create_topics::handle(req, ctx, reply),
+        Request::DeleteTopics(req) => delete_topics::handle(req, ctx, reply),
+        Request::DescribeConfigs(req) => describe_configs::handle(req, ctx, reply),
+        Request::CreatePartitions(req) => create_partitions::handle(req, ctx, reply),
+        Request::IncrementalAlterConfigs(req) => incremental_alter_configs::handle(req, ctx, reply),
+        Request::DescribeCluster(req) => describe_cluster::handle(req, ctx, reply),
         _ => return Err(DecodeError::UnknownApi(header.api_key)),
     })
+}
+
+/// How many times each name appears (admin requests refuse a topic named twice).
+pub(crate) fn name_counts<'a>(
+    names: impl Iterator<Item = &'a str>,
+) -> std::collections::HashMap<&'a str, usize> {
+    let mut counts = std::collections::HashMap::new();
+    for name in names {
+        *counts.entry(name).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// The current time in ms since the Unix epoch.

@@ -136,3 +136,29 @@ fn memory_partitions_apply_retention_at_every_roll() {
         p.start_offset()
     );
 }
+
+#[test]
+fn limits_changed_live_apply_to_the_next_roll_and_retention_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let syncer = Syncer::new(1);
+    let (p, _) =
+        Partition::open_disk(dir.path(), config(100_000, FsyncPolicy::Never), &syncer).unwrap();
+    fill(&p, 20);
+    assert_eq!(log_files(dir.path()), 1, "everything fits one segment");
+    assert_eq!(p.enforce_retention(0).unwrap().segments_deleted, 0);
+    let limits = memstream_log::LiveLimits {
+        segment_bytes: 1_000,
+        retention_bytes: 3_000,
+        ..p.limits()
+    };
+    p.set_limits(limits);
+    assert_eq!(p.limits(), limits);
+    fill(&p, 40);
+    assert!(
+        log_files(dir.path()) > 2,
+        "new segments roll at the new size"
+    );
+    let report = p.enforce_retention(0).unwrap();
+    assert!(report.segments_deleted > 0, "the new retention applies");
+    assert!(p.size_bytes() <= 3_000);
+}
