@@ -17,7 +17,7 @@ fn root() -> PathBuf {
 }
 
 /// The interop virtualenv's Python, with confluent-kafka and kafka-python.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let python = root().join("target/interop/venv/bin/python");
     assert!(
         python.exists(),
@@ -27,7 +27,7 @@ fn python() -> PathBuf {
     python
 }
 
-fn kcat() -> &'static str {
+pub(crate) fn kcat() -> &'static str {
     assert!(
         std::process::Command::new("kcat")
             .arg("-V")

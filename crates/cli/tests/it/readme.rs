@@ -5,7 +5,7 @@ use crate::common;
 
 use std::process::Stdio;
 
-use common::{start_with_admin, WAIT};
+use common::{start_all, WAIT};
 use tokio::process::Command;
 
 /// The console block of the README's session: (command, expected output lines).
@@ -49,7 +49,7 @@ fn normalise(line: &str) -> String {
 #[tokio::test]
 async fn the_readme_session_prints_what_the_readme_shows() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, addr, admin) = start_with_admin(dir.path()).await;
+    let (mut server, addr, admin, kafka) = start_all(dir.path()).await;
     let bin = env!("CARGO_BIN_EXE_memstream");
     let bin_dir = std::path::Path::new(bin)
         .parent()
@@ -66,7 +66,11 @@ async fn the_readme_session_prints_what_the_readme_shows() {
         let command = command
             .replace("cargo run -q -p memstream --", "memstream")
             .replace("cargo run --release -p memstream --", "memstream")
-            .replace("127.0.0.1:7879", &admin);
+            .replace("127.0.0.1:7879", &admin)
+            .replace("127.0.0.1:9092", &kafka);
+        if command.contains("kcat") {
+            crate::kafka_clients::kcat();
+        }
         if command.starts_with("curl")
             && std::process::Command::new("curl")
                 .arg("--version")
@@ -110,5 +114,37 @@ async fn the_readme_session_prints_what_the_readme_shows() {
         checked += 1;
     }
     assert!(checked >= 9, "only {checked} commands checked");
+
+    // The "Kafka clients" snippet, run as written (after the session, as the README says).
+    let section = &readme()[readme()
+        .find("## Kafka clients")
+        .expect("the Kafka section")..];
+    let start = section.find("```python\n").expect("a python block") + "```python\n".len();
+    let snippet = section[start..start + section[start..].find("```").unwrap()]
+        .replace("127.0.0.1:9092", &kafka);
+    let shown = section
+        .split_once("prints `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .expect("the printed line")
+        .0;
+    let out = Command::new(crate::kafka_clients::python())
+        .args(["-c", &snippet])
+        .stdin(Stdio::null())
+        .output();
+    let out = tokio::time::timeout(WAIT, out)
+        .await
+        .expect("snippet finishes")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), shown);
     server.kill().await.unwrap();
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md")
 }

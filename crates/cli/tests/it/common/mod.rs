@@ -29,6 +29,11 @@ pub async fn start_with_admin(dir: &std::path::Path) -> (Child, String, String) 
     (child, addr, admin)
 }
 
+/// Like [`start`]; returns the native, admin and Kafka addresses.
+pub async fn start_all(dir: &std::path::Path) -> (Child, String, String, String) {
+    spawn(dir, &[]).await
+}
+
 /// Like [`start`]; also returns the Kafka listener's address.
 pub async fn start_with_kafka(dir: &std::path::Path) -> (Child, String, String) {
     let (child, addr, _, kafka) = spawn(dir, &[]).await;
