@@ -1,0 +1,304 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use memstream_engine::groups::Groups;
+use memstream_engine::streams::Streams;
+use memstream_engine::Engine;
+use memstream_kafka::{Context, KafkaConfig, KafkaListener, KafkaMetrics, StaticSettings};
+use memstream_kafka_wire::{ErrorCode, Reader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Server {
+    addr: std::net::SocketAddr,
+    metrics: Arc<KafkaMetrics>,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn server(kafka: KafkaConfig) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine {
+        streams: Arc::new(Streams::open(dir.path(), 1, 1000).unwrap()),
+        groups: Arc::new(Groups::open(dir.path()).unwrap()),
+    };
+    let settings = StaticSettings {
+        kafka,
+        max_frame_bytes: 1 << 20,
+        streams: memstream_engine::config::StreamsConfig {
+            storage: "memory".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let listener = KafkaListener::new(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+    let addr = listener.local_addr().unwrap();
+    let metrics = Arc::new(KafkaMetrics::default());
+    let shutdown = CancellationToken::new();
+    let ctx = Arc::new(Context {
+        engine,
+        settings: Arc::new(settings),
+        shutdown: shutdown.clone(),
+        metrics: metrics.clone(),
+        node_id: 1,
+        cluster_id: "test".into(),
+        bound: addr,
+    });
+    tokio::spawn(async move {
+        let mut tasks = tokio::task::JoinSet::new();
+        listener.run(ctx, &mut tasks).await;
+        while tasks.join_next().await.is_some() {}
+    });
+    Server {
+        addr,
+        metrics,
+        shutdown,
+        _dir: dir,
+    }
+}
+
+/// A request: header v1 (client id "t") and `body`.
+fn request(api_key: i16, version: i16, correlation_id: i32, body: &[u8]) -> Vec<u8> {
+    let mut b = BytesMut::new();
+    b.put_i32((10 + 1 + body.len()) as i32);
+    b.put_i16(api_key);
+    b.put_i16(version);
+    b.put_i32(correlation_id);
+    b.put_i16(1);
+    b.put_u8(b't');
+    b.put_slice(body);
+    b.to_vec()
+}
+
+/// Reads one response; returns (correlation id, body).
+async fn response(conn: &mut TcpStream) -> (i32, Bytes) {
+    let mut size = [0u8; 4];
+    tokio::time::timeout(WAIT, conn.read_exact(&mut size))
+        .await
+        .expect("a response")
+        .expect("the connection stays open");
+    let mut body = vec![0u8; i32::from_be_bytes(size) as usize];
+    conn.read_exact(&mut body).await.unwrap();
+    let body = Bytes::from(body);
+    let correlation = i32::from_be_bytes(body[..4].try_into().unwrap());
+    (correlation, body.slice(4..))
+}
+
+/// The connection is closed by the server (EOF, or a reset).
+async fn closed(conn: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    matches!(
+        tokio::time::timeout(WAIT, conn.read(&mut byte))
+            .await
+            .expect("closed in time"),
+        Ok(0) | Err(_)
+    )
+}
+
+fn metadata_v1(topic: &str) -> Vec<u8> {
+    let mut b = vec![0, 0, 0, 1];
+    b.extend((topic.len() as i16).to_be_bytes());
+    b.extend(topic.as_bytes());
+    b
+}
+
+/// A Produce v3 body with one batch for partition 0 of `topic`.
+fn produce_v3(topic: &str, batch: &[u8]) -> Vec<u8> {
+    let mut b = vec![0xff, 0xff, 0xff, 0xff]; // transactional_id null, acks -1
+    b.extend(10_000i32.to_be_bytes());
+    b.extend(1i32.to_be_bytes());
+    b.extend((topic.len() as i16).to_be_bytes());
+    b.extend(topic.as_bytes());
+    b.extend(1i32.to_be_bytes());
+    b.extend(0i32.to_be_bytes());
+    b.extend((batch.len() as i32).to_be_bytes());
+    b.extend(batch);
+    b
+}
+
+/// (error, base offset) of the only partition of a Produce v3 response.
+fn produce_result(body: Bytes) -> (ErrorCode, i64) {
+    let mut r = Reader::new(body, false);
+    r.array_len("topics").unwrap();
+    r.string("name").unwrap();
+    r.array_len("partitions").unwrap();
+    r.i32("index").unwrap();
+    let error = ErrorCode(r.i16("error").unwrap());
+    (error, r.i64("base_offset").unwrap())
+}
+
+fn idempotent_batch(producer_id: i64, sequence: i32, records: u32) -> Bytes {
+    let mut b = memstream_batch::BatchBuilder::with_capacity(1024);
+    for i in 0..records {
+        b.push(
+            1_700_000_000_000,
+            None,
+            format!("r{sequence}-{i}").as_bytes(),
+            &[],
+        );
+    }
+    b.finish(producer_id, 0, sequence)
+}
+
+async fn connect_with_topic(s: &Server, topic: &str) -> TcpStream {
+    let mut conn = TcpStream::connect(s.addr).await.unwrap();
+    conn.write_all(&request(3, 1, 1, &metadata_v1(topic)))
+        .await
+        .unwrap();
+    let (correlation, _) = response(&mut conn).await;
+    assert_eq!(correlation, 1);
+    conn
+}
+
+/// A retried idempotent batch is answered with its first offset and stored once; a sequence
+/// gap is OUT_OF_ORDER_SEQUENCE_NUMBER; an unknown producer must start at 0.
+#[tokio::test]
+async fn idempotent_retries_get_the_original_offset_and_gaps_are_refused() {
+    let s = server(KafkaConfig::default()).await;
+    let mut conn = connect_with_topic(&s, "idem").await;
+    let send = |batch: Bytes, id: i32| request(0, 3, id, &produce_v3("idem", &batch));
+    let first = idempotent_batch(7, 0, 3);
+    for (id, batch) in [
+        (2, first.clone()),
+        (3, idempotent_batch(7, 3, 2)),
+        (4, first),
+    ] {
+        let req = send(batch, id);
+        conn.write_all(&req).await.unwrap();
+    }
+    let answers: Vec<(ErrorCode, i64)> = [
+        response(&mut conn).await,
+        response(&mut conn).await,
+        response(&mut conn).await,
+    ]
+    .into_iter()
+    .map(|(_, body)| produce_result(body))
+    .collect();
+    assert_eq!(
+        answers,
+        [
+            (ErrorCode::NONE, 0),
+            (ErrorCode::NONE, 3),
+            (ErrorCode::NONE, 0)
+        ],
+        "the retry of the first batch is answered with its offset"
+    );
+    let gap = send(idempotent_batch(7, 9, 1), 5);
+    conn.write_all(&gap).await.unwrap();
+    let (_, body) = response(&mut conn).await;
+    assert_eq!(
+        produce_result(body).0,
+        ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER
+    );
+    let stranger = send(idempotent_batch(99, 4, 1), 6);
+    conn.write_all(&stranger).await.unwrap();
+    let (_, body) = response(&mut conn).await;
+    assert_eq!(produce_result(body).0, ErrorCode::UNKNOWN_PRODUCER_ID);
+    // Five records were stored, not eight: the next append starts at 5.
+    let next = send(idempotent_batch(7, 5, 1), 7);
+    conn.write_all(&next).await.unwrap();
+    let (_, body) = response(&mut conn).await;
+    assert_eq!(produce_result(body), (ErrorCode::NONE, 5));
+}
+
+/// A corrupted batch is CORRUPT_MESSAGE and the connection goes on.
+#[tokio::test]
+async fn a_corrupt_batch_is_refused_and_the_connection_goes_on() {
+    let s = server(KafkaConfig::default()).await;
+    let mut conn = connect_with_topic(&s, "crc").await;
+    let mut batch = idempotent_batch(-1, -1, 2).to_vec();
+    let last = batch.len() - 1;
+    batch[last] ^= 0xff;
+    conn.write_all(&request(0, 3, 2, &produce_v3("crc", &batch)))
+        .await
+        .unwrap();
+    let (_, body) = response(&mut conn).await;
+    assert_eq!(produce_result(body).0, ErrorCode::CORRUPT_MESSAGE);
+    conn.write_all(&request(3, 1, 3, &metadata_v1("crc")))
+        .await
+        .unwrap();
+    assert_eq!(response(&mut conn).await.0, 3);
+}
+
+/// Oversized, undecodable and unknown requests close their connection only, and are counted.
+#[tokio::test]
+async fn bad_requests_close_only_their_connection() {
+    let kafka = KafkaConfig {
+        max_request_bytes: 64 << 10,
+        ..KafkaConfig::default()
+    };
+    let s = server(kafka).await;
+    let mut healthy = connect_with_topic(&s, "t").await;
+
+    // A size prefix over kafka.max_request_bytes: closed before the body is read.
+    let mut big = TcpStream::connect(s.addr).await.unwrap();
+    big.write_all(&(1i32 << 20).to_be_bytes()).await.unwrap();
+    assert!(closed(&mut big).await);
+    // A Metadata request whose topic array claims more entries than bytes.
+    let mut bad = TcpStream::connect(s.addr).await.unwrap();
+    bad.write_all(&request(3, 1, 1, &[0x7f, 0xff, 0xff, 0xff]))
+        .await
+        .unwrap();
+    assert!(closed(&mut bad).await);
+    // An API key nobody implements (and one the codec has but the broker does not serve).
+    for key in [999, 21] {
+        let mut unknown = TcpStream::connect(s.addr).await.unwrap();
+        unknown.write_all(&request(key, 0, 1, &[])).await.unwrap();
+        assert!(closed(&mut unknown).await, "key {key}");
+    }
+    assert_eq!(s.metrics.malformed_requests(), 4);
+
+    healthy
+        .write_all(&request(3, 1, 9, &metadata_v1("t")))
+        .await
+        .unwrap();
+    assert_eq!(response(&mut healthy).await.0, 9, "other connections go on");
+}
+
+/// A client newer than the broker asks ApiVersions v9: UNSUPPORTED_VERSION in a v0 body
+/// listing what is supported, so it can retry with a version the broker has.
+#[tokio::test]
+async fn a_newer_api_versions_gets_the_supported_list_in_v0() {
+    let s = server(KafkaConfig::default()).await;
+    let mut conn = TcpStream::connect(s.addr).await.unwrap();
+    conn.write_all(&request(18, 9, 42, &[])).await.unwrap();
+    let (correlation, body) = response(&mut conn).await;
+    assert_eq!(correlation, 42);
+    let mut r = Reader::new(body, false);
+    assert_eq!(
+        ErrorCode(r.i16("error").unwrap()),
+        ErrorCode::UNSUPPORTED_VERSION
+    );
+    let apis = r
+        .array("api_keys", |r| {
+            Ok((r.i16("key")?, r.i16("min")?, r.i16("max")?))
+        })
+        .unwrap();
+    assert!(apis.contains(&(18, 0, 3)), "{apis:?}");
+    assert!(apis.iter().any(|&(k, _, _)| k == 0), "Produce is listed");
+    assert!(
+        !apis.iter().any(|&(k, _, _)| k == 21),
+        "DeleteRecords is not served"
+    );
+    r.finish().unwrap();
+    // The connection goes on: the client now asks v3.
+    let mut v3 = request(18, 3, 43, &[2, b'x', 2, b'1', 0]);
+    // Header v2 adds an empty tagged-field section after the client id.
+    v3.insert(4 + 2 + 2 + 4 + 2 + 1, 0);
+    let size = (v3.len() - 4) as i32;
+    v3[..4].copy_from_slice(&size.to_be_bytes());
+    conn.write_all(&v3).await.unwrap();
+    let (correlation, body) = response(&mut conn).await;
+    assert_eq!(correlation, 43);
+    assert_eq!(i16::from_be_bytes([body[0], body[1]]), 0);
+}
