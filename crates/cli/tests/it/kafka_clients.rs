@@ -248,6 +248,21 @@ async fn confluent_kafka_groups_share_partitions_exactly_once_with_every_assigno
     }
 }
 
+/// Static membership (`group.instance.id`): a restarted member gets its partitions back
+/// without a rebalance of the others.
+#[tokio::test]
+async fn confluent_kafka_static_members_restart_without_a_rebalance() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, native, kafka) = start_with_kafka(dir.path()).await;
+    memstream(
+        &native,
+        &["stream", "create", "statics", "--partitions", "6"],
+        "",
+    )
+    .await;
+    script(&kafka, &["confluent-static", "statics"]).await;
+}
+
 #[tokio::test]
 async fn kafka_python_produces_consumes_in_a_group_and_finds_offsets_by_time() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,7 @@ check fails; every wait is bounded.
 
     python clients.py BOOTSTRAP confluent-idempotent TOPIC
     python clients.py BOOTSTRAP confluent-group TOPIC PARTITIONS STRATEGY
+    python clients.py BOOTSTRAP confluent-static TOPIC      (6 partitions)
     python clients.py BOOTSTRAP kafka-python TOPIC
 """
 
@@ -185,6 +186,68 @@ def confluent_group(bootstrap, topic, partitions, strategy):
           % (strategy, n, by, {k: sorted(v) for k, v in assigned.items()}))
 
 
+def confluent_static(bootstrap, topic):
+    """Static membership: a member that restarts with its group.instance.id gets its
+    partitions back without a rebalance (the other member keeps its own throughout)."""
+    from confluent_kafka import Consumer
+
+    events = []
+    lock = threading.Lock()
+
+    def consumer(name, instance):
+        def on_assign(c, parts):
+            with lock:
+                events.append((name, "assign", sorted(tp.partition for tp in parts)))
+
+        def on_revoke(c, parts):
+            with lock:
+                events.append((name, "revoke", sorted(tp.partition for tp in parts)))
+
+        c = Consumer({"bootstrap.servers": bootstrap, "group.id": "gs-" + topic,
+                      "group.instance.id": instance, "session.timeout.ms": 30000,
+                      "heartbeat.interval.ms": 500, "client.id": name})
+        c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
+        return c
+
+    def pump(consumers, until, what):
+        end = time.time() + DEADLINE_S
+        while not until():
+            if time.time() > end:
+                fail("timed out waiting for %s: %s" % (what, events))
+            for c in consumers:
+                c.poll(0.05)
+
+    def assigned(name):
+        with lock:
+            got = [parts for who, kind, parts in events if who == name and kind == "assign"]
+        return got[-1] if got else None
+
+    c1 = consumer("c1", "static-1")
+    pump([c1], lambda: assigned("c1") == list(range(6)), "c1 alone")
+    c2 = consumer("c2", "static-2")
+    pump([c1, c2], lambda: assigned("c2") and len(assigned("c1")) + len(assigned("c2")) == 6
+         and not set(assigned("c1")) & set(assigned("c2")), "the two-member assignment")
+    mine, theirs = assigned("c2"), assigned("c1")
+    with lock:
+        before = len(events)
+    c2.close()  # a static member leaves no LeaveGroup behind: its place is kept
+    c2 = consumer("c2b", "static-2")
+    pump([c1, c2], lambda: assigned("c2b") is not None, "the restarted member's assignment")
+    for _ in range(20):  # a second to see any rebalance the restart might cause
+        for c in (c1, c2):
+            c.poll(0.05)
+    with lock:
+        after = events[before:]
+    if assigned("c2b") != mine:
+        fail("the restarted member got %s, it had %s" % (assigned("c2b"), mine))
+    if any(who == "c1" for who, _, _ in after):
+        fail("the other member was rebalanced: %s" % after)
+    c1.close()
+    c2.close()
+    print("ok: static member restarted with its partitions %s; the other kept %s without a rebalance"
+          % (mine, theirs))
+
+
 def kafka_python(bootstrap, topic):
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -242,4 +305,4 @@ def kafka_python(bootstrap, topic):
 if __name__ == "__main__":
     bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     {"confluent-idempotent": confluent_idempotent, "confluent-group": confluent_group,
-     "kafka-python": kafka_python}[cmd](bootstrap, *args)
+     "confluent-static": confluent_static, "kafka-python": kafka_python}[cmd](bootstrap, *args)

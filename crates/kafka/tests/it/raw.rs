@@ -302,3 +302,33 @@ async fn a_newer_api_versions_gets_the_supported_list_in_v0() {
     assert_eq!(correlation, 43);
     assert_eq!(i16::from_be_bytes([body[0], body[1]]), 0);
 }
+
+/// `kafka.max_connections`: one connection more is closed at once and counted; a slot freed
+/// by a closing connection is taken again.
+#[tokio::test]
+async fn connections_past_the_limit_are_refused() {
+    let s = server(KafkaConfig {
+        max_connections: 1,
+        ..KafkaConfig::default()
+    })
+    .await;
+    let first = connect_with_topic(&s, "t").await;
+    let mut second = TcpStream::connect(s.addr).await.unwrap();
+    assert!(closed(&mut second).await);
+    drop(first);
+    // The first connection's task ends when it sees the close; retry until its slot is free.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mut again = TcpStream::connect(s.addr).await.unwrap();
+        again
+            .write_all(&request(3, 1, 5, &metadata_v1("t")))
+            .await
+            .unwrap();
+        let mut size = [0u8; 4];
+        match tokio::time::timeout(WAIT, again.read_exact(&mut size)).await {
+            Ok(Ok(_)) => break,
+            _ if tokio::time::Instant::now() < deadline => tokio::task::yield_now().await,
+            _ => panic!("the freed slot was never reused"),
+        }
+    }
+}
