@@ -3,4 +3,5 @@
 //! retried and out-of-order idempotent batches, oversized, malformed and unknown requests, and
 //! a newer client's ApiVersions.
 
+mod fetch_acks;
 mod raw;

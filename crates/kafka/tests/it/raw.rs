@@ -11,11 +11,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-const WAIT: Duration = Duration::from_secs(60);
+pub(super) const WAIT: Duration = Duration::from_secs(60);
 
-struct Server {
-    addr: std::net::SocketAddr,
-    metrics: Arc<KafkaMetrics>,
+pub(super) struct Server {
+    pub(super) addr: std::net::SocketAddr,
+    pub(super) metrics: Arc<KafkaMetrics>,
     shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -26,7 +26,7 @@ impl Drop for Server {
     }
 }
 
-async fn server(kafka: KafkaConfig) -> Server {
+pub(super) async fn server(kafka: KafkaConfig) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine {
         streams: Arc::new(Streams::open(dir.path(), 1, 1000).unwrap()),
@@ -68,7 +68,7 @@ async fn server(kafka: KafkaConfig) -> Server {
 }
 
 /// A request: header v1 (client id "t") and `body`.
-fn request(api_key: i16, version: i16, correlation_id: i32, body: &[u8]) -> Vec<u8> {
+pub(super) fn request(api_key: i16, version: i16, correlation_id: i32, body: &[u8]) -> Vec<u8> {
     let mut b = BytesMut::new();
     b.put_i32((10 + 1 + body.len()) as i32);
     b.put_i16(api_key);
@@ -81,7 +81,7 @@ fn request(api_key: i16, version: i16, correlation_id: i32, body: &[u8]) -> Vec<
 }
 
 /// Reads one response; returns (correlation id, body).
-async fn response(conn: &mut TcpStream) -> (i32, Bytes) {
+pub(super) async fn response(conn: &mut TcpStream) -> (i32, Bytes) {
     let mut size = [0u8; 4];
     tokio::time::timeout(WAIT, conn.read_exact(&mut size))
         .await
@@ -95,7 +95,7 @@ async fn response(conn: &mut TcpStream) -> (i32, Bytes) {
 }
 
 /// The connection is closed by the server (EOF, or a reset).
-async fn closed(conn: &mut TcpStream) -> bool {
+pub(super) async fn closed(conn: &mut TcpStream) -> bool {
     let mut byte = [0u8; 1];
     matches!(
         tokio::time::timeout(WAIT, conn.read(&mut byte))
@@ -105,7 +105,7 @@ async fn closed(conn: &mut TcpStream) -> bool {
     )
 }
 
-fn metadata_v1(topic: &str) -> Vec<u8> {
+pub(super) fn metadata_v1(topic: &str) -> Vec<u8> {
     let mut b = vec![0, 0, 0, 1];
     b.extend((topic.len() as i16).to_be_bytes());
     b.extend(topic.as_bytes());
@@ -113,7 +113,7 @@ fn metadata_v1(topic: &str) -> Vec<u8> {
 }
 
 /// A Produce v3 body with one batch for partition 0 of `topic`.
-fn produce_v3(topic: &str, batch: &[u8]) -> Vec<u8> {
+pub(super) fn produce_v3(topic: &str, batch: &[u8]) -> Vec<u8> {
     let mut b = vec![0xff, 0xff, 0xff, 0xff]; // transactional_id null, acks -1
     b.extend(10_000i32.to_be_bytes());
     b.extend(1i32.to_be_bytes());
@@ -127,7 +127,7 @@ fn produce_v3(topic: &str, batch: &[u8]) -> Vec<u8> {
 }
 
 /// (error, base offset) of the only partition of a Produce v3 response.
-fn produce_result(body: Bytes) -> (ErrorCode, i64) {
+pub(super) fn produce_result(body: Bytes) -> (ErrorCode, i64) {
     let mut r = Reader::new(body, false);
     r.array_len("topics").unwrap();
     r.string("name").unwrap();
@@ -137,7 +137,7 @@ fn produce_result(body: Bytes) -> (ErrorCode, i64) {
     (error, r.i64("base_offset").unwrap())
 }
 
-fn idempotent_batch(producer_id: i64, sequence: i32, records: u32) -> Bytes {
+pub(super) fn idempotent_batch(producer_id: i64, sequence: i32, records: u32) -> Bytes {
     let mut b = memstream_batch::BatchBuilder::with_capacity(1024);
     for i in 0..records {
         b.push(
@@ -150,7 +150,7 @@ fn idempotent_batch(producer_id: i64, sequence: i32, records: u32) -> Bytes {
     b.finish(producer_id, 0, sequence)
 }
 
-async fn connect_with_topic(s: &Server, topic: &str) -> TcpStream {
+pub(super) async fn connect_with_topic(s: &Server, topic: &str) -> TcpStream {
     let mut conn = TcpStream::connect(s.addr).await.unwrap();
     conn.write_all(&request(3, 1, 1, &metadata_v1(topic)))
         .await
