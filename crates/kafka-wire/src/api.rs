@@ -107,7 +107,7 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::PRODUCE, "Produce", 3, 9, 9),
     api(key::FETCH, "Fetch", 4, 12, 12),
     api(key::LIST_OFFSETS, "ListOffsets", 1, 6, 6),
-    api(key::METADATA, "Metadata", 1, 12, 9),
+    api(key::METADATA, "Metadata", 0, 12, 9),
     api(key::OFFSET_COMMIT, "OffsetCommit", 2, 8, 8),
     api(key::OFFSET_FETCH, "OffsetFetch", 1, 8, 6),
     api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
