@@ -57,6 +57,8 @@ pub mod key {
     pub const DESCRIBE_GROUPS: i16 = 15;
     /// ListGroups.
     pub const LIST_GROUPS: i16 = 16;
+    /// SaslHandshake.
+    pub const SASL_HANDSHAKE: i16 = 17;
     /// ApiVersions.
     pub const API_VERSIONS: i16 = 18;
     /// CreateTopics.
@@ -67,8 +69,16 @@ pub mod key {
     pub const DELETE_RECORDS: i16 = 21;
     /// InitProducerId.
     pub const INIT_PRODUCER_ID: i16 = 22;
+    /// DescribeAcls.
+    pub const DESCRIBE_ACLS: i16 = 29;
+    /// CreateAcls.
+    pub const CREATE_ACLS: i16 = 30;
+    /// DeleteAcls.
+    pub const DELETE_ACLS: i16 = 31;
     /// DescribeConfigs.
     pub const DESCRIBE_CONFIGS: i16 = 32;
+    /// SaslAuthenticate.
+    pub const SASL_AUTHENTICATE: i16 = 36;
     /// CreatePartitions.
     pub const CREATE_PARTITIONS: i16 = 37;
     /// DeleteGroups.
@@ -89,12 +99,15 @@ const fn api(key: i16, name: &'static str, min: i16, max: i16, flexible_from: i1
     }
 }
 
+/// `flexible_from` of an API that has no flexible version at all (SaslHandshake).
+const NEVER_FLEXIBLE: i16 = i16::MAX;
+
 /// Every API implemented, by key.
 pub const SUPPORTED: &[ApiSpec] = &[
     api(key::PRODUCE, "Produce", 3, 9, 9),
     api(key::FETCH, "Fetch", 4, 12, 12),
     api(key::LIST_OFFSETS, "ListOffsets", 1, 6, 6),
-    api(key::METADATA, "Metadata", 1, 12, 9),
+    api(key::METADATA, "Metadata", 0, 12, 9),
     api(key::OFFSET_COMMIT, "OffsetCommit", 2, 8, 8),
     api(key::OFFSET_FETCH, "OffsetFetch", 1, 8, 6),
     api(key::FIND_COORDINATOR, "FindCoordinator", 0, 4, 3),
@@ -104,12 +117,17 @@ pub const SUPPORTED: &[ApiSpec] = &[
     api(key::SYNC_GROUP, "SyncGroup", 0, 5, 4),
     api(key::DESCRIBE_GROUPS, "DescribeGroups", 0, 5, 5),
     api(key::LIST_GROUPS, "ListGroups", 0, 4, 3),
+    api(key::SASL_HANDSHAKE, "SaslHandshake", 0, 1, NEVER_FLEXIBLE),
     api(key::API_VERSIONS, "ApiVersions", 0, 3, 3),
     api(key::CREATE_TOPICS, "CreateTopics", 0, 7, 5),
     api(key::DELETE_TOPICS, "DeleteTopics", 0, 6, 4),
     api(key::DELETE_RECORDS, "DeleteRecords", 0, 2, 2),
     api(key::INIT_PRODUCER_ID, "InitProducerId", 0, 4, 2),
+    api(key::DESCRIBE_ACLS, "DescribeAcls", 0, 3, 2),
+    api(key::CREATE_ACLS, "CreateAcls", 0, 3, 2),
+    api(key::DELETE_ACLS, "DeleteAcls", 0, 3, 2),
     api(key::DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4),
+    api(key::SASL_AUTHENTICATE, "SaslAuthenticate", 0, 2, 2),
     api(key::CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2),
     api(key::DELETE_GROUPS, "DeleteGroups", 0, 2, 2),
     api(

@@ -9,15 +9,19 @@
 
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+pub mod acl;
 pub mod api;
 pub mod api_versions;
 pub mod codec;
 pub mod consumer_protocol;
+pub mod create_acls;
 pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_acls;
 pub mod delete_groups;
 pub mod delete_records;
 pub mod delete_topics;
+pub mod describe_acls;
 pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
@@ -37,6 +41,8 @@ pub mod offset_commit;
 pub mod offset_fetch;
 pub mod produce;
 pub mod request;
+pub mod sasl_authenticate;
+pub mod sasl_handshake;
 pub mod sync_group;
 
 pub use codec::{DecodeError, Reader, Writer};

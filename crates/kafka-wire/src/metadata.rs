@@ -1,15 +1,20 @@
-//! Metadata (key 3), v1-v12 (v9+ flexible).
+//! Metadata (key 3), v0-v12 (v9+ flexible).
 //!
-//! Request: `topics` (a nullable array: null = every topic; entries are `topic_id` (v10+) and
-//! `name`, nullable from v10), `allow_auto_topic_creation` (v4+),
+//! Request: `topics` (a nullable array from v1: null = every topic; in v0 an array where
+//! empty means every topic; entries are `topic_id` (v10+) and `name`, nullable from v10), `allow_auto_topic_creation` (v4+),
 //! `include_cluster_authorized_operations` (v8-v10), `include_topic_authorized_operations`
 //! (v8+).
 //!
-//! Response: `throttle_time_ms` (v3+), `brokers [node_id, host, port, rack]`, `cluster_id`
-//! (v2+), `controller_id`, `topics [error_code, name, topic_id (v10+), is_internal,
+//! Response: `throttle_time_ms` (v3+), `brokers [node_id, host, port, rack (v1+)]`,
+//! `cluster_id` (v2+), `controller_id` (v1+), `topics [error_code, name, topic_id (v10+),
+//! is_internal (v1+),
 //! partitions [error_code, partition_index, leader_id, leader_epoch (v7+), replica_nodes,
 //! isr_nodes, offline_replicas (v5+)], topic_authorized_operations (v8+)]`,
 //! `cluster_authorized_operations` (v8-v10).
+//!
+//! v0 matters for kafka-python (2.0.2), whose version probe sends a Metadata v0 behind each
+//! probe request as the one request every broker answers: refusing it closed the connection,
+//! and the probe's answer, read together with the close, was lost.
 
 use crate::codec::{Reader, Result, Writer};
 use crate::error_code::ErrorCode;
@@ -37,6 +42,11 @@ pub fn decode(r: &mut Reader, version: i16) -> Result<MetadataRequest> {
     if topics.is_none() {
         skip_librdkafka_reserved_count(r, version)?;
     }
+    // v0 has no null array: no topics named means every topic.
+    let topics = match topics {
+        Some(names) if version == 0 && names.is_empty() => None,
+        topics => topics,
+    };
     let allow_auto_topic_creation = if version >= 4 {
         r.bool("allow_auto_topic_creation")?
     } else {
@@ -150,20 +160,26 @@ pub fn encode(w: &mut Writer, version: i16, resp: &MetadataResponse) {
         w.i32(b.node_id);
         w.string(&b.host);
         w.i32(b.port);
-        w.nullable_string(None);
+        if version >= 1 {
+            w.nullable_string(None);
+        }
         w.tagged_fields();
     });
     if version >= 2 {
         w.nullable_string(Some(&resp.cluster_id));
     }
-    w.i32(resp.controller_id);
+    if version >= 1 {
+        w.i32(resp.controller_id);
+    }
     w.array(&resp.topics, |w, t| {
         w.i16(t.error.0);
         w.string(&t.name);
         if version >= 10 {
             w.uuid([0; 16]);
         }
-        w.bool(false);
+        if version >= 1 {
+            w.bool(false);
+        }
         w.array(&t.partitions, |w, p| {
             w.i16(p.error.0);
             w.i32(p.index);
@@ -210,6 +226,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(req.topics, Some(vec!["a".to_owned()]));
+    }
+
+    #[test]
+    fn v0_no_topics_means_all() {
+        let req = decode(
+            &mut Reader::new(Bytes::from_static(&[0, 0, 0, 0]), false),
+            0,
+        )
+        .unwrap();
+        assert_eq!(req.topics, None);
+        let req = decode(
+            &mut Reader::new(Bytes::from_static(&[0, 0, 0, 1, 0, 1, b'a']), false),
+            0,
+        )
+        .unwrap();
+        assert_eq!(req.topics, Some(vec!["a".to_owned()]));
+        // In v1 an empty array names no topic.
+        let req = decode(
+            &mut Reader::new(Bytes::from_static(&[0, 0, 0, 0]), false),
+            1,
+        )
+        .unwrap();
+        assert_eq!(req.topics, Some(Vec::new()));
     }
 
     #[test]
@@ -296,6 +335,18 @@ mod tests {
         ];
         want.extend([0, 0, 0, 1]); // controller_id
         want.extend([0, 0, 0, 1, 0, 0, 0, 1, b't', 0]); // topics 1, error, name, internal
+        want.extend([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]); // partitions 1, error, index, leader
+        want.extend([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]); // replicas, isr
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn v0_response_has_no_rack_controller_or_internal_flag() {
+        let mut w = Writer::new(false);
+        encode(&mut w, 0, &response());
+        let got: Vec<u8> = w.finish().concat();
+        let mut want = vec![0, 0, 0, 1, 0, 0, 0, 1, 0, 1, b'h', 0, 0, 0x23, 0x84]; // brokers
+        want.extend([0, 0, 0, 1, 0, 0, 0, 1, b't']); // topics 1, error, name
         want.extend([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]); // partitions 1, error, index, leader
         want.extend([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]); // replicas, isr
         assert_eq!(got, want);

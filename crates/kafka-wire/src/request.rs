@@ -8,10 +8,11 @@ use crate::api::{key, ApiSpec};
 use crate::codec::{DecodeError, Result};
 use crate::header::{self, RequestHeader};
 use crate::{
-    api_versions, create_partitions, create_topics, delete_groups, delete_records, delete_topics,
-    describe_cluster, describe_configs, describe_groups, fetch, find_coordinator, heartbeat,
-    incremental_alter_configs, init_producer_id, join_group, leave_group, list_groups,
-    list_offsets, metadata, offset_commit, offset_fetch, produce, sync_group,
+    api_versions, create_acls, create_partitions, create_topics, delete_acls, delete_groups,
+    delete_records, delete_topics, describe_acls, describe_cluster, describe_configs,
+    describe_groups, fetch, find_coordinator, heartbeat, incremental_alter_configs,
+    init_producer_id, join_group, leave_group, list_groups, list_offsets, metadata, offset_commit,
+    offset_fetch, produce, sasl_authenticate, sasl_handshake, sync_group,
 };
 
 /// A request body, by API.
@@ -43,6 +44,8 @@ pub enum Request {
     DescribeGroups(describe_groups::DescribeGroupsRequest),
     /// ListGroups.
     ListGroups(list_groups::ListGroupsRequest),
+    /// SaslHandshake.
+    SaslHandshake(sasl_handshake::SaslHandshakeRequest),
     /// ApiVersions.
     ApiVersions(api_versions::ApiVersionsRequest),
     /// CreateTopics.
@@ -53,8 +56,16 @@ pub enum Request {
     DeleteRecords(delete_records::DeleteRecordsRequest),
     /// InitProducerId.
     InitProducerId(init_producer_id::InitProducerIdRequest),
+    /// DescribeAcls.
+    DescribeAcls(describe_acls::DescribeAclsRequest),
+    /// CreateAcls.
+    CreateAcls(create_acls::CreateAclsRequest),
+    /// DeleteAcls.
+    DeleteAcls(delete_acls::DeleteAclsRequest),
     /// DescribeConfigs.
     DescribeConfigs(describe_configs::DescribeConfigsRequest),
+    /// SaslAuthenticate.
+    SaslAuthenticate(sasl_authenticate::SaslAuthenticateRequest),
     /// CreatePartitions.
     CreatePartitions(create_partitions::CreatePartitionsRequest),
     /// DeleteGroups.
@@ -84,12 +95,17 @@ pub fn decode(frame: Bytes) -> Result<(RequestHeader, &'static ApiSpec, Request)
         key::SYNC_GROUP => Request::SyncGroup(sync_group::decode(&mut r, v)?),
         key::DESCRIBE_GROUPS => Request::DescribeGroups(describe_groups::decode(&mut r, v)?),
         key::LIST_GROUPS => Request::ListGroups(list_groups::decode(&mut r, v)?),
+        key::SASL_HANDSHAKE => Request::SaslHandshake(sasl_handshake::decode(&mut r, v)?),
         key::API_VERSIONS => Request::ApiVersions(api_versions::decode(&mut r, v)?),
         key::CREATE_TOPICS => Request::CreateTopics(create_topics::decode(&mut r, v)?),
         key::DELETE_TOPICS => Request::DeleteTopics(delete_topics::decode(&mut r, v)?),
         key::DELETE_RECORDS => Request::DeleteRecords(delete_records::decode(&mut r, v)?),
         key::INIT_PRODUCER_ID => Request::InitProducerId(init_producer_id::decode(&mut r, v)?),
+        key::DESCRIBE_ACLS => Request::DescribeAcls(describe_acls::decode(&mut r, v)?),
+        key::CREATE_ACLS => Request::CreateAcls(create_acls::decode(&mut r, v)?),
+        key::DELETE_ACLS => Request::DeleteAcls(delete_acls::decode(&mut r, v)?),
         key::DESCRIBE_CONFIGS => Request::DescribeConfigs(describe_configs::decode(&mut r, v)?),
+        key::SASL_AUTHENTICATE => Request::SaslAuthenticate(sasl_authenticate::decode(&mut r, v)?),
         key::CREATE_PARTITIONS => Request::CreatePartitions(create_partitions::decode(&mut r, v)?),
         key::DELETE_GROUPS => Request::DeleteGroups(delete_groups::decode(&mut r, v)?),
         key::INCREMENTAL_ALTER_CONFIGS => {

@@ -269,3 +269,55 @@ async fn kafka_python_produces_consumes_in_a_group_and_finds_offsets_by_time() {
     let (_server, _native, kafka) = start_with_kafka(dir.path()).await;
     script(&kafka, &["kafka-python", "kp"]).await;
 }
+
+/// kcat configured for SASL against this PLAINTEXT listener: SaslHandshake is answered
+/// ILLEGAL_SASL_STATE (as by a PLAINTEXT Kafka listener), so kcat fails within its metadata
+/// timeout (`-m 10`) saying why, rather than hanging.
+#[tokio::test]
+async fn kcat_configured_for_sasl_fails_in_bounded_time_naming_sasl() {
+    let kcat = kcat();
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, _native, kafka) = start_with_kafka(dir.path()).await;
+    let started = std::time::Instant::now();
+    let (ok, out, err) = run(
+        kcat,
+        &[
+            "-b",
+            &kafka,
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            "-X",
+            "sasl.mechanisms=PLAIN",
+            "-X",
+            "sasl.username=u",
+            "-X",
+            "sasl.password=p",
+            "-L",
+            "-m",
+            "10",
+        ],
+        "",
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(!ok, "kcat -L over SASL succeeded: {out}");
+    // librdkafka's words for the handshake refused with ILLEGAL_SASL_STATE.
+    assert!(
+        err.contains("SASL PLAIN mechanism handshake failed")
+            && err.contains("Request not valid in current SASL state"),
+        "{err}"
+    );
+    assert!(err.contains("Failed to acquire metadata"), "{err}");
+    assert!(took < WAIT, "kcat took {took:?}");
+}
+
+/// Without an authorizer the ACL APIs are SECURITY_DISABLED: confluent-kafka's create_acls
+/// and delete_acls raise it (its describe_acls drops the error: see clients.py), and
+/// kafka-python's describe_acls and create_acls report it.
+#[tokio::test]
+async fn acl_admin_calls_get_security_disabled_from_confluent_kafka_and_kafka_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, _native, kafka) = start_with_kafka(dir.path()).await;
+    script(&kafka, &["confluent-acls"]).await;
+    script(&kafka, &["kafka-python-acls"]).await;
+}

@@ -6,6 +6,8 @@ check fails; every wait is bounded.
     python clients.py BOOTSTRAP confluent-group TOPIC PARTITIONS STRATEGY
     python clients.py BOOTSTRAP confluent-static TOPIC      (6 partitions)
     python clients.py BOOTSTRAP kafka-python TOPIC
+    python clients.py BOOTSTRAP confluent-acls
+    python clients.py BOOTSTRAP kafka-python-acls
 """
 
 import sys
@@ -302,7 +304,82 @@ def kafka_python(bootstrap, topic):
     print("ok: kafka-python produce, group consume, commit, resume, offsets by time")
 
 
+NO_AUTHORIZER = "no authorizer is configured"
+
+
+def confluent_acls(bootstrap):
+    """Without an authorizer the ACL APIs are SECURITY_DISABLED. create_acls and delete_acls
+    raise it. describe_acls cannot: librdkafka (2.6.1, and its master as read) parses
+    DescribeAcls' top-level error_code into a local it never returns
+    (rd_kafka_DescribeAclsResponse_parse in src/rdkafka_admin.c), so the call succeeds with
+    no ACLs, against Kafka as here; kafka_python_acls sees the error."""
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation,
+                                       AclPermissionType, AdminClient, ResourcePatternType,
+                                       ResourceType)
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    timeout = {"request_timeout": 30}
+    everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
+                                  AclOperation.ANY, AclPermissionType.ANY)
+    bindings = [AclBinding(ResourceType.TOPIC, "acl-topic", pattern, "User:alice", "*",
+                           AclOperation.READ, AclPermissionType.ALLOW)
+                for pattern in (ResourcePatternType.LITERAL, ResourcePatternType.PREFIXED)]
+
+    def refused(what, future):
+        try:
+            got = future.result(timeout=DEADLINE_S)
+        except KafkaException as e:
+            err = e.args[0]
+            if err.code() != KafkaError.SECURITY_DISABLED or NO_AUTHORIZER not in err.str():
+                fail("%s: %s (%s), want SECURITY_DISABLED" % (what, err.name(), err.str()))
+            return err.str()
+        fail("%s succeeded without an authorizer: %r" % (what, got))
+
+    created = admin.create_acls(bindings, **timeout)
+    if len(created) != 2:
+        fail("create_acls: %d results for 2 bindings" % len(created))
+    messages = [refused("create_acls(%s)" % b, f) for b, f in created.items()]
+    deleted = admin.delete_acls([everything], **timeout)
+    messages += [refused("delete_acls", f) for f in deleted.values()]
+    described = admin.describe_acls(everything, **timeout).result(timeout=DEADLINE_S)
+    if described != []:
+        fail("describe_acls listed ACLs without an authorizer: %r" % described)
+    print("ok: confluent-kafka create_acls and delete_acls raise SECURITY_DISABLED (%s); "
+          "describe_acls lists nothing" % messages[0])
+
+
+def kafka_python_acls(bootstrap):
+    """kafka-python (DescribeAcls and CreateAcls v1) reports SECURITY_DISABLED for both."""
+    from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType,
+                             ACLResourcePatternType, KafkaAdminClient, ResourcePattern,
+                             ResourcePatternFilter, ResourceType)
+    from kafka.errors import SecurityDisabledError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, api_version_auto_timeout_ms=30000,
+                             request_timeout_ms=30000)
+    everything = ACLFilter(principal=None, host="*", operation=ACLOperation.ANY,
+                           permission_type=ACLPermissionType.ANY,
+                           resource_pattern=ResourcePatternFilter(
+                               ResourceType.ANY, None, ACLResourcePatternType.ANY))
+    try:
+        got = admin.describe_acls(everything)
+        fail("describe_acls succeeded without an authorizer: %r" % (got,))
+    except SecurityDisabledError as e:
+        if NO_AUTHORIZER not in str(e):
+            fail("describe_acls: %s" % e)
+    acl = ACL(principal="User:alice", host="*", operation=ACLOperation.READ,
+              permission_type=ACLPermissionType.ALLOW,
+              resource_pattern=ResourcePattern(ResourceType.TOPIC, "acl-topic"))
+    result = admin.create_acls([acl])
+    if result["succeeded"] or [err for _, err in result["failed"]] != [SecurityDisabledError]:
+        fail("create_acls: %r" % result)
+    admin.close()
+    print("ok: kafka-python describe_acls and create_acls get SECURITY_DISABLED")
+
+
 if __name__ == "__main__":
     bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     {"confluent-idempotent": confluent_idempotent, "confluent-group": confluent_group,
-     "confluent-static": confluent_static, "kafka-python": kafka_python}[cmd](bootstrap, *args)
+     "confluent-static": confluent_static, "kafka-python": kafka_python,
+     "confluent-acls": confluent_acls, "kafka-python-acls": kafka_python_acls}[cmd](bootstrap, *args)

@@ -3,3 +3,4 @@
 mod admin_decoders;
 mod core_decoders;
 mod group_decoders;
+mod security_decoders;

@@ -1,6 +1,7 @@
 //! Request dispatch: decode the header, then one module per API translates the request into
 //! engine calls and the outcome into the API's response. Handlers never see sockets.
 
+mod acls;
 mod api_versions;
 mod create_partitions;
 mod create_topics;
@@ -16,6 +17,7 @@ mod init_producer_id;
 mod list_offsets;
 mod metadata;
 mod produce;
+mod sasl;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -78,18 +80,24 @@ pub(crate) const HANDLED: &[i16] = &[
     key::SYNC_GROUP,
     key::DESCRIBE_GROUPS,
     key::LIST_GROUPS,
+    key::SASL_HANDSHAKE,
     key::API_VERSIONS,
     key::INIT_PRODUCER_ID,
     key::DELETE_GROUPS,
     key::CREATE_TOPICS,
     key::DELETE_TOPICS,
+    key::DESCRIBE_ACLS,
+    key::CREATE_ACLS,
+    key::DELETE_ACLS,
     key::DESCRIBE_CONFIGS,
+    key::SASL_AUTHENTICATE,
     key::CREATE_PARTITIONS,
     key::INCREMENTAL_ALTER_CONFIGS,
     key::DESCRIBE_CLUSTER,
 ];
 
-/// Who sent a request, for group membership (Kafka's client id and client host).
+/// Who sent a request, for group membership and log lines (Kafka's client id and client
+/// host).
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
     pub client_id: String,
@@ -173,6 +181,11 @@ pub(crate) fn dispatch(
         Request::CreatePartitions(req) => create_partitions::handle(req, ctx, reply),
         Request::IncrementalAlterConfigs(req) => incremental_alter_configs::handle(req, ctx, reply),
         Request::DescribeCluster(req) => describe_cluster::handle(req, ctx, reply),
+        Request::SaslHandshake(req) => sasl::handshake(req, reply, &client()),
+        Request::SaslAuthenticate(req) => sasl::authenticate(req, reply, &client()),
+        Request::DescribeAcls(req) => acls::describe(req, reply, &client()),
+        Request::CreateAcls(req) => acls::create(req, reply, &client()),
+        Request::DeleteAcls(req) => acls::delete(req, reply, &client()),
         _ => return Err(DecodeError::UnknownApi(header.api_key)),
     })
 }

@@ -332,3 +332,164 @@ async fn connections_past_the_limit_are_refused() {
         }
     }
 }
+
+/// The API keys ApiVersions v0 advertises, with their version ranges.
+async fn advertised(conn: &mut TcpStream) -> Vec<(i16, i16, i16)> {
+    conn.write_all(&request(18, 0, 100, &[])).await.unwrap();
+    let (correlation, body) = response(conn).await;
+    assert_eq!(correlation, 100);
+    let mut r = Reader::new(body, false);
+    assert_eq!(ErrorCode(r.i16("error").unwrap()), ErrorCode::NONE);
+    let apis = r
+        .array("api_keys", |r| {
+            Ok((r.i16("key")?, r.i16("min")?, r.i16("max")?))
+        })
+        .unwrap();
+    r.finish().unwrap();
+    apis
+}
+
+/// A client configured for SASL on this PLAINTEXT listener: SaslHandshake and
+/// SaslAuthenticate are answered ILLEGAL_SASL_STATE (as a Kafka PLAINTEXT listener answers),
+/// the handshake with no mechanisms, and the connection stays usable.
+#[tokio::test]
+async fn sasl_is_illegal_sasl_state_and_the_connection_goes_on() {
+    let s = server(KafkaConfig::default()).await;
+    let mut conn = connect_with_topic(&s, "sasl").await;
+    let apis = advertised(&mut conn).await;
+    assert!(apis.contains(&(17, 0, 1)), "SaslHandshake: {apis:?}");
+    assert!(apis.contains(&(36, 0, 2)), "SaslAuthenticate: {apis:?}");
+
+    for version in [0, 1] {
+        let mut body = 5i16.to_be_bytes().to_vec();
+        body.extend(b"PLAIN");
+        conn.write_all(&request(17, version, 2, &body))
+            .await
+            .unwrap();
+        let (correlation, body) = response(&mut conn).await;
+        assert_eq!(correlation, 2);
+        let mut r = Reader::new(body, false);
+        assert_eq!(
+            ErrorCode(r.i16("error").unwrap()),
+            ErrorCode::ILLEGAL_SASL_STATE,
+            "v{version}"
+        );
+        assert_eq!(
+            r.array_len("mechanisms").unwrap(),
+            0,
+            "no mechanism enabled"
+        );
+        r.finish().unwrap();
+    }
+
+    // A PLAIN token sent anyway (SaslAuthenticate v1).
+    let mut token = 4i32.to_be_bytes().to_vec();
+    token.extend(b"\0u\0p");
+    conn.write_all(&request(36, 1, 3, &token)).await.unwrap();
+    let (correlation, body) = response(&mut conn).await;
+    assert_eq!(correlation, 3);
+    let mut r = Reader::new(body, false);
+    assert_eq!(
+        ErrorCode(r.i16("error").unwrap()),
+        ErrorCode::ILLEGAL_SASL_STATE
+    );
+    let message = r.string("error_message").unwrap();
+    assert!(message.contains("SASL is not enabled"), "{message}");
+    assert!(r.bytes("auth_bytes").unwrap().is_empty());
+    assert_eq!(r.i64("session_lifetime_ms").unwrap(), 0);
+    r.finish().unwrap();
+
+    conn.write_all(&request(3, 1, 4, &metadata_v1("sasl")))
+        .await
+        .unwrap();
+    assert_eq!(response(&mut conn).await.0, 4, "Metadata is answered after");
+    assert_eq!(s.metrics.malformed_requests(), 0);
+}
+
+/// Without an authorizer the ACL APIs are SECURITY_DISABLED: DescribeAcls for the request,
+/// CreateAcls per creation, DeleteAcls per filter; nothing is described, and the connection
+/// goes on.
+#[tokio::test]
+async fn acl_requests_are_security_disabled() {
+    let s = server(KafkaConfig::default()).await;
+    let mut conn = connect_with_topic(&s, "acl").await;
+    let apis = advertised(&mut conn).await;
+    for key in [29, 30, 31] {
+        assert!(apis.contains(&(key, 0, 3)), "key {key}: {apis:?}");
+    }
+    let string = |s: &str| [&(s.len() as i16).to_be_bytes()[..], s.as_bytes()].concat();
+    let null = [0xff, 0xff];
+
+    // DescribeAcls v1: any resource, any pattern, any principal, any host, any operation.
+    let filter = [&[1][..], &null, &[1], &null, &null, &[1, 1]].concat();
+    conn.write_all(&request(29, 1, 2, &filter)).await.unwrap();
+    let (correlation, body) = response(&mut conn).await;
+    assert_eq!(correlation, 2);
+    let mut r = Reader::new(body, false);
+    assert_eq!(r.i32("throttle").unwrap(), 0);
+    assert_eq!(
+        ErrorCode(r.i16("error").unwrap()),
+        ErrorCode::SECURITY_DISABLED
+    );
+    assert_eq!(
+        r.nullable_string("message").unwrap().as_deref(),
+        Some("no authorizer is configured")
+    );
+    assert_eq!(r.array_len("resources").unwrap(), 0);
+    r.finish().unwrap();
+
+    // CreateAcls v1 with two creations (allow User:a to read topic "acl", literal and
+    // prefixed): one refusal each.
+    let creation = |pattern: u8| {
+        [
+            &[2][..],
+            &string("acl"),
+            &[pattern],
+            &string("User:a"),
+            &string("*"),
+            &[3, 3],
+        ]
+        .concat()
+    };
+    let creations = [&2i32.to_be_bytes()[..], &creation(3), &creation(4)].concat();
+    conn.write_all(&request(30, 1, 3, &creations))
+        .await
+        .unwrap();
+    let (correlation, body) = response(&mut conn).await;
+    assert_eq!(correlation, 3);
+    let mut r = Reader::new(body, false);
+    r.i32("throttle").unwrap();
+    let results = r
+        .array("results", |r| {
+            Ok((ErrorCode(r.i16("error")?), r.nullable_string("message")?))
+        })
+        .unwrap();
+    r.finish().unwrap();
+    let refused = (
+        ErrorCode::SECURITY_DISABLED,
+        Some("no authorizer is configured".to_string()),
+    );
+    assert_eq!(results, [refused.clone(), refused.clone()]);
+
+    // DeleteAcls v1 with one filter: one refusal, no matching ACLs.
+    let filters = [&1i32.to_be_bytes()[..], &filter].concat();
+    conn.write_all(&request(31, 1, 4, &filters)).await.unwrap();
+    let (correlation, body) = response(&mut conn).await;
+    assert_eq!(correlation, 4);
+    let mut r = Reader::new(body, false);
+    r.i32("throttle").unwrap();
+    let results = r
+        .array("filter_results", |r| {
+            let outcome = (ErrorCode(r.i16("error")?), r.nullable_string("message")?);
+            Ok((outcome, r.array_len("matching_acls")?))
+        })
+        .unwrap();
+    r.finish().unwrap();
+    assert_eq!(results, [(refused, 0)]);
+
+    conn.write_all(&request(3, 1, 5, &metadata_v1("acl")))
+        .await
+        .unwrap();
+    assert_eq!(response(&mut conn).await.0, 5, "Metadata is answered after");
+    assert_eq!(s.metrics.malformed_requests(), 0);
+}

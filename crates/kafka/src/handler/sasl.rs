@@ -1,0 +1,69 @@
+//! SaslHandshake and SaslAuthenticate on this listener, which has no SASL (it is PLAINTEXT).
+//! Answered as a PLAINTEXT listener of Kafka answers them: a SASL request that reaches
+//! Kafka's request handlers (`KafkaApis.handleSaslHandshakeRequest` and
+//! `handleSaslAuthenticateRequest`) is ILLEGAL_SASL_STATE, the handshake with no mechanisms
+//! enabled. A client configured for SASL so fails at once, with Kafka's error, rather than
+//! waiting; the connection stays open, as in Kafka, for whatever the client sends next.
+
+use memstream_kafka_wire::sasl_authenticate::{
+    self, SaslAuthenticateRequest, SaslAuthenticateResponse,
+};
+use memstream_kafka_wire::sasl_handshake::{self, SaslHandshakeRequest, SaslHandshakeResponse};
+use memstream_kafka_wire::ErrorCode;
+
+use super::{Client, Pending, Reply};
+
+/// What SaslAuthenticate says.
+const NOT_ENABLED: &str =
+    "SASL is not enabled on this listener (it is PLAINTEXT): connect with security.protocol=PLAINTEXT";
+
+/// Most characters of the client's mechanism name logged (SASL names are at most 20, RFC 4422).
+const MECHANISM_LOGGED_CHARS_MAX: usize = 64;
+
+pub(super) fn handshake(
+    req: SaslHandshakeRequest,
+    reply: Reply,
+    client: &Client,
+) -> Option<Pending> {
+    let mechanism: String = req
+        .mechanism
+        .chars()
+        .take(MECHANISM_LOGGED_CHARS_MAX)
+        .collect();
+    tracing::info!(
+        client_id = ?client.client_id,
+        host = client.host,
+        ?mechanism,
+        "SaslHandshake refused with ILLEGAL_SASL_STATE: SASL is not enabled on this listener (PLAINTEXT)"
+    );
+    let resp = SaslHandshakeResponse {
+        error_code: ErrorCode::ILLEGAL_SASL_STATE,
+        mechanisms: Vec::new(),
+    };
+    let mut w = reply.writer();
+    sasl_handshake::encode(&mut w, reply.version(), &resp);
+    reply.now(w)
+}
+
+pub(super) fn authenticate(
+    req: SaslAuthenticateRequest,
+    reply: Reply,
+    client: &Client,
+) -> Option<Pending> {
+    // The token may hold a password: only its length is logged.
+    tracing::info!(
+        client_id = ?client.client_id,
+        host = client.host,
+        token_bytes = req.auth_bytes.len(),
+        "SaslAuthenticate refused with ILLEGAL_SASL_STATE: SASL is not enabled on this listener (PLAINTEXT)"
+    );
+    let resp = SaslAuthenticateResponse {
+        error_code: ErrorCode::ILLEGAL_SASL_STATE,
+        error_message: Some(NOT_ENABLED.into()),
+        auth_bytes: bytes::Bytes::new(),
+        session_lifetime_ms: 0,
+    };
+    let mut w = reply.writer();
+    sasl_authenticate::encode(&mut w, reply.version(), &resp);
+    reply.now(w)
+}
