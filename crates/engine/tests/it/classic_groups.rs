@@ -471,6 +471,43 @@ async fn kafka_commits_keep_their_metadata_across_a_restart() {
     );
 }
 
+/// librdkafka's test 0099 commits offset 42 to an empty partition and reads it back, as
+/// Kafka answers: the usable offset is none (a native member starts by its reset policy),
+/// but the offset as committed is kept for Kafka's OffsetFetch, with its metadata.
+#[tokio::test]
+async fn an_offset_past_the_end_is_fetched_as_committed() {
+    let s = setup();
+    let stored = s
+        .groups
+        .commit_classic(
+            &commit(-1, "", 42, Some("Hello world!")),
+            &s.streams,
+            &s.limits,
+        )
+        .unwrap();
+    tokio::time::timeout(WAIT, stored)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let refs = [PartitionRef {
+        stream: "orders".into(),
+        partition: 1,
+    }];
+    let got = s.groups.fetch_offsets("g", &refs, &s.streams);
+    assert_eq!(
+        (got[0].offset, got[0].committed, got[0].metadata.as_deref()),
+        (None, Some(42), Some("Hello world!"))
+    );
+    // Nothing committed: neither.
+    let other = [PartitionRef {
+        stream: "orders".into(),
+        partition: 2,
+    }];
+    let got = s.groups.fetch_offsets("g", &other, &s.streams);
+    assert_eq!((got[0].offset, got[0].committed), (None, None));
+}
+
 /// A member that rejoined may still commit with the generation that just ended until the
 /// leader's assignment is out (a commit sent right behind its JoinGroup); a commit with the
 /// new generation meanwhile is told to wait.
