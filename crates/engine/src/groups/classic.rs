@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use memstream_names::validate_stream_name;
+use memstream_names::validate_group_name;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
@@ -205,7 +205,7 @@ impl Groups {
         limits: &GroupsConfig,
     ) -> Result<oneshot::Receiver<ClassicJoinResult>, GroupError> {
         let name = join.group.as_str();
-        validate_stream_name(name).map_err(|reason| GroupError::InvalidName {
+        validate_group_name(name).map_err(|reason| GroupError::InvalidName {
             name: name.to_owned(),
             reason,
         })?;

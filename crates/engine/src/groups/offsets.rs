@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::error::StoreError;
 use super::record::{Entry, Op};
 use super::store::Committed;
-use memstream_names::validate_stream_name;
+use memstream_names::validate_group_name;
 
 use super::types::{
     ClassicCommit, ClassicMemberInfo, CommitEntry, GroupInfo, GroupState, GroupSummary,
@@ -157,7 +157,7 @@ impl Groups {
         limits: &GroupsConfig,
     ) -> Result<oneshot::Receiver<Result<(), StoreError>>, GroupError> {
         let name = commit.group.as_str();
-        validate_stream_name(name).map_err(|reason| GroupError::InvalidName {
+        validate_group_name(name).map_err(|reason| GroupError::InvalidName {
             name: name.to_owned(),
             reason,
         })?;
