@@ -207,6 +207,7 @@ impl Cursors {
                 stream: c.stream.name().to_owned(),
                 partition: c.partition,
                 offset: Some(c.next),
+                committed: Some(c.next),
                 metadata: None,
             })
             .collect()

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use memstream_names::validate_stream_name;
+use memstream_names::validate_group_name;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
@@ -205,7 +205,7 @@ impl Groups {
         limits: &GroupsConfig,
     ) -> Result<oneshot::Receiver<ClassicJoinResult>, GroupError> {
         let name = join.group.as_str();
-        validate_stream_name(name).map_err(|reason| GroupError::InvalidName {
+        validate_group_name(name).map_err(|reason| GroupError::InvalidName {
             name: name.to_owned(),
             reason,
         })?;
@@ -341,14 +341,23 @@ impl Groups {
                 .instances
                 .insert(instance.clone(), member_id.clone());
         }
-        if stable && unchanged && member_id != leader && !is_new {
-            // Nothing changed for the group: answer with the current generation.
+        // A static member back under a new id (`previous` is the member it replaces).
+        let static_return = previous.is_some();
+        if stable && unchanged && !is_new && (member_id != leader || static_return) {
+            // Nothing changed for the group: answer with the current generation. A static
+            // leader coming back is told its old id as the leader, as Kafka does: it syncs
+            // as a follower and gets its previous assignment, and the group (which now has
+            // its new id as leader) does not rebalance.
+            let told_leader = match (&static_holder, member_id == leader) {
+                (Some(holder), true) => holder.clone(),
+                _ => leader,
+            };
             let classic = group.classic.as_ref();
             let _ = tx.send(Ok(ClassicJoined {
                 generation: group.generation,
                 protocol_type: classic.map(|c| c.protocol_type.clone()).unwrap_or_default(),
                 protocol: classic.map(|c| c.protocol.clone()).unwrap_or_default(),
-                leader,
+                leader: told_leader,
                 member_id,
                 members: Vec::new(),
             }));

@@ -25,7 +25,7 @@ use std::time::Duration;
 // Tokio's clock, so that session expiry can be tested with paused time.
 use tokio::time::Instant;
 
-use memstream_names::validate_stream_name;
+use memstream_names::validate_group_name;
 use tokio::sync::oneshot;
 
 pub use classic::ClassicJoinResult;
@@ -203,7 +203,7 @@ impl Groups {
             streams,
         } = join;
         let (name, member_id) = (name.as_str(), member_id.as_str());
-        validate_stream_name(name).map_err(|reason| GroupError::InvalidName {
+        validate_group_name(name).map_err(|reason| GroupError::InvalidName {
             name: name.to_owned(),
             reason,
         })?;

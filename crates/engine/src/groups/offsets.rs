@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::error::StoreError;
 use super::record::{Entry, Op};
 use super::store::Committed;
-use memstream_names::validate_stream_name;
+use memstream_names::validate_group_name;
 
 use super::types::{
     ClassicCommit, ClassicMemberInfo, CommitEntry, GroupInfo, GroupState, GroupSummary,
@@ -157,7 +157,7 @@ impl Groups {
         limits: &GroupsConfig,
     ) -> Result<oneshot::Receiver<Result<(), StoreError>>, GroupError> {
         let name = commit.group.as_str();
-        validate_stream_name(name).map_err(|reason| GroupError::InvalidName {
+        validate_group_name(name).map_err(|reason| GroupError::InvalidName {
             name: name.to_owned(),
             reason,
         })?;
@@ -240,8 +240,9 @@ impl Groups {
         Ok(self.record_commit(name, group, entries))
     }
 
-    /// Committed offsets (`None` where nothing usable is committed: nothing at all, an offset
-    /// of an earlier stream of that name, or one outside the retained range).
+    /// Committed offsets (`offset` is `None` where nothing usable is committed: nothing at
+    /// all, an offset of an earlier stream of that name, or one outside the retained range;
+    /// `committed` keeps the last as committed).
     pub fn fetch_offsets(
         &self,
         name: &str,
@@ -259,21 +260,22 @@ impl Groups {
                 let metadata = group
                     .and_then(|g| g.offsets.get(&(p.stream.clone(), p.partition)))
                     .and_then(|c| c.metadata.as_deref().map(str::to_owned));
-                let offset = match found {
-                    Found::At(o) => Some(o),
-                    Found::None => None,
+                let (offset, committed) = match found {
+                    Found::At(o) => (Some(o), Some(o)),
+                    Found::None => (None, None),
                     Found::OutOfRange(o) => {
                         tracing::warn!(
                             group = name, stream = %p.stream, partition = p.partition, committed = o,
                             "committed offset is outside the partition's range; the member starts by its reset policy"
                         );
-                        None
+                        (None, Some(o))
                     }
                 };
                 Position {
                     stream: p.stream.clone(),
                     partition: p.partition,
                     offset,
+                    committed,
                     metadata,
                 }
             })

@@ -33,6 +33,11 @@ pub struct Position {
     pub stream: String,
     pub partition: u32,
     pub offset: Option<u64>,
+    /// The offset as committed for the current stream, even outside the retained range
+    /// (where `offset` is `None`). Kafka's OffsetFetch answers this: a Kafka client checks
+    /// the offset itself, its fetch gets OFFSET_OUT_OF_RANGE and it applies
+    /// `auto.offset.reset`.
+    pub committed: Option<u64>,
     /// The metadata string committed with it (Kafka clients), if any.
     pub metadata: Option<String>,
 }

@@ -272,8 +272,8 @@ async fn a_member_that_does_not_rejoin_is_dropped_after_the_rebalance_timeout() 
     assert_eq!(info.members.len(), 1);
 }
 
-/// A static member that restarts takes its place back under a new member id without a
-/// rebalance; its old id is fenced.
+/// A static member that restarts, follower or leader, takes its place back under a new
+/// member id without a rebalance; its old id is fenced.
 #[tokio::test]
 async fn a_static_member_comes_back_without_a_rebalance() {
     let s = setup();
@@ -348,6 +348,40 @@ async fn a_static_member_comes_back_without_a_rebalance() {
     s.groups
         .heartbeat_classic("g", &leader.member_id, Some("i-1"), leader.generation)
         .unwrap();
+    // The leader restarts too (librdkafka's test 0102 when its restarting consumer happened
+    // to be the leader): as from Kafka, no rebalance either; the answer names the old id as
+    // leader, so the client syncs as a follower and gets its old assignment back.
+    let back_leader = joined(
+        s.groups
+            .join_classic(with_instance("", "i-1"), &s.streams, &s.limits)
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(back_leader.generation, leader.generation, "no rebalance");
+    assert_eq!(back_leader.leader, leader.member_id, "told the old id");
+    assert_ne!(back_leader.member_id, back_leader.leader, "not the leader");
+    assert!(back_leader.members.is_empty());
+    let mine = s.groups.sync_classic(ClassicSync {
+        instance_id: Some("i-1".into()),
+        ..sync(&back_leader, Vec::new())
+    });
+    let mine = tokio::time::timeout(WAIT, mine.unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(&mine[..], format!("assign-{}", leader.member_id).as_bytes());
+    // The other member saw nothing: same generation, no rebalance to heed.
+    s.groups
+        .heartbeat_classic("g", &back.member_id, Some("i-2"), back.generation)
+        .unwrap();
+    let fenced = s
+        .groups
+        .heartbeat_classic("g", &leader.member_id, Some("i-1"), leader.generation);
+    assert!(
+        matches!(fenced, Err(GroupError::FencedInstance { .. })),
+        "{fenced:?}"
+    );
 }
 
 fn commit(generation: i32, member_id: &str, offset: u64, metadata: Option<&str>) -> ClassicCommit {
@@ -469,6 +503,43 @@ async fn kafka_commits_keep_their_metadata_across_a_restart() {
         (got[0].offset, got[0].metadata.as_deref()),
         (Some(9), Some("m2"))
     );
+}
+
+/// librdkafka's test 0099 commits offset 42 to an empty partition and reads it back, as
+/// Kafka answers: the usable offset is none (a native member starts by its reset policy),
+/// but the offset as committed is kept for Kafka's OffsetFetch, with its metadata.
+#[tokio::test]
+async fn an_offset_past_the_end_is_fetched_as_committed() {
+    let s = setup();
+    let stored = s
+        .groups
+        .commit_classic(
+            &commit(-1, "", 42, Some("Hello world!")),
+            &s.streams,
+            &s.limits,
+        )
+        .unwrap();
+    tokio::time::timeout(WAIT, stored)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let refs = [PartitionRef {
+        stream: "orders".into(),
+        partition: 1,
+    }];
+    let got = s.groups.fetch_offsets("g", &refs, &s.streams);
+    assert_eq!(
+        (got[0].offset, got[0].committed, got[0].metadata.as_deref()),
+        (None, Some(42), Some("Hello world!"))
+    );
+    // Nothing committed: neither.
+    let other = [PartitionRef {
+        stream: "orders".into(),
+        partition: 2,
+    }];
+    let got = s.groups.fetch_offsets("g", &other, &s.streams);
+    assert_eq!((got[0].offset, got[0].committed), (None, None));
 }
 
 /// A member that rejoined may still commit with the generation that just ended until the

@@ -1,8 +1,9 @@
 //! Fetch: whole stored batches from each partition asked for, sent as stored (a fetch from
 //! the middle of a batch returns the whole batch; the client skips the records before its
 //! offset). `max_bytes` and each `partition_max_bytes` bound the response, except that the
-//! first batch is always sent so a consumer can get past a batch larger than its limits
-//! (KIP-74). With fewer than `min_bytes` available the request waits, up to `max_wait_ms`
+//! first batch of the first partition with data is always sent so a consumer can get past a
+//! batch larger than its limits (KIP-74); a later partition whose next batch does not fit the
+//! room left sends nothing this time. With fewer than `min_bytes` available the request waits, up to `max_wait_ms`
 //! (capped by `streams.fetch_max_wait_ms`), for any of its partitions to grow, then reads once
 //! more. Only read_uncommitted exists here (no transactions), so read_committed reads the same.
 
@@ -117,9 +118,14 @@ async fn read_all(topics: &[(String, Vec<Wanted>)], max_bytes: usize) -> (Vec<To
         let mut partitions = Vec::with_capacity(wanted.len());
         for w in wanted {
             let room = max_bytes.saturating_sub(total).min(w.max_bytes);
-            // The first batch of the response goes out whatever its size.
-            let budget = if total == 0 { room.max(1) } else { room };
-            let data = read_one(w, budget).await;
+            // The first batch of the response goes out whatever its size (KIP-74); in a
+            // later partition only what fits the room left does, as in Kafka. The log
+            // returns at least one batch, so drop what exceeds the budget.
+            let first = total == 0;
+            let mut data = read_one(w, if first { room.max(1) } else { room }).await;
+            if !first {
+                keep_within(&mut data.records, room);
+            }
             total = total.saturating_add(data.records.iter().map(bytes::Bytes::len).sum());
             partitions.push(data);
         }
@@ -129,6 +135,19 @@ async fn read_all(topics: &[(String, Vec<Wanted>)], max_bytes: usize) -> (Vec<To
         });
     }
     (out, total)
+}
+
+/// Keeps the longest prefix of `batches` that fits in `budget` bytes.
+fn keep_within(batches: &mut Vec<bytes::Bytes>, budget: usize) {
+    let mut used = 0usize;
+    let keep = batches
+        .iter()
+        .take_while(|b| {
+            used = used.saturating_add(b.len());
+            used <= budget
+        })
+        .count();
+    batches.truncate(keep);
 }
 
 async fn read_one(w: &Wanted, budget: usize) -> PartitionData {
@@ -166,5 +185,85 @@ async fn read_one(w: &Wanted, budget: usize) -> PartitionData {
             tracing::debug!(offset, error = %e, "kafka fetch read failed");
             empty(log_code(&e), Some(log))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use memstream_batch::BatchBuilder;
+    use memstream_log::LogConfig;
+
+    /// A partition holding one batch of one record of `value_len` bytes.
+    fn partition_with_batch(value_len: usize) -> Partition {
+        let log = Partition::open_memory(LogConfig::default());
+        let mut b = BatchBuilder::with_capacity(value_len + 128);
+        b.push(1, None, &vec![7u8; value_len], &[]);
+        let batch = b.finish(-1, -1, -1);
+        log.append(BytesMut::from(&batch[..]), 1).unwrap();
+        log
+    }
+
+    fn wanted(index: i32, log: &Partition, max_bytes: usize) -> Wanted {
+        Wanted {
+            index,
+            offset: 0,
+            max_bytes,
+            log: Ok(log.clone()),
+        }
+    }
+
+    /// librdkafka's test 0082 (fetch.max.bytes 1 MB over partitions holding 900 KiB
+    /// batches): only the response's first batch may exceed `max_bytes`; a later partition
+    /// whose first batch does not fit the room left sends nothing, as in Kafka, so the
+    /// response stays within the client's `receive.message.max.bytes`.
+    #[tokio::test]
+    async fn only_the_first_batch_of_a_response_may_exceed_max_bytes() {
+        let logs: Vec<Partition> = (0..3).map(|_| partition_with_batch(900 << 10)).collect();
+        let topics = vec![(
+            "t".to_string(),
+            logs.iter()
+                .enumerate()
+                .map(|(i, log)| wanted(i as i32, log, 20_000_000))
+                .collect::<Vec<_>>(),
+        )];
+        let (data, bytes) = read_all(&topics, 1_000_000).await;
+        let parts = &data[0].partitions;
+        assert_eq!(parts[0].records.len(), 1, "the first batch goes out");
+        assert!(parts[1].records.is_empty() && parts[2].records.is_empty());
+        assert!(bytes < 1_000_000, "{bytes}");
+        // Each partition still reports its end so the client knows data is there.
+        assert!(parts.iter().all(|p| p.high_watermark == 1));
+
+        // With room for two, two go out; the first alone may exceed a tiny limit.
+        let (_, bytes) = read_all(&topics, 2 * (900 << 10) + 1024).await;
+        assert!(
+            bytes > 1_000_000 && bytes <= 2 * (900 << 10) + 1024,
+            "{bytes}"
+        );
+        let (data, _) = read_all(&topics, 10).await;
+        let sent: usize = data[0].partitions.iter().map(|p| p.records.len()).sum();
+        assert_eq!(sent, 1);
+    }
+
+    /// The partition limit binds a later partition too; a partition after an empty one
+    /// counts as the first.
+    #[tokio::test]
+    async fn the_first_non_empty_partition_may_exceed_its_partition_limit() {
+        let empty = Partition::open_memory(LogConfig::default());
+        let big = partition_with_batch(4096);
+        let other = partition_with_batch(4096);
+        let topics = vec![(
+            "t".to_string(),
+            vec![
+                wanted(0, &empty, 100),
+                wanted(1, &big, 100),
+                wanted(2, &other, 100),
+            ],
+        )];
+        let (data, _) = read_all(&topics, 1 << 20).await;
+        let counts: Vec<usize> = data[0].partitions.iter().map(|p| p.records.len()).collect();
+        assert_eq!(counts, [0, 1, 0]);
     }
 }

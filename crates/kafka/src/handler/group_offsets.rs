@@ -135,7 +135,10 @@ pub(super) fn fetch(req: OffsetFetchRequest, ctx: &Arc<Context>, reply: Reply) -
             for pos in positions {
                 let partition = OffsetFetchPartition {
                     partition_index: i32::try_from(pos.partition).unwrap_or(-1),
-                    committed_offset: pos.offset.map_or(-1, |o| o as i64),
+                    // As committed, as from Kafka, even outside the retained range: the
+                    // client's fetch then gets OFFSET_OUT_OF_RANGE and it applies
+                    // auto.offset.reset.
+                    committed_offset: pos.committed.map_or(-1, |o| o as i64),
                     committed_leader_epoch: -1,
                     metadata: Some(pos.metadata.unwrap_or_default()),
                     error_code: ErrorCode::NONE,

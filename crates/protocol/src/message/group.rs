@@ -73,7 +73,7 @@ fn group_and_member(r: &mut PayloadReader<'_>) -> Result<(String, String), Paylo
 /// GROUP_JOIN request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JoinGroup {
-    /// Group name (stream-name rules).
+    /// Group name (`validate_group_name`: 1..=255 bytes, no control characters).
     pub group: String,
     /// Empty for a new member, else the id the server gave.
     pub member_id: String,
