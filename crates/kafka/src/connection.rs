@@ -67,10 +67,16 @@ async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'stati
             request = requests.next(), if reading && in_flight.len() < max_in_flight => {
                 match request {
                     None => reading = false,
-                    Some(Err(e)) => {
+                    // The codec reports a size over the limit as InvalidData; anything else
+                    // is the socket failing (a reset by the client), not a bad request.
+                    Some(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
                         ctx.metrics.malformed();
                         tracing::warn!(%peer, error = %e, limit = cfg.max_request_bytes, "kafka request refused (kafka.max_request_bytes); closing the connection");
-                        return "request too large or read error";
+                        return "request too large";
+                    }
+                    Some(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "kafka read failed");
+                        return "read failed";
                     }
                     Some(Ok(frame)) => {
                         let frame = frame.freeze();
