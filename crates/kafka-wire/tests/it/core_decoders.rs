@@ -1,6 +1,8 @@
 //! Whole frames through `request::decode`, the front-end's one entry point: arbitrary bytes,
-//! and valid headers of every implemented API and version followed by arbitrary bodies, never
-//! panic; a frame cut anywhere inside its header is an error.
+//! and valid headers of every implemented API and version followed by arbitrary bodies (and
+//! bodies of small bytes, read as short lengths, counts and nulls), never panic; an empty body
+//! is an error for the APIs that always have fields; a frame cut inside its header is an
+//! error. (`group_decoders` adds damaged valid requests of the group APIs.)
 
 use bytes::{BufMut, Bytes, BytesMut};
 use memstream_kafka_wire::api::{self, SUPPORTED};
@@ -40,6 +42,32 @@ proptest! {
     fn small_byte_bodies_never_panic((k, v) in every_api_version(), body in proptest::collection::vec(0u8..4, 0..256)) {
         // Bytes of 0-3 read as short lengths, counts and nulls, so decoding goes deep.
         let _ = request::decode(frame(k, v, &body));
+    }
+}
+
+/// The APIs whose every version has a field before any array: an empty body cannot decode.
+const NON_EMPTY: [i16; 12] = [
+    api::key::CREATE_TOPICS,
+    api::key::DELETE_TOPICS,
+    api::key::DELETE_RECORDS,
+    api::key::DESCRIBE_CONFIGS,
+    api::key::CREATE_PARTITIONS,
+    api::key::INCREMENTAL_ALTER_CONFIGS,
+    api::key::DESCRIBE_CLUSTER,
+    api::key::SASL_HANDSHAKE,
+    api::key::SASL_AUTHENTICATE,
+    api::key::DESCRIBE_ACLS,
+    api::key::CREATE_ACLS,
+    api::key::DELETE_ACLS,
+];
+
+#[test]
+fn an_empty_body_is_an_error_where_every_version_has_fields() {
+    for k in NON_EMPTY {
+        let spec = api::spec(k).expect("implemented");
+        for v in spec.min..=spec.max {
+            assert!(request::decode(frame(k, v, &[])).is_err(), "key {k} v{v}");
+        }
     }
 }
 

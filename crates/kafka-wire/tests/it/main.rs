@@ -1,6 +1,4 @@
 //! The decoders at the boundary: arbitrary bytes never panic, for every API and version.
 
-mod admin_decoders;
 mod core_decoders;
 mod group_decoders;
-mod security_decoders;
