@@ -77,6 +77,11 @@ pub struct GroupsConfig {
     /// Longest metadata string a Kafka client may commit with an offset (Kafka's
     /// `offset.metadata.max.bytes`).
     pub max_offset_metadata_bytes: u32,
+    /// How long a Kafka group that has no members waits for more to join before its first
+    /// generation starts (Kafka's `group.initial.rebalance.delay.ms`); each member joining
+    /// meanwhile extends the wait by as much again, up to the members' rebalance timeout.
+    /// 0 starts the generation with the first joiner.
+    pub initial_rebalance_delay_ms: u32,
 }
 
 impl Default for GroupsConfig {
@@ -89,6 +94,7 @@ impl Default for GroupsConfig {
             session_check_ms: 50,
             offsets_retention_ms: 7 * 24 * 3_600_000,
             max_offset_metadata_bytes: 4096,
+            initial_rebalance_delay_ms: 3000,
         }
     }
 }

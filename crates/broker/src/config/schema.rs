@@ -85,6 +85,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("groups.session_check_ms", Kind::U64, Apply::Live),
     key("groups.offsets_retention_ms", Kind::U64, Apply::Live),
     key("groups.max_offset_metadata_bytes", Kind::U32, Apply::Live),
+    key("groups.initial_rebalance_delay_ms", Kind::U32, Apply::Live),
     key("kafka.enabled", Kind::Bool, Apply::Restart),
     key("kafka.listen", Kind::Str, Apply::Restart),
     key("kafka.advertised_listener", Kind::Str, Apply::Live),

@@ -221,6 +221,12 @@ fn groups(groups: &super::GroupsConfig) -> Result<(), Violation> {
         groups.max_offset_metadata_bytes.into(),
         0,
         1 << 20,
+    )?;
+    range(
+        "groups.initial_rebalance_delay_ms",
+        groups.initial_rebalance_delay_ms.into(),
+        0,
+        300_000,
     )
 }
 
@@ -555,6 +561,18 @@ mod tests {
                 "admin.request_timeout_ms",
                 1,
                 MAX_TIMEOUT_MS,
+            ),
+            (
+                |c, v| c.groups.initial_rebalance_delay_ms = v as u32,
+                "groups.initial_rebalance_delay_ms",
+                0,
+                300_000,
+            ),
+            (
+                |c, v| c.groups.max_offset_metadata_bytes = v as u32,
+                "groups.max_offset_metadata_bytes",
+                0,
+                1 << 20,
             ),
         ];
         for (set, key, min, max) in cases {

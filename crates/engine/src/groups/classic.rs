@@ -315,6 +315,12 @@ impl Groups {
             .as_ref()
             .map(|c| c.leader.clone())
             .unwrap_or_default();
+        let rebalance_timeout = Duration::from_millis(u64::from(
+            join.rebalance_timeout_ms.max(join.session_timeout_ms),
+        ))
+        .min(Duration::from_millis(u64::from(
+            limits.session_timeout_ms_max,
+        )));
         let member = Member {
             streams: join.streams.clone(),
             session_timeout: Duration::from_millis(u64::from(join.session_timeout_ms)),
@@ -323,18 +329,14 @@ impl Groups {
             notifier: Arc::new(NoNotice),
             classic: Some(ClassicMember {
                 protocols: join.protocols.clone(),
-                rebalance_timeout: Duration::from_millis(u64::from(
-                    join.rebalance_timeout_ms.max(join.session_timeout_ms),
-                ))
-                .min(Duration::from_millis(u64::from(
-                    limits.session_timeout_ms_max,
-                ))),
+                rebalance_timeout,
                 instance_id: join.instance_id.clone(),
                 client_id: join.client_id.clone(),
                 client_host: join.client_host.clone(),
                 assignment: assigned_bytes,
             }),
         };
+        let first_of_empty_group = group.members.is_empty() && group.rebalance.is_none();
         group.members.insert(member_id.clone(), member);
         if let (Some(instance), Some(classic)) = (&join.instance_id, group.classic.as_mut()) {
             classic
@@ -367,6 +369,13 @@ impl Groups {
         if let Some(rebalance) = group.rebalance.as_mut() {
             rebalance.awaiting.remove(&member_id);
             rebalance.waiters.push((member_id, Waiter::Classic(tx)));
+            hold_for_more_members(
+                rebalance,
+                first_of_empty_group,
+                is_new,
+                rebalance_timeout,
+                limits,
+            );
         }
         try_complete(group, streams);
         Ok(rx)
@@ -521,6 +530,34 @@ impl Groups {
             }
         };
         self.leave(name, &resolved, streams)
+    }
+}
+
+/// Kafka's initial rebalance delay: the first member of an empty group waits
+/// `groups.initial_rebalance_delay_ms` for others, so that consumers started together land in
+/// one generation instead of rebalancing once per member; each new member joining meanwhile
+/// extends the wait by as much again, up to the first member's rebalance timeout. The group
+/// sweep ([`Groups::expire`]) starts the generation when the wait is over.
+fn hold_for_more_members(
+    rebalance: &mut super::Rebalancing,
+    first_of_empty_group: bool,
+    is_new: bool,
+    rebalance_timeout: Duration,
+    limits: &GroupsConfig,
+) {
+    let delay = Duration::from_millis(limits.initial_rebalance_delay_ms.into());
+    if delay.is_zero() {
+        return;
+    }
+    let now = Instant::now();
+    if first_of_empty_group {
+        let limit = now + rebalance_timeout.max(delay);
+        rebalance.hold_until = Some(now + delay);
+        rebalance.hold_limit = Some(limit);
+    } else if let (true, Some(_), Some(limit)) =
+        (is_new, rebalance.hold_until, rebalance.hold_limit)
+    {
+        rebalance.hold_until = Some((now + delay).min(limit));
     }
 }
 

@@ -86,6 +86,10 @@ struct Rebalancing {
     awaiting: BTreeSet<String>,
     /// Joins waiting for the next generation.
     waiters: Vec<(String, Waiter)>,
+    /// A new Kafka group's first generation waits for more members until then
+    /// (`groups.initial_rebalance_delay_ms`), and until `hold_limit` at most.
+    hold_until: Option<Instant>,
+    hold_limit: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -329,6 +333,17 @@ impl Groups {
     pub fn expire(&self, now: Instant, all_streams: &Streams) {
         let mut groups = self.lock();
         for (name, group) in groups.iter_mut() {
+            let held_past = group
+                .rebalance
+                .as_ref()
+                .and_then(|r| r.hold_until)
+                .is_some_and(|t| now >= t);
+            if held_past {
+                if let Some(r) = group.rebalance.as_mut() {
+                    r.hold_until = None;
+                }
+                try_complete(group, all_streams);
+            }
             let rebalance_started = group
                 .rebalance
                 .as_ref()
@@ -412,6 +427,8 @@ fn start_rebalance(name: &str, group: &mut Group, joining: Option<&str>) {
         started: Instant::now(),
         awaiting,
         waiters: Vec::new(),
+        hold_until: None,
+        hold_limit: None,
     });
 }
 
@@ -420,7 +437,7 @@ fn try_complete(group: &mut Group, all_streams: &Streams) {
     let done = group
         .rebalance
         .as_ref()
-        .is_some_and(|r| r.awaiting.is_empty());
+        .is_some_and(|r| r.awaiting.is_empty() && r.hold_until.is_none_or(|t| Instant::now() >= t));
     if !done {
         return;
     }

@@ -13,16 +13,16 @@ use memstream_engine::groups::{
 };
 use memstream_engine::streams::{NewStream, SettingsOverrides, Streams};
 
-const WAIT: Duration = Duration::from_secs(60);
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
-struct Setup {
+pub(crate) struct Setup {
     _dir: tempfile::TempDir,
-    streams: Arc<Streams>,
-    groups: Groups,
-    limits: GroupsConfig,
+    pub streams: Arc<Streams>,
+    pub groups: Groups,
+    pub limits: GroupsConfig,
 }
 
-fn setup() -> Setup {
+pub(crate) fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let streams = Arc::new(Streams::open(dir.path(), 1, 1000).unwrap());
     let cfg = StreamsConfig {
@@ -40,11 +40,15 @@ fn setup() -> Setup {
         _dir: dir,
         streams,
         groups,
-        limits: GroupsConfig::default(),
+        // Most tests are about what follows the first generation; the delay has its own.
+        limits: GroupsConfig {
+            initial_rebalance_delay_ms: 0,
+            ..GroupsConfig::default()
+        },
     }
 }
 
-fn join(member_id: &str, protocols: &[&str]) -> ClassicJoin {
+pub(crate) fn join(member_id: &str, protocols: &[&str]) -> ClassicJoin {
     ClassicJoin {
         group: "g".into(),
         member_id: member_id.into(),
@@ -62,7 +66,7 @@ fn join(member_id: &str, protocols: &[&str]) -> ClassicJoin {
     }
 }
 
-async fn joined(
+pub(crate) async fn joined(
     rx: tokio::sync::oneshot::Receiver<Result<ClassicJoined, GroupError>>,
 ) -> ClassicJoined {
     tokio::time::timeout(WAIT, rx)

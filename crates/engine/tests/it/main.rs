@@ -3,5 +3,6 @@
 
 mod alter;
 mod classic_groups;
+mod classic_initial_delay;
 mod common;
 mod grow;
