@@ -19,6 +19,9 @@ pub const NO_PRODUCER_EPOCH: i16 = -1;
 pub const NO_SEQUENCE: i32 = -1;
 /// Leader epoch of a batch no leader has stamped yet.
 pub const NO_LEADER_EPOCH: i32 = -1;
+/// A batch timestamp a producer leaves unset (Kafka's `RecordBatch.NO_TIMESTAMP`); the log
+/// stamps such a batch with its append time ([`crate::stamp_append_time`]).
+pub const NO_TIMESTAMP: i64 = -1;
 
 /// The checksum covers bytes from here (the attributes) to the end of the batch.
 pub(crate) const CRC_START: usize = 21;
@@ -27,6 +30,8 @@ pub(crate) const MAGIC_AT: usize = 16;
 pub(crate) const CRC_AT: usize = 17;
 pub(crate) const PRODUCER_EPOCH_AT: usize = 51;
 pub(crate) const BASE_SEQUENCE_AT: usize = 53;
+pub(crate) const FIRST_TIMESTAMP_AT: usize = 27;
+pub(crate) const MAX_TIMESTAMP_AT: usize = 35;
 
 /// Attribute bits 0-2: the compression codec.
 const CODEC_MASK: u16 = 0x07;
@@ -135,6 +140,9 @@ pub struct BatchHeader {
     pub base_sequence: i32,
     /// Records in the batch, at least 1.
     pub record_count: u32,
+    /// The producer left the base or the max timestamp unset ([`NO_TIMESTAMP`]); the
+    /// timestamp fields read 0 then, until the log stamps the batch with its append time.
+    pub timestamps_missing: bool,
 }
 
 fn be<const N: usize>(h: &[u8; BATCH_HEADER_LEN], at: usize) -> [u8; N] {
@@ -167,8 +175,8 @@ impl BatchHeader {
         let batch_length = i32::from_be_bytes(be(h, 8));
         let attributes = u16::from_be_bytes(be(h, CRC_START));
         let last_offset_delta = i32::from_be_bytes(be(h, 23));
-        let first_timestamp = i64::from_be_bytes(be(h, 27));
-        let max_timestamp = i64::from_be_bytes(be(h, 35));
+        let first_timestamp = i64::from_be_bytes(be(h, FIRST_TIMESTAMP_AT));
+        let max_timestamp = i64::from_be_bytes(be(h, MAX_TIMESTAMP_AT));
         let record_count = i32::from_be_bytes(be(h, 57));
         let declared = i64::from(batch_length).saturating_add(LOG_OVERHEAD as i64);
         if declared < BATCH_HEADER_LEN as i64 || base_offset < 0 {
@@ -198,7 +206,7 @@ impl BatchHeader {
             });
         }
         for timestamp_ms in [first_timestamp, max_timestamp] {
-            if timestamp_ms < 0 {
+            if timestamp_ms < 0 && timestamp_ms != NO_TIMESTAMP {
                 return Err(BatchError::NegativeTimestamp { timestamp_ms });
             }
         }
@@ -209,12 +217,13 @@ impl BatchHeader {
             crc: u32::from_be_bytes(be(h, CRC_AT)),
             attributes,
             last_offset_delta: last_offset_delta as u32,
-            first_timestamp_ms: first_timestamp as u64,
-            max_timestamp_ms: max_timestamp as u64,
+            first_timestamp_ms: first_timestamp.max(0) as u64,
+            max_timestamp_ms: max_timestamp.max(0) as u64,
             producer_id: i64::from_be_bytes(be(h, 43)),
             producer_epoch: i16::from_be_bytes(be(h, PRODUCER_EPOCH_AT)),
             base_sequence: i32::from_be_bytes(be(h, BASE_SEQUENCE_AT)),
             record_count: record_count as u32,
+            timestamps_missing: first_timestamp == NO_TIMESTAMP || max_timestamp == NO_TIMESTAMP,
         })
     }
 

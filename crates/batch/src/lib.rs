@@ -52,7 +52,10 @@ pub use codec::{compress, decompress};
 pub use error::BatchError;
 pub use header::{
     sequence_after, BatchHeader, Compression, BATCH_HEADER_LEN, LOG_OVERHEAD, MAGIC,
-    NO_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, TIMESTAMP_TYPE_LOG_APPEND,
+    NO_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, NO_TIMESTAMP,
+    TIMESTAMP_TYPE_LOG_APPEND,
 };
 pub use record::{Record, RecordHeader, RecordIter};
-pub use verify::{check_envelope, records, restamp_producer, stamp, verify, Limits};
+pub use verify::{
+    check_envelope, records, restamp_producer, stamp, stamp_append_time, verify, Limits,
+};

@@ -6,7 +6,8 @@ use crate::codec::decompress;
 use crate::error::BatchError;
 use crate::header::{
     BatchHeader, Compression, BASE_SEQUENCE_AT, BATCH_HEADER_LEN, CRC_AT, CRC_START,
-    LEADER_EPOCH_AT, PRODUCER_EPOCH_AT,
+    FIRST_TIMESTAMP_AT, LEADER_EPOCH_AT, MAX_TIMESTAMP_AT, PRODUCER_EPOCH_AT,
+    TIMESTAMP_TYPE_LOG_APPEND,
 };
 use crate::record::RecordIter;
 
@@ -106,6 +107,31 @@ pub fn restamp_producer(buf: &mut [u8], producer_epoch: i16, base_sequence: i32)
     }
     put(buf, PRODUCER_EPOCH_AT, &producer_epoch.to_be_bytes());
     put(buf, BASE_SEQUENCE_AT, &base_sequence.to_be_bytes());
+    let crc = crc32c::crc32c(buf.get(CRC_START..).unwrap_or_default());
+    put(buf, CRC_AT, &crc.to_be_bytes());
+}
+
+/// Gives a batch whose producer left its timestamps unset ([`crate::NO_TIMESTAMP`]) the log's
+/// append time, as Kafka's `message.timestamp.type=LogAppendTime` does: base and max timestamp
+/// `now_ms`, the LogAppendTime attribute bit (consumers then read every record's timestamp as
+/// the max timestamp), and the checksum, which covers them. Does nothing to a buffer shorter
+/// than a header.
+pub fn stamp_append_time(buf: &mut [u8], now_ms: u64) {
+    if buf.len() < BATCH_HEADER_LEN {
+        return;
+    }
+    let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+    let attributes = buf
+        .get(CRC_START..CRC_START.saturating_add(2))
+        .and_then(|a| <[u8; 2]>::try_from(a).ok())
+        .map_or(0, u16::from_be_bytes);
+    put(
+        buf,
+        CRC_START,
+        &(attributes | TIMESTAMP_TYPE_LOG_APPEND).to_be_bytes(),
+    );
+    put(buf, FIRST_TIMESTAMP_AT, &now.to_be_bytes());
+    put(buf, MAX_TIMESTAMP_AT, &now.to_be_bytes());
     let crc = crc32c::crc32c(buf.get(CRC_START..).unwrap_or_default());
     put(buf, CRC_AT, &crc.to_be_bytes());
 }

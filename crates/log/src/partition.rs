@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use memstream_batch::{stamp, BatchHeader};
+use memstream_batch::{stamp, stamp_append_time, BatchHeader};
 
 /// The partition leader epoch stamped into every batch: one broker, one epoch until
 /// replication gives leaders epochs of their own.
@@ -319,9 +319,15 @@ impl Partition {
 
     /// Stamps `batch` (already checked with `memstream_batch::verify`) with the end
     /// offset and appends it; rolls the active segment first if it is full. Does not sync.
-    pub fn append(&self, batch: BytesMut, now_ms: u64) -> Result<AppendOutcome, LogError> {
+    /// A batch whose producer left its timestamps unset gets the append time
+    /// (`memstream_batch::stamp_append_time`).
+    pub fn append(&self, mut batch: BytesMut, now_ms: u64) -> Result<AppendOutcome, LogError> {
         let inner = &*self.inner;
-        let header = BatchHeader::parse(&batch).map_err(|e| refused(e.to_string()))?;
+        let mut header = BatchHeader::parse(&batch).map_err(|e| refused(e.to_string()))?;
+        if header.timestamps_missing {
+            stamp_append_time(&mut batch, now_ms);
+            header = BatchHeader::parse(&batch).map_err(|e| refused(e.to_string()))?;
+        }
         if header.total_len() != batch.len() {
             return Err(refused("batch length disagrees with its header".into()));
         }

@@ -242,3 +242,38 @@ fn null_keys_values_and_header_values_parse() {
     let headers: Vec<_> = r.headers().map(|h| (h.name, h.value)).collect();
     assert_eq!(headers, [("h", None)]);
 }
+
+/// Kafka's NO_TIMESTAMP (-1) is a timestamp a producer may leave unset; any other negative
+/// timestamp is refused. `stamp_append_time` fills it in with a valid checksum.
+#[test]
+fn no_timestamp_is_accepted_and_stamped_other_negatives_are_refused() {
+    let mut b = BatchBuilder::with_capacity(256);
+    b.push(0, Some(b"k"), b"v", &[]);
+    let built = b.finish(NO_PRODUCER_ID, -1, -1).to_vec();
+    let with_ts = |first: i64, max: i64| {
+        let mut x = built.clone();
+        x[27..35].copy_from_slice(&first.to_be_bytes());
+        x[35..43].copy_from_slice(&max.to_be_bytes());
+        let crc = crc32c::crc32c(&x[21..]);
+        x[17..21].copy_from_slice(&crc.to_be_bytes());
+        x
+    };
+    let mut untimed = with_ts(-1, -1);
+    let h = verify(&untimed, Limits::UNLIMITED).expect("NO_TIMESTAMP verifies");
+    assert!(h.timestamps_missing);
+    assert_eq!((h.first_timestamp_ms, h.max_timestamp_ms), (0, 0));
+    memstream_batch::stamp_append_time(&mut untimed, 1_700_000_000_000);
+    let h = verify(&untimed, Limits::UNLIMITED).expect("stamped batch verifies");
+    assert!(!h.timestamps_missing);
+    assert_eq!(h.max_timestamp_ms, 1_700_000_000_000);
+    assert_ne!(h.attributes & memstream_batch::TIMESTAMP_TYPE_LOG_APPEND, 0);
+    for (first, max) in [(-2, 5), (5, -2), (i64::MIN, -1)] {
+        assert!(
+            matches!(
+                verify(&with_ts(first, max), Limits::UNLIMITED),
+                Err(BatchError::NegativeTimestamp { .. })
+            ),
+            "{first} {max}"
+        );
+    }
+}

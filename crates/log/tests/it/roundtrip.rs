@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use common::{base_of, batch, config, read_all};
-use memstream_batch::stamp;
+use memstream_batch::{stamp, BatchHeader};
 use memstream_log::{FsyncPolicy, LogConfig, LogError, MemoryBackend, Partition, Syncer};
 
 /// Every flavour: RAM only, disk-like on a MemoryBackend, real files in a tempdir.
@@ -276,4 +276,35 @@ fn handles_are_send_and_sync_and_wait_durable_is_send() {
     send_sync(&p);
     send_sync(&Syncer::new(1));
     send(p.wait_durable(0));
+}
+
+/// A producer's batch without timestamps (Kafka's NO_TIMESTAMP, -1: librdkafka's C++
+/// `produce()` with timestamp -1) is stored with the append time, as LogAppendTime, with a
+/// valid checksum; a search by time finds it.
+#[test]
+fn a_batch_without_timestamps_gets_the_append_time() {
+    let cfg = config(1 << 20, FsyncPolicy::Never);
+    let syncer = Syncer::new(1);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, p) in flavours(&cfg, &syncer, &dir) {
+        p.append(batch(1, 10, 500, 1), 0).unwrap();
+        let mut untimed = batch(3, 10, 0, 2);
+        untimed[27..35].copy_from_slice(&(-1i64).to_be_bytes());
+        untimed[35..43].copy_from_slice(&(-1i64).to_be_bytes());
+        let crc = crc32c::crc32c(&untimed[21..]);
+        untimed[17..21].copy_from_slice(&crc.to_be_bytes());
+        assert!(BatchHeader::parse(&untimed).unwrap().timestamps_missing);
+        let out = p.append(untimed, 7_000).unwrap();
+        assert_eq!(out.base_offset, 1, "{name}");
+        let stored = read_all(&p, 1 << 20);
+        let h = memstream_batch::check_envelope(&stored[1]).expect("checksum still valid");
+        assert_eq!(
+            (h.first_timestamp_ms, h.max_timestamp_ms),
+            (7_000, 7_000),
+            "{name}"
+        );
+        assert_ne!(h.attributes & memstream_batch::TIMESTAMP_TYPE_LOG_APPEND, 0);
+        assert!(!h.timestamps_missing);
+        assert_eq!(p.offset_for_timestamp(6_000), 1, "{name}");
+    }
 }
