@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use memstream_engine::config::GroupsConfig;
+use memstream_engine::groups::{ClassicJoined, GroupError};
 
 use crate::classic_groups::{join, joined, setup, Setup, WAIT};
 
@@ -17,6 +18,13 @@ fn with_delay(ms: u32) -> Setup {
     s
 }
 
+/// A new member's JoinGroup (no member id, the `range` protocol).
+fn join_new(s: &Setup) -> tokio::sync::oneshot::Receiver<Result<ClassicJoined, GroupError>> {
+    s.groups
+        .join_classic(join("", &["range"]), &s.streams, &s.limits)
+        .unwrap()
+}
+
 fn sweep(s: &Setup) {
     s.groups.expire(tokio::time::Instant::now(), &s.streams);
 }
@@ -26,20 +34,14 @@ fn sweep(s: &Setup) {
 #[tokio::test(start_paused = true)]
 async fn members_joining_within_the_delay_share_the_first_generation() {
     let s = with_delay(3_000);
-    let mut first = s
-        .groups
-        .join_classic(join("", &["range"]), &s.streams, &s.limits)
-        .unwrap();
+    let mut first = join_new(&s);
     tokio::time::advance(Duration::from_millis(1_000)).await;
     sweep(&s);
     assert!(
         first.try_recv().is_err(),
         "the group waits for more members"
     );
-    let second = s
-        .groups
-        .join_classic(join("", &["range"]), &s.streams, &s.limits)
-        .unwrap();
+    let second = join_new(&s);
     // 3 s after the first join, but only 2 s after the second: still waiting.
     tokio::time::advance(Duration::from_millis(2_000)).await;
     sweep(&s);
@@ -58,19 +60,12 @@ async fn members_joining_within_the_delay_share_the_first_generation() {
 #[tokio::test(start_paused = true)]
 async fn the_wait_ends_at_the_rebalance_timeout() {
     let s = with_delay(3_000);
-    let mut first = s
-        .groups
-        .join_classic(join("", &["range"]), &s.streams, &s.limits)
-        .unwrap();
+    let mut first = join_new(&s);
     let mut later = Vec::new();
     for _ in 0..14 {
         tokio::time::advance(Duration::from_millis(2_000)).await;
         sweep(&s);
-        later.push(
-            s.groups
-                .join_classic(join("", &["range"]), &s.streams, &s.limits)
-                .unwrap(),
-        );
+        later.push(join_new(&s));
     }
     // 28 s after the first join, with a member joining every 2 s: the last one would hold
     // the group until 31 s, the timeout ends the wait at 30 s.
@@ -93,18 +88,12 @@ async fn the_wait_ends_at_the_rebalance_timeout() {
 #[tokio::test(start_paused = true)]
 async fn only_an_empty_group_waits() {
     let s = with_delay(3_000);
-    let first = s
-        .groups
-        .join_classic(join("", &["range"]), &s.streams, &s.limits)
-        .unwrap();
+    let first = join_new(&s);
     tokio::time::advance(Duration::from_millis(3_100)).await;
     sweep(&s);
     let a = joined(first).await;
     // A second member: the first rejoins, and the generation starts without waiting.
-    let second = s
-        .groups
-        .join_classic(join("", &["range"]), &s.streams, &s.limits)
-        .unwrap();
+    let second = join_new(&s);
     let again = s
         .groups
         .join_classic(join(&a.member_id, &["range"]), &s.streams, &s.limits)
@@ -114,9 +103,6 @@ async fn only_an_empty_group_waits() {
     assert_eq!(b.generation, 2);
 
     let off = with_delay(0);
-    let rx = off
-        .groups
-        .join_classic(join("", &["range"]), &off.streams, &off.limits)
-        .unwrap();
+    let rx = join_new(&off);
     assert_eq!(joined(rx).await.generation, 1, "no delay, no sweep needed");
 }
