@@ -76,7 +76,7 @@ impl Principal {
     /// Parses `User:<name>` (the wildcard `User:*` included, for ACLs).
     pub fn parse(s: &str) -> Result<Principal, PrincipalError> {
         match s.split_once(':') {
-            Some((USER_TYPE, name)) if name == "*" => Ok(Principal::user("*")),
+            Some((USER_TYPE, "*")) => Ok(Principal::user("*")),
             Some((USER_TYPE, name)) => {
                 check_user_name(name)?;
                 Ok(Principal::user(name))
