@@ -10,6 +10,7 @@
 //! - [`authorizer`]: decisions, the durable ACL set, per-connection decision caches.
 //! - [`durable`]: crash-safe whole-file replacement, for every store here.
 //! - [`error`]: the stores' error.
+//! - [`tokens`]: admin API tokens, stored hashed.
 
 pub mod acl;
 pub mod authorizer;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod plain;
 pub mod principal;
 pub mod scram;
+pub mod tokens;
 
 pub use acl::{Acl, AclFilter, Operation, PatternType, Permission, ResourcePattern, ResourceType};
 pub use authorizer::{Authorizer, AuthzSettings, Session};
