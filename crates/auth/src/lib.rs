@@ -8,12 +8,14 @@
 //! - [`principal`]: `User:<name>`, who a connection is.
 //! - [`acl`]: the ACL model and filters.
 //! - [`authorizer`]: decisions, the durable ACL set, per-connection decision caches.
+//! - [`config`]: the `[auth]` section.
 //! - [`durable`]: crash-safe whole-file replacement, for every store here.
 //! - [`error`]: the stores' error.
 //! - [`tokens`]: admin API tokens, stored hashed.
 
 pub mod acl;
 pub mod authorizer;
+pub mod config;
 pub mod durable;
 pub mod error;
 pub mod plain;
@@ -23,5 +25,6 @@ pub mod tokens;
 
 pub use acl::{Acl, AclFilter, Operation, PatternType, Permission, ResourcePattern, ResourceType};
 pub use authorizer::{Authorizer, AuthzSettings, Session};
+pub use config::AuthConfig;
 pub use error::StoreError;
 pub use principal::Principal;

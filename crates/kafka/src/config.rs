@@ -26,6 +26,8 @@ pub struct KafkaConfig {
     pub max_in_flight_requests: u32,
     /// Open Kafka connections allowed at once. Live.
     pub max_connections: u32,
+    /// `[kafka.tls]`: TLS on the Kafka listener (SSL and SASL_SSL).
+    pub tls: memstream_net::TlsConfig,
 }
 
 impl Default for KafkaConfig {
@@ -39,6 +41,7 @@ impl Default for KafkaConfig {
             max_request_bytes: 4 << 20,
             max_in_flight_requests: 128,
             max_connections: 10_000,
+            tls: memstream_net::TlsConfig::default(),
         }
     }
 }

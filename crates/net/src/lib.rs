@@ -3,6 +3,9 @@
 //! writing.
 
 pub mod admission;
+pub mod tls_config;
+
+pub use tls_config::TlsConfig;
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};

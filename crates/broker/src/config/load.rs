@@ -120,12 +120,12 @@ pub fn check_file(path: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Maps an environment variable name to a key: `MEMSTREAM_NETWORK__MAX_CONNECTIONS` is
-/// `network.max_connections`. `None` for variables that are not configuration (no prefix, or
+/// `network.max_connections`, `MEMSTREAM_KAFKA__TLS__CERT_FILE` `kafka.tls.cert_file`. `None` for variables that are not configuration (no prefix, or
 /// no `__` after it, like `MEMSTREAM_SERVER`).
 fn env_key(name: &str) -> Option<String> {
     let rest = name.strip_prefix(ENV_PREFIX)?;
-    let (section, field) = rest.split_once("__")?;
-    Some(format!("{section}.{field}").to_ascii_lowercase())
+    rest.contains("__")
+        .then(|| rest.replace("__", ".").to_ascii_lowercase())
 }
 
 /// The merged table so far and the origin of each key in it.
@@ -163,22 +163,37 @@ impl Layers {
                 })?;
         let origin = Origin::File(path.to_owned());
         for (section, value) in file {
-            if !schema::is_section(&section) {
-                return Err(unknown(section, &origin));
+            self.apply_section(section, value, &origin)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one section of a file (`[network]`, or `[network.tls]` within it).
+    fn apply_section(
+        &mut self,
+        section: String,
+        value: toml::Value,
+        origin: &Origin,
+    ) -> Result<(), ConfigError> {
+        if !schema::is_section(&section) {
+            return Err(unknown(section, origin));
+        }
+        let toml::Value::Table(fields) = value else {
+            return Err(invalid(section, &value, "expected a table", origin));
+        };
+        for (field, value) in fields {
+            let name = format!("{section}.{field}");
+            if value.is_table() && schema::is_section(&name) {
+                self.apply_section(name, value, origin)?;
+                continue;
             }
-            let toml::Value::Table(fields) = value else {
-                return Err(invalid(section, &value, "expected a table", &origin));
+            let Some(key) = schema::find(&name) else {
+                return Err(unknown(name, origin));
             };
-            for (field, value) in fields {
-                let name = format!("{section}.{field}");
-                let Some(key) = schema::find(&name) else {
-                    return Err(unknown(name, &origin));
-                };
-                let checked = key
-                    .check_toml(&value)
-                    .map_err(|reason| invalid(name, &value, &reason, &origin))?;
-                self.set(key, checked, origin.clone());
-            }
+            let checked = key
+                .check_toml(&value)
+                .map_err(|reason| invalid(name, &value, &reason, origin))?;
+            self.set(key, checked, origin.clone());
         }
         Ok(())
     }
@@ -281,6 +296,10 @@ mod tests {
             env_key("MEMSTREAM_LOG__LEVEL").as_deref(),
             Some("log.level")
         );
+        assert_eq!(
+            env_key("MEMSTREAM_KAFKA__TLS__CERT_FILE").as_deref(),
+            Some("kafka.tls.cert_file")
+        );
         assert_eq!(env_key("MEMSTREAM_SERVER"), None);
         assert_eq!(env_key("MEMSTREAM_SERVER_LISTEN"), None);
         assert_eq!(env_key("PATH"), None);
@@ -319,6 +338,59 @@ mod tests {
             ..ConfigSources::default()
         };
         assert_eq!(load(&sources).unwrap().config.log.level, "warn");
+    }
+
+    #[test]
+    fn nested_tls_sections_and_string_lists_load_from_file_env_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.toml");
+        std::fs::write(
+            &path,
+            "[kafka.tls]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\n\n[auth]\nsuperusers = [\"admin\", \"User:ops\"]\n",
+        )
+        .unwrap();
+        let sources = ConfigSources {
+            file: Some(path.clone()),
+            env: vec![
+                ("MEMSTREAM_NETWORK__TLS__CERT_FILE".into(), "/n.pem".into()),
+                ("MEMSTREAM_NETWORK__TLS__KEY_FILE".into(), "/nk.pem".into()),
+            ],
+            overrides: vec![Override {
+                key: "auth.superusers".into(),
+                value: "root, admin".into(),
+                flag: "--superusers".into(),
+            }],
+        };
+        let loaded = load(&sources).unwrap();
+        assert_eq!(loaded.config.kafka.tls.cert_file, PathBuf::from("/c.pem"));
+        assert_eq!(loaded.config.network.tls.cert_file, PathBuf::from("/n.pem"));
+        assert_eq!(loaded.config.auth.superusers, ["root", "admin"]);
+        assert_eq!(
+            loaded.origins["kafka.tls.cert_file"],
+            Origin::File(path.clone())
+        );
+        let text = loaded.render();
+        assert!(
+            text.contains("[kafka.tls]\ncert_file = \"/c.pem\""),
+            "{text}"
+        );
+        let parsed: Config = toml::from_str(&text).expect("render output is TOML");
+        assert_eq!(parsed, loaded.config);
+
+        std::fs::write(&path, "[kafka.tls]\ncert = \"/c.pem\"\n").unwrap();
+        let err = load(&ConfigSources {
+            file: Some(path.clone()),
+            ..ConfigSources::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("kafka.tls.cert"), "{err}");
+        std::fs::write(&path, "[auth]\nsuperusers = \"admin\"\n").unwrap();
+        let err = load(&ConfigSources {
+            file: Some(path),
+            ..ConfigSources::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("auth.superusers"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod load;
 mod reload;
 mod schema;
 mod validate;
+mod validate_security;
 
 use std::path::PathBuf;
 
@@ -22,8 +23,10 @@ use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
 pub use load::{check_file, load, ConfigSources, Loaded, Origin, Override};
+pub use memstream_auth::AuthConfig;
 pub use memstream_engine::config::{GroupsConfig, StreamsConfig, MESSAGE_HEADROOM_BYTES};
 pub use memstream_kafka::KafkaConfig;
+pub use memstream_net::TlsConfig;
 pub use reload::{is_reloadable, watch_file, ConfigHandle, ReloadGuard, ReloadReport};
 
 /// An example `memstream.toml` with every key at its default. Tests keep it equal to
@@ -41,6 +44,7 @@ pub struct Config {
     pub groups: GroupsConfig,
     pub kafka: KafkaConfig,
     pub admin: AdminConfig,
+    pub auth: AuthConfig,
     pub log: LogConfig,
 }
 
@@ -84,6 +88,8 @@ pub struct NetworkConfig {
     pub write_coalesce_bytes: u32,
     /// Push subscriptions one connection may hold at once (each is a task and its cursors).
     pub max_subscriptions: u32,
+    /// `[network.tls]`: TLS on the native listener.
+    pub tls: TlsConfig,
 }
 
 /// `[admin]`: the HTTP admin and metrics endpoint.
@@ -96,6 +102,8 @@ pub struct AdminConfig {
     pub max_connections: u32,
     /// Time an admin request may take, reading included. Live.
     pub request_timeout_ms: u64,
+    /// `[admin.tls]`: TLS on the admin listener.
+    pub tls: TlsConfig,
 }
 
 /// `[log]`: diagnostics.
@@ -132,6 +140,7 @@ impl Default for NetworkConfig {
             close_linger_ms: 1_000,
             write_coalesce_bytes: 64 << 10,
             max_subscriptions: 1024,
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -142,6 +151,7 @@ impl Default for AdminConfig {
             listen: "127.0.0.1:7879".to_owned(),
             max_connections: 64,
             request_timeout_ms: 5_000,
+            tls: TlsConfig::default(),
         }
     }
 }

@@ -15,6 +15,8 @@ pub(crate) enum Kind {
     Path,
     U32,
     U64,
+    /// An array of strings; from the environment or a flag, comma-separated.
+    StrList,
 }
 
 /// Whether a changed value takes effect on reload or only after a restart.
@@ -53,6 +55,9 @@ pub(crate) const KEYS: &[Key] = &[
     key("network.close_linger_ms", Kind::U64, Apply::Live),
     key("network.write_coalesce_bytes", Kind::U32, Apply::Live),
     key("network.max_subscriptions", Kind::U32, Apply::Live),
+    key("network.tls.cert_file", Kind::Path, Apply::Restart),
+    key("network.tls.key_file", Kind::Path, Apply::Restart),
+    key("network.tls.client_ca_file", Kind::Path, Apply::Restart),
     key("streams.storage", Kind::Str, Apply::Live),
     key("streams.partitions", Kind::U32, Apply::Live),
     key("streams.retention_bytes", Kind::U64, Apply::Live),
@@ -94,9 +99,32 @@ pub(crate) const KEYS: &[Key] = &[
     key("kafka.max_request_bytes", Kind::U32, Apply::Live),
     key("kafka.max_in_flight_requests", Kind::U32, Apply::Live),
     key("kafka.max_connections", Kind::U32, Apply::Live),
+    key("kafka.tls.cert_file", Kind::Path, Apply::Restart),
+    key("kafka.tls.key_file", Kind::Path, Apply::Restart),
+    key("kafka.tls.client_ca_file", Kind::Path, Apply::Restart),
     key("admin.listen", Kind::Str, Apply::Restart),
     key("admin.max_connections", Kind::U32, Apply::Live),
     key("admin.request_timeout_ms", Kind::U64, Apply::Live),
+    key("admin.tls.cert_file", Kind::Path, Apply::Restart),
+    key("admin.tls.key_file", Kind::Path, Apply::Restart),
+    key("admin.tls.client_ca_file", Kind::Path, Apply::Restart),
+    key("auth.enabled", Kind::Bool, Apply::Restart),
+    key("auth.superusers", Kind::StrList, Apply::Live),
+    key("auth.allow_insecure_remote", Kind::Bool, Apply::Restart),
+    key("auth.allow_plain_without_tls", Kind::Bool, Apply::Live),
+    key("auth.scram_iterations", Kind::U32, Apply::Live),
+    key("auth.failure_delay_ms", Kind::U64, Apply::Live),
+    key("auth.max_failures_per_minute", Kind::U32, Apply::Live),
+    key("auth.max_tracked_addresses", Kind::U32, Apply::Restart),
+    key(
+        "auth.max_unauthenticated_request_bytes",
+        Kind::U32,
+        Apply::Live,
+    ),
+    key("auth.max_users", Kind::U32, Apply::Restart),
+    key("auth.max_acls", Kind::U32, Apply::Restart),
+    key("auth.max_tokens", Kind::U32, Apply::Restart),
+    key("auth.max_cached_decisions", Kind::U32, Apply::Restart),
     key("log.level", Kind::Str, Apply::Live),
     key("log.format", Kind::Str, Apply::Restart),
 ];
@@ -104,13 +132,14 @@ pub(crate) const KEYS: &[Key] = &[
 const NOT_UNSIGNED: &str = "expected an unsigned integer";
 const NOT_BOOL: &str = "expected true or false";
 const NOT_STRING: &str = "expected a string";
+const NOT_STRING_LIST: &str = "expected an array of strings";
 
 /// The row for `name` (`section.field`), if it is a key.
 pub(crate) fn find(name: &str) -> Option<&'static Key> {
     KEYS.iter().find(|key| key.name == name)
 }
 
-/// Whether `section` names a section of [`Config`].
+/// Whether `section` names a section of [`Config`] (`network` or `network.tls`).
 pub(crate) fn is_section(section: &str) -> bool {
     KEYS.iter().any(|key| key.section() == section)
 }
@@ -124,9 +153,11 @@ impl Key {
         self.split().1
     }
 
+    /// The section is everything before the last dot (`network.tls` for
+    /// `network.tls.cert_file`), the field what follows it.
     fn split(&self) -> (&'static str, &'static str) {
         let name: &'static str = self.name;
-        name.split_once('.').unwrap_or((name, ""))
+        name.rsplit_once('.').unwrap_or((name, ""))
     }
 
     /// Checks a value taken from a TOML file against this key's type. `Err` is the reason.
@@ -141,6 +172,10 @@ impl Key {
                 Err(_) => Err(NOT_UNSIGNED.to_owned()),
             },
             (Kind::U32 | Kind::U64, _) => Err(NOT_UNSIGNED.to_owned()),
+            (Kind::StrList, toml::Value::Array(items)) if items.iter().all(|v| v.is_str()) => {
+                Ok(value.clone())
+            }
+            (Kind::StrList, _) => Err(NOT_STRING_LIST.to_owned()),
         }
     }
 
@@ -153,6 +188,13 @@ impl Key {
                 _ => Err(NOT_BOOL.to_owned()),
             },
             Kind::Str | Kind::Path => Ok(toml::Value::String(raw.to_owned())),
+            Kind::StrList => Ok(toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_owned()))
+                    .collect(),
+            )),
             Kind::U32 | Kind::U64 => match raw.parse::<u64>() {
                 Ok(n) => self.check_unsigned(n),
                 Err(err) if *err.kind() == std::num::IntErrorKind::PosOverflow => {
@@ -202,16 +244,28 @@ pub(crate) fn to_table(config: &Config) -> toml::Table {
     toml::Table::try_from(config).unwrap_or_default()
 }
 
+/// The table of `section` (a dotted path) in `table`.
+fn section<'t>(table: &'t toml::Table, section: &str) -> Option<&'t toml::Table> {
+    section
+        .split('.')
+        .try_fold(table, |t, part| t.get(part)?.as_table())
+}
+
 /// The value of `key` in a table made by [`to_table`] or by merging layers onto it.
 pub(crate) fn get<'t>(table: &'t toml::Table, key: &Key) -> Option<&'t toml::Value> {
-    table.get(key.section())?.as_table()?.get(key.field())
+    section(table, key.section())?.get(key.field())
 }
 
 /// Sets the value of `key` in a table made by [`to_table`].
 pub(crate) fn set(table: &mut toml::Table, key: &Key, value: toml::Value) {
-    if let Some(toml::Value::Table(section)) = table.get_mut(key.section()) {
-        section.insert(key.field().to_owned(), value);
+    let mut t = table;
+    for part in key.section().split('.') {
+        match t.get_mut(part) {
+            Some(toml::Value::Table(inner)) => t = inner,
+            _ => return,
+        }
     }
+    t.insert(key.field().to_owned(), value);
 }
 
 #[cfg(test)]
@@ -220,12 +274,20 @@ mod tests {
 
     #[test]
     fn keys_are_exactly_the_config_fields() {
+        fn leaves(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+            for (name, value) in table {
+                let path = format!("{prefix}{name}");
+                match value {
+                    toml::Value::Table(inner) => leaves(&format!("{path}."), inner, out),
+                    _ => out.push(path),
+                }
+            }
+        }
         let table = to_table(&Config::default());
         let mut fields = Vec::new();
         for (section, value) in &table {
-            for field in value.as_table().expect("section is a table").keys() {
-                fields.push(format!("{section}.{field}"));
-            }
+            let inner = value.as_table().expect("section is a table");
+            leaves(&format!("{section}."), inner, &mut fields);
         }
         let mut keys: Vec<String> = KEYS.iter().map(|k| k.name.to_owned()).collect();
         fields.sort();

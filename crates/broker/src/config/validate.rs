@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use memstream_protocol::codec::MIN_FRAME_BYTES;
 
+use super::validate_security as security;
 use super::{Config, StreamsConfig, MESSAGE_HEADROOM_BYTES};
 
 /// Largest accepted `network.max_frame_bytes`: 256 MiB.
@@ -100,9 +101,11 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
         1,
         1_000_000,
     )?;
+    security::tls(&security::NETWORK_TLS, &network.tls)?;
     streams(&config.streams, network.max_frame_bytes)?;
     groups(&config.groups)?;
     kafka(config)?;
+    security::tls(&security::KAFKA_TLS, &config.kafka.tls)?;
 
     let admin = &config.admin;
     let admin_addr = socket_addr("admin.listen", &admin.listen)?;
@@ -121,6 +124,8 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
         10_000,
     )?;
     timeout("admin.request_timeout_ms", admin.request_timeout_ms)?;
+    security::tls(&security::ADMIN_TLS, &admin.tls)?;
+    security::auth(config)?;
 
     log_level(&config.log.level)?;
     one_of("log.format", &config.log.format, &["text", "json"])
@@ -336,7 +341,7 @@ fn streams(streams: &StreamsConfig, max_frame_bytes: u32) -> Result<(), Violatio
     )
 }
 
-fn violation(key: &'static str, value: &str, reason: &str) -> Violation {
+pub(crate) fn violation(key: &'static str, value: &str, reason: &str) -> Violation {
     Violation {
         key,
         value: value.to_owned(),
@@ -344,7 +349,7 @@ fn violation(key: &'static str, value: &str, reason: &str) -> Violation {
     }
 }
 
-fn range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Violation> {
+pub(crate) fn range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Violation> {
     if (min..=max).contains(&value) {
         return Ok(());
     }
