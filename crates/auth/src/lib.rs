@@ -12,6 +12,7 @@
 //! - [`durable`]: crash-safe whole-file replacement, for every store here.
 //! - [`error`]: the stores' error.
 //! - [`tokens`]: admin API tokens, stored hashed.
+//! - [`throttle`]: failed authentications per client address.
 
 pub mod acl;
 pub mod authorizer;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod plain;
 pub mod principal;
 pub mod scram;
+pub mod throttle;
 pub mod tokens;
 
 pub use acl::{Acl, AclFilter, Operation, PatternType, Permission, ResourcePattern, ResourceType};
