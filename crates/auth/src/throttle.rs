@@ -39,7 +39,8 @@ impl Throttle {
 
     /// Changes the failures allowed per minute (a config reload).
     pub fn set_max_failures(&self, max_failures: u32) {
-        self.max_failures.store(max_failures.max(1), Ordering::Relaxed);
+        self.max_failures
+            .store(max_failures.max(1), Ordering::Relaxed);
     }
 
     /// Whether `ip` may try to authenticate at `now_ms`.
@@ -111,7 +112,10 @@ mod tests {
         assert!(!t.allows(ip(1), WINDOW_MS - 1));
         assert!(t.allows(ip(1), WINDOW_MS));
         t.failed(ip(1), WINDOW_MS);
-        assert!(t.allows(ip(1), WINDOW_MS + 1), "a new window starts at one failure");
+        assert!(
+            t.allows(ip(1), WINDOW_MS + 1),
+            "a new window starts at one failure"
+        );
         t.set_max_failures(1);
         assert!(!t.allows(ip(1), WINDOW_MS + 2));
     }
