@@ -38,9 +38,9 @@ pub struct AuthzSettings {
     pub enabled: bool,
     /// `auth.superusers`: user names (`admin` or `User:admin`) that may do everything.
     pub superusers: Vec<String>,
-    /// `auth.acls_max`: most ACLs stored.
+    /// `auth.max_acls`: most ACLs stored.
     pub acls_max: usize,
-    /// `auth.decision_cache_entries_max`: most resources one connection caches decisions for.
+    /// `auth.max_cached_decisions`: most resources one connection caches decisions for.
     pub decision_cache_entries_max: usize,
 }
 
@@ -127,7 +127,7 @@ impl Authorizer {
             return Err(StoreError::Limit {
                 what: "the number of ACLs",
                 max: self.acls_max,
-                key: "auth.acls_max",
+                key: "auth.max_acls",
             });
         }
         if added > 0 {
@@ -220,6 +220,37 @@ impl Authorizer {
             return false;
         }
         applicable().any(|a| a.permission == Permission::Allow && implies(a.operation, operation))
+    }
+
+    /// Whether `session` may perform `operation` on at least one resource of
+    /// `resource_type` (Kafka's `authorizeByResourceType`, which lets a producer with write
+    /// access to any topic be idempotent): an applicable allow ACL for it exists, and no
+    /// applicable deny covers every name of the type. Not cached (asked once per producer).
+    pub fn may_on_any(
+        &self,
+        session: &Session,
+        operation: Operation,
+        resource_type: ResourceType,
+    ) -> bool {
+        let (principal, host) = (&session.principal, session.host.as_str());
+        if !self.enabled || self.is_superuser(principal) {
+            return true;
+        }
+        let acls = self.snapshot();
+        let applicable = || {
+            acls.iter().filter(|a| {
+                a.applies_to(principal, host) && a.resource.resource_type == resource_type
+            })
+        };
+        let denied_everywhere = applicable().any(|a| {
+            a.permission == Permission::Deny
+                && (a.operation == operation || a.operation == Operation::All)
+                && a.resource.pattern_type == crate::acl::PatternType::Literal
+                && a.resource.name == crate::acl::WILDCARD
+        });
+        !denied_everywhere
+            && applicable()
+                .any(|a| a.permission == Permission::Allow && implies(a.operation, operation))
     }
 
     fn snapshot(&self) -> Arc<Vec<Acl>> {

@@ -13,6 +13,7 @@
 //! - [`error`]: the stores' error.
 //! - [`tokens`]: admin API tokens, stored hashed.
 //! - [`throttle`]: failed authentications per client address.
+//! - [`users`]: the user store (SCRAM credentials).
 
 pub mod acl;
 pub mod authorizer;
@@ -24,6 +25,7 @@ pub mod principal;
 pub mod scram;
 pub mod throttle;
 pub mod tokens;
+pub mod users;
 
 pub use acl::{Acl, AclFilter, Operation, PatternType, Permission, ResourcePattern, ResourceType};
 pub use authorizer::{Authorizer, AuthzSettings, Session};

@@ -110,7 +110,7 @@ impl TokenStore {
                 return Err(StoreError::Limit {
                     what: "the number of tokens",
                     max: self.tokens_max,
-                    key: "auth.tokens_max",
+                    key: "auth.max_tokens",
                 });
             }
             tokens.insert(name.into(), token);
@@ -263,6 +263,6 @@ mod tests {
             Err(StoreError::Exists { .. })
         ));
         let err = store.create("b", "u", 0, None).unwrap_err();
-        assert!(err.to_string().contains("auth.tokens_max"), "{err}");
+        assert!(err.to_string().contains("auth.max_tokens"), "{err}");
     }
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ pub const PASSWORD_BYTES_MAX: usize = 1024;
 /// What the store is told by the configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserSettings {
-    /// `auth.users_max`: most users stored.
+    /// `auth.max_users`: most users stored.
     pub users_max: usize,
     /// `auth.scram_iterations`: PBKDF2 iterations for new credentials.
     pub iterations: u32,
@@ -70,7 +71,8 @@ pub struct UserStore {
     dir: Option<PathBuf>,
     users: RwLock<Arc<BTreeMap<String, User>>>,
     write: Mutex<()>,
-    settings: UserSettings,
+    users_max: usize,
+    iterations: AtomicU32,
     /// Stands in for an unknown user's credential, so PLAIN spends the same time on one.
     decoy: ScramCredential,
 }
@@ -82,13 +84,15 @@ impl UserStore {
             Some(dir) => load(dir)?,
             None => BTreeMap::new(),
         };
-        let decoy = ScramCredential::generate(Mechanism::ScramSha256, b"decoy", settings.iterations)
-            .map_err(|e| StoreError::Random(e.to_string()))?;
+        let decoy =
+            ScramCredential::generate(Mechanism::ScramSha256, b"decoy", settings.iterations)
+                .map_err(|e| StoreError::Random(e.to_string()))?;
         Ok(UserStore {
             dir: dir.map(Path::to_path_buf),
             users: RwLock::new(Arc::new(users)),
             write: Mutex::new(()),
-            settings,
+            users_max: settings.users_max,
+            iterations: AtomicU32::new(settings.iterations),
             decoy,
         })
     }
@@ -104,11 +108,11 @@ impl UserStore {
                     name: name.into(),
                 });
             }
-            if users.len() >= self.settings.users_max {
+            if users.len() >= self.users_max {
                 return Err(StoreError::Limit {
                     what: "the number of users",
-                    max: self.settings.users_max,
-                    key: "auth.users_max",
+                    max: self.users_max,
+                    key: "auth.max_users",
                 });
             }
             users.insert(
@@ -139,6 +143,16 @@ impl UserStore {
     /// Removes `name`; durable before it returns.
     pub fn remove(&self, name: &str) -> Result<(), StoreError> {
         self.change(|users| users.remove(name).map(drop).ok_or_else(|| not_found(name)))
+    }
+
+    /// Changes the iterations of credentials made from now on (a config reload).
+    pub fn set_iterations(&self, iterations: u32) {
+        self.iterations.store(iterations, Ordering::Relaxed);
+    }
+
+    /// The iterations new credentials get (and an unknown user's fake SCRAM challenge).
+    pub fn iterations(&self) -> u32 {
+        self.iterations.load(Ordering::Relaxed)
     }
 
     /// Every user, by name.
@@ -196,7 +210,7 @@ impl UserStore {
         Mechanism::ALL
             .into_iter()
             .map(|m| {
-                ScramCredential::generate(m, password, self.settings.iterations)
+                ScramCredential::generate(m, password, self.iterations.load(Ordering::Relaxed))
                     .map_err(|e| StoreError::Random(e.to_string()))
             })
             .collect()
@@ -251,7 +265,8 @@ fn load(dir: &Path) -> Result<BTreeMap<String, User>, StoreError> {
     for (name, user) in &file.users {
         check_user_name(name).map_err(|e| corrupt(e.to_string()))?;
         for c in &user.credentials {
-            c.check().map_err(|e| corrupt(format!("user {name:?}: {e}")))?;
+            c.check()
+                .map_err(|e| corrupt(format!("user {name:?}: {e}")))?;
         }
     }
     Ok(file.users)

@@ -247,7 +247,7 @@ fn the_acl_limit_is_enforced() {
             Operation::Read,
         )])
         .unwrap_err();
-    assert!(err.to_string().contains("auth.acls_max"), "{err}");
+    assert!(err.to_string().contains("auth.max_acls"), "{err}");
     assert_eq!(a.list(&AclFilter::default()).len(), 2);
 }
 
@@ -325,4 +325,30 @@ fn filters_with_match_remove_prefixed_and_wildcard_acls() {
         .unwrap();
     assert_eq!(removed.len(), 2);
     assert_eq!(a.list(&AclFilter::default()).len(), 1);
+}
+
+#[test]
+fn may_on_any_needs_one_allow_and_no_blanket_deny() {
+    let a = Authorizer::open(None, &settings(&[])).unwrap();
+    let s = Session::new(Principal::user("p"), "h");
+    assert!(!a.may_on_any(&s, Operation::Write, ResourceType::Stream));
+    a.add(vec![allow(
+        "User:p",
+        ResourceType::Stream,
+        "orders",
+        Operation::Write,
+    )])
+    .unwrap();
+    assert!(a.may_on_any(&s, Operation::Write, ResourceType::Stream));
+    assert!(!a.may_on_any(&s, Operation::Write, ResourceType::Group));
+    a.add(vec![acl(
+        "User:*",
+        ResourceType::Stream,
+        "*",
+        PatternType::Literal,
+        Operation::Write,
+        Permission::Deny,
+    )])
+    .unwrap();
+    assert!(!a.may_on_any(&s, Operation::Write, ResourceType::Stream));
 }

@@ -18,7 +18,10 @@ fn add_verify_change_remove_and_reopen() {
     for m in Mechanism::ALL {
         assert_eq!(store.credential("alice", m).unwrap().mechanism, m);
     }
-    assert!(matches!(store.add("alice", b"x", 2), Err(StoreError::Exists { .. })));
+    assert!(matches!(
+        store.add("alice", b"x", 2),
+        Err(StoreError::Exists { .. })
+    ));
     store.set_password("alice", b"n3w", 3).unwrap();
     drop(store);
 
@@ -31,9 +34,15 @@ fn add_verify_change_remove_and_reopen() {
     assert_eq!(list[0].mechanisms, vec!["SCRAM-SHA-256", "SCRAM-SHA-512"]);
     assert_eq!((list[0].created_ms, list[0].updated_ms), (1, 3));
     store.remove("alice").unwrap();
-    assert!(matches!(store.remove("alice"), Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.remove("alice"),
+        Err(StoreError::NotFound { .. })
+    ));
     drop(store);
-    assert!(UserStore::open(Some(dir.path()), settings()).unwrap().list().is_empty());
+    assert!(UserStore::open(Some(dir.path()), settings())
+        .unwrap()
+        .list()
+        .is_empty());
 }
 
 #[test]
@@ -53,13 +62,25 @@ fn limits_and_bad_input() {
         store.add(n, b"p", 0).unwrap();
     }
     let err = store.add("d", b"p", 0).unwrap_err();
-    assert!(err.to_string().contains("auth.users_max"), "{err}");
-    assert!(matches!(store.add("", b"p", 0), Err(StoreError::Invalid(_))));
-    assert!(matches!(store.set_password("a", b"", 0), Err(StoreError::Invalid(_))));
+    assert!(err.to_string().contains("auth.max_users"), "{err}");
+    assert!(matches!(
+        store.add("", b"p", 0),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.set_password("a", b"", 0),
+        Err(StoreError::Invalid(_))
+    ));
     let long = vec![b'x'; PASSWORD_BYTES_MAX + 1];
-    assert!(matches!(store.set_password("a", &long, 0), Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        store.set_password("a", &long, 0),
+        Err(StoreError::Invalid(_))
+    ));
     assert!(!store.verify_password("a", &long));
-    assert!(matches!(store.set_password("zed", b"p", 0), Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.set_password("zed", b"p", 0),
+        Err(StoreError::NotFound { .. })
+    ));
 }
 
 #[test]
