@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -73,8 +73,9 @@ pub struct UserStore {
     write: Mutex<()>,
     users_max: usize,
     iterations: AtomicU32,
-    /// Stands in for an unknown user's credential, so PLAIN spends the same time on one.
-    decoy: ScramCredential,
+    /// Stands in for an unknown user's credential, so PLAIN spends the same time on one
+    /// (made at the first unknown user).
+    decoy: OnceLock<ScramCredential>,
 }
 
 impl UserStore {
@@ -84,16 +85,13 @@ impl UserStore {
             Some(dir) => load(dir)?,
             None => BTreeMap::new(),
         };
-        let decoy =
-            ScramCredential::generate(Mechanism::ScramSha256, b"decoy", settings.iterations)
-                .map_err(|e| StoreError::Random(e.to_string()))?;
         Ok(UserStore {
             dir: dir.map(Path::to_path_buf),
             users: RwLock::new(Arc::new(users)),
             write: Mutex::new(()),
             users_max: settings.users_max,
             iterations: AtomicU32::new(settings.iterations),
-            decoy,
+            decoy: OnceLock::new(),
         })
     }
 
@@ -192,7 +190,16 @@ impl UserStore {
         match self.credential(name, Mechanism::ScramSha256) {
             Some(c) => c.verify_password(password),
             None => {
-                let _ = self.decoy.verify_password(password);
+                let iterations = self.iterations();
+                let decoy = self.decoy.get_or_init(|| {
+                    ScramCredential::derive(
+                        Mechanism::ScramSha256,
+                        b"decoy",
+                        b"decoy salt",
+                        iterations,
+                    )
+                });
+                let _ = decoy.verify_password(password);
                 false
             }
         }

@@ -17,7 +17,10 @@
 //! [`streams::Placement`], [`streams::StreamInfo`], [`groups::JoinRequest`],
 //! [`groups::GroupInfo`], ...).
 //! - [`subscriptions`]: subscription cursors with credit; a front-end's task drives them.
+//! - [`access`]: who may do what (ACL checks by action) and the logins (SASL over the user
+//!   store), shared by every front-end.
 
+pub mod access;
 pub mod config;
 pub mod groups;
 mod out_of_range;
@@ -28,12 +31,14 @@ pub use out_of_range::OutOfRange;
 
 use std::sync::Arc;
 
-/// The engine as a front-end holds it: the stream registry and the consumer groups. Cheap to
-/// clone (two `Arc`s).
+/// The engine as a front-end holds it: the stream registry, the consumer groups and the
+/// access rules. Cheap to clone (three `Arc`s).
 #[derive(Clone)]
 pub struct Engine {
     /// Streams, partitions, producers.
     pub streams: Arc<streams::Streams>,
     /// Consumer groups and the offset store.
     pub groups: Arc<groups::Groups>,
+    /// Users, tokens, ACLs and logins.
+    pub access: Arc<access::Access>,
 }

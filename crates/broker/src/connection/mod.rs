@@ -353,6 +353,7 @@ mod tests {
             engine: memstream_engine::Engine {
                 streams: Arc::new(streams),
                 groups: Arc::new(crate::groups::Groups::open(dir.path()).expect("groups")),
+                access: Arc::new(memstream_engine::access::Access::disabled()),
             },
             metrics: Arc::new(Metrics::default()),
             kafka_metrics: Arc::default(),

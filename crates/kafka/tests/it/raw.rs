@@ -31,6 +31,7 @@ pub(super) async fn server(kafka: KafkaConfig) -> Server {
     let engine = Engine {
         streams: Arc::new(Streams::open(dir.path(), 1, 1000).unwrap()),
         groups: Arc::new(Groups::open(dir.path()).unwrap()),
+        access: Arc::new(memstream_engine::access::Access::disabled()),
     };
     let settings = StaticSettings {
         kafka,
