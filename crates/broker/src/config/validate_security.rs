@@ -189,9 +189,11 @@ mod tests {
         assert_eq!(key_of(&c), None, "a disabled listener is not open");
     }
 
+    type Tweak = fn(&mut Config);
+
     #[test]
     fn auth_ranges() {
-        let cases: [(fn(&mut Config), &str); 5] = [
+        let cases: [(Tweak, &str); 5] = [
             (|c| c.auth.scram_iterations = 4095, "auth.scram_iterations"),
             (
                 |c| c.auth.scram_iterations = 1_000_001,
