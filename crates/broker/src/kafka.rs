@@ -39,6 +39,14 @@ impl Settings for ConfigHandle {
     fn max_frame_bytes(&self) -> u32 {
         self.load().network.max_frame_bytes
     }
+
+    fn auth(&self) -> memstream_auth::AuthConfig {
+        self.load().auth.clone()
+    }
+
+    fn handshake_timeout_ms(&self) -> u64 {
+        self.load().network.handshake_timeout_ms
+    }
 }
 
 /// What the Kafka connections of this server share.

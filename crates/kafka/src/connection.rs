@@ -7,10 +7,16 @@
 //! and the responses that are ready together go out in one vectored write. A request that
 //! cannot be decoded, an unknown API key, or a size over the limit closes the connection (as
 //! Kafka brokers do), with a log line and `memstream_kafka_malformed_requests_total`.
+//!
+//! With `auth.enabled` the listener is SASL: the connection first authenticates
+//! ([`crate::authenticate`]), one request at a time under the smaller
+//! `auth.max_unauthenticated_request_bytes`, then runs as above as its principal.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{FuturesOrdered, StreamExt};
@@ -18,7 +24,8 @@ use futures_util::FutureExt;
 use tokio::net::TcpStream;
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
-use crate::handler;
+use crate::authenticate::authenticate;
+use crate::handler::{self, Conn};
 use crate::server::Context;
 
 /// Serves `socket` until the peer closes, a request is malformed, or the server shuts down.
@@ -32,11 +39,41 @@ pub(crate) async fn serve(socket: TcpStream, peer: SocketAddr, ctx: Arc<Context>
 async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'static str {
     let cfg = ctx.settings.kafka();
     let (read, mut write) = socket.into_split();
+    let access = &ctx.engine.access;
+    let sasl = access.enabled();
+    let first_limit = match sasl {
+        true => ctx.settings.auth().max_unauthenticated_request_bytes,
+        false => cfg.max_request_bytes,
+    };
     let codec = LengthDelimitedCodec::builder()
         .length_field_length(4)
-        .max_frame_length(cfg.max_request_bytes as usize)
+        .max_frame_length(first_limit as usize)
         .new_codec();
     let mut requests = FramedRead::with_capacity(read, codec, 64 << 10);
+    let mut conn = Conn {
+        peer,
+        tls: false,
+        session: access.session(None, peer.ip()),
+    };
+    if sasl {
+        let limit = Duration::from_millis(ctx.settings.handshake_timeout_ms());
+        let login = authenticate(&mut requests, &mut write, &conn, ctx);
+        conn.session = tokio::select! {
+            () = ctx.shutdown.cancelled() => return "shutdown before authenticating",
+            outcome = tokio::time::timeout(limit, login) => match outcome {
+                Ok(Ok(session)) => session,
+                Ok(Err(end)) => return end,
+                Err(_) => {
+                    access.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%peer, timeout_ms = limit.as_millis() as u64, "kafka client did not authenticate within network.handshake_timeout_ms; closing the connection");
+                    return "authentication timed out";
+                }
+            },
+        };
+        requests
+            .decoder_mut()
+            .set_max_frame_length(cfg.max_request_bytes as usize);
+    }
     let mut in_flight = FuturesOrdered::new();
     let max_in_flight = cfg.max_in_flight_requests.max(1) as usize;
     let mut out: VecDeque<Bytes> = VecDeque::new();
@@ -80,7 +117,7 @@ async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'stati
                     }
                     Some(Ok(frame)) => {
                         let frame = frame.freeze();
-                        match handler::dispatch(frame, ctx, peer) {
+                        match handler::dispatch(frame, ctx, &conn) {
                             Ok(Some(response)) => in_flight.push_back(response),
                             Ok(None) => {}
                             Err(e) => {

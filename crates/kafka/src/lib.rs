@@ -6,6 +6,8 @@
 //! - `server`: [`KafkaListener`] (accept loop, admission against `kafka.max_connections`)
 //!   and the [`Context`] every connection shares.
 //! - `connection`: size-prefixed requests, pipelining, responses in request order.
+//! - `authenticate`: SaslHandshake and SaslAuthenticate (or raw tokens) before anything else
+//!   on a SASL listener.
 //! - `handler`: one module per API, translating requests to engine calls.
 //! - `errors`: the one mapping from engine errors to Kafka error codes.
 //! - [`config`]: the `[kafka]` section; [`settings`]: what is read live per request.
@@ -13,10 +15,11 @@
 //!
 //! The codec is `memstream-kafka-wire` (no I/O). See docs/kafka.md.
 
+mod authenticate;
 pub mod config;
 mod connection;
 pub mod errors;
-mod handler;
+pub(crate) mod handler;
 pub mod metrics;
 mod server;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! What the front-end reads from the server's live configuration. The server implements
 //! [`Settings`] over its own configuration handle, so a reload reaches every request.
 
+use memstream_auth::AuthConfig;
 use memstream_engine::config::{GroupsConfig, StreamsConfig};
 use memstream_engine::streams::AppendLimits;
 
@@ -20,6 +21,10 @@ pub trait Settings: Send + Sync + 'static {
     fn fetch_max_wait_ms(&self) -> u64;
     /// `network.max_frame_bytes`: stream batch limits must fit the native frames too.
     fn max_frame_bytes(&self) -> u32;
+    /// The `[auth]` section.
+    fn auth(&self) -> AuthConfig;
+    /// `network.handshake_timeout_ms`: how long a connection may take to authenticate.
+    fn handshake_timeout_ms(&self) -> u64;
 }
 
 /// Fixed settings, for tests and embedding.
@@ -33,6 +38,10 @@ pub struct StaticSettings {
     pub groups: GroupsConfig,
     /// `network.max_frame_bytes`.
     pub max_frame_bytes: u32,
+    /// `[auth]`.
+    pub auth: AuthConfig,
+    /// `network.handshake_timeout_ms` (0: 10 s).
+    pub handshake_timeout_ms: u64,
 }
 
 impl Settings for StaticSettings {
@@ -57,5 +66,14 @@ impl Settings for StaticSettings {
     }
     fn max_frame_bytes(&self) -> u32 {
         self.max_frame_bytes
+    }
+    fn auth(&self) -> AuthConfig {
+        self.auth.clone()
+    }
+    fn handshake_timeout_ms(&self) -> u64 {
+        match self.handshake_timeout_ms {
+            0 => 10_000,
+            ms => ms,
+        }
     }
 }

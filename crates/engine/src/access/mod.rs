@@ -121,6 +121,8 @@ pub struct Access {
     allow_plain_without_tls: AtomicBool,
     /// The secret an unknown user's fake SCRAM salt is derived from (per process).
     unknown_user_key: [u8; 32],
+    /// The throttle's clock starts here.
+    started: std::time::Instant,
 }
 
 impl Access {
@@ -157,6 +159,7 @@ impl Access {
             failure_delay_ms: AtomicU64::new(config.failure_delay_ms),
             allow_plain_without_tls: AtomicBool::new(config.allow_plain_without_tls),
             unknown_user_key,
+            started: std::time::Instant::now(),
         })
     }
 
@@ -180,6 +183,12 @@ impl Access {
         self.allow_plain_without_tls
             .store(config.allow_plain_without_tls, Ordering::Relaxed);
         self.users.set_iterations(config.scram_iterations);
+    }
+
+    /// Milliseconds since the stores were opened: the monotonic clock logins are throttled
+    /// by.
+    pub fn clock_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// How long a failed login waits before it is answered.

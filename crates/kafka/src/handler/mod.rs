@@ -42,6 +42,15 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// How to answer a request of `spec` in `version` with `correlation_id`.
+    pub(crate) fn new(spec: &'static ApiSpec, version: i16, correlation_id: i32) -> Reply {
+        Reply {
+            spec,
+            version,
+            correlation_id,
+        }
+    }
+
     /// A writer for the response body in the request's version.
     pub(crate) fn writer(&self) -> Writer {
         header::body_writer(self.spec, self.version)
@@ -105,6 +114,17 @@ pub(crate) struct Client {
     pub host: String,
 }
 
+/// One connection as handlers see it: who is on it, from where, over what.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    /// The client's address.
+    pub peer: std::net::SocketAddr,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+    /// The principal and its cached ACL decisions.
+    pub session: memstream_engine::access::Session,
+}
+
 /// The table entries of [`HANDLED`], by key.
 pub(crate) fn advertised() -> Vec<ApiSpec> {
     api::SUPPORTED
@@ -119,8 +139,9 @@ pub(crate) fn advertised() -> Vec<ApiSpec> {
 pub(crate) fn dispatch(
     frame: Bytes,
     ctx: &Arc<Context>,
-    peer: std::net::SocketAddr,
+    conn: &Conn,
 ) -> Result<Option<Pending>, DecodeError> {
+    let peer = conn.peer;
     let len = frame.len();
     let peeked = header::peek(&frame);
     if let Some((api_key, version, correlation_id)) = peeked {
@@ -181,8 +202,8 @@ pub(crate) fn dispatch(
         Request::CreatePartitions(req) => create_partitions::handle(req, ctx, reply),
         Request::IncrementalAlterConfigs(req) => incremental_alter_configs::handle(req, ctx, reply),
         Request::DescribeCluster(req) => describe_cluster::handle(req, ctx, reply),
-        Request::SaslHandshake(req) => sasl::handshake(req, reply, &client()),
-        Request::SaslAuthenticate(req) => sasl::authenticate(req, reply, &client()),
+        Request::SaslHandshake(req) => sasl::handshake(req, ctx, reply, &client()),
+        Request::SaslAuthenticate(req) => sasl::authenticate(req, ctx, reply, &client()),
         Request::DescribeAcls(req) => acls::describe(req, reply, &client()),
         Request::CreateAcls(req) => acls::create(req, reply, &client()),
         Request::DeleteAcls(req) => acls::delete(req, reply, &client()),

@@ -5,3 +5,4 @@
 
 mod fetch_acks;
 mod raw;
+mod sasl;

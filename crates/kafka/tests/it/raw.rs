@@ -2,6 +2,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use memstream_auth::AuthConfig;
+use memstream_engine::access::Access;
 use memstream_engine::groups::Groups;
 use memstream_engine::streams::Streams;
 use memstream_engine::Engine;
@@ -27,11 +29,16 @@ impl Drop for Server {
 }
 
 pub(super) async fn server(kafka: KafkaConfig) -> Server {
+    server_with(kafka, Access::disabled(), AuthConfig::default()).await
+}
+
+/// A server whose engine has `access` (users, ACLs, login rules from `auth`).
+pub(super) async fn server_with(kafka: KafkaConfig, access: Access, auth: AuthConfig) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine {
         streams: Arc::new(Streams::open(dir.path(), 1, 1000).unwrap()),
         groups: Arc::new(Groups::open(dir.path()).unwrap()),
-        access: Arc::new(memstream_engine::access::Access::disabled()),
+        access: Arc::new(access),
     };
     let settings = StaticSettings {
         kafka,
@@ -40,6 +47,7 @@ pub(super) async fn server(kafka: KafkaConfig) -> Server {
             storage: "memory".into(),
             ..Default::default()
         },
+        auth,
         ..Default::default()
     };
     let listener = KafkaListener::new(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
