@@ -16,7 +16,7 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use memstream_engine::access::login::{Login, Step};
-use memstream_engine::access::Session;
+use memstream_engine::access::{Principal, Session};
 use memstream_kafka_wire::api::key;
 use memstream_kafka_wire::sasl_authenticate::{self, SaslAuthenticateResponse};
 use memstream_kafka_wire::sasl_handshake::{self, SaslHandshakeResponse};
@@ -73,9 +73,9 @@ where
                     send(write, vec![raw(&challenge)]).await?;
                     tokens = Tokens::Raw(login, mechanism);
                 }
-                Outcome::Done(message, session) => {
+                Outcome::Done(message, principal) => {
                     send(write, vec![raw(&message)]).await?;
-                    return Ok(session);
+                    return Ok(access.session(Some(principal), peer.ip()));
                 }
                 Outcome::Failed(_) => return Err("authentication failed"),
             }
@@ -154,9 +154,9 @@ where
                         tokens = Tokens::Framed(login, mechanism);
                         (authenticated(ErrorCode::NONE, None, challenge), None)
                     }
-                    Outcome::Done(message, session) => (
+                    Outcome::Done(message, principal) => (
                         authenticated(ErrorCode::NONE, None, message),
-                        Some(Ok(session)),
+                        Some(Ok(access.session(Some(principal), peer.ip()))),
                     ),
                     Outcome::Failed(text) => (
                         authenticated(
@@ -235,7 +235,7 @@ async fn step(
 
 enum Outcome {
     Continue(Vec<u8>),
-    Done(Vec<u8>, Session),
+    Done(Vec<u8>, Principal),
     Failed(String),
 }
 
@@ -246,8 +246,7 @@ async fn finish(step: Step, ctx: &Arc<Context>, peer: SocketAddr, mechanism: &st
         Step::Challenge(c) => Outcome::Continue(c),
         Step::Success { message, principal } => {
             tracing::info!(%peer, %principal, mechanism, "kafka client authenticated");
-            let session = access.session(Some(principal), peer.ip());
-            Outcome::Done(message, session)
+            Outcome::Done(message, principal)
         }
         Step::Failure(failure) => {
             tracing::warn!(%peer, mechanism, reason = %failure, "kafka authentication failed");
