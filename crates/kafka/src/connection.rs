@@ -53,7 +53,7 @@ async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'stati
     let mut conn = Conn {
         peer,
         tls: false,
-        session: access.session(None, peer.ip()),
+        session: Arc::new(access.session(None, peer.ip())),
     };
     if sasl {
         let limit = Duration::from_millis(ctx.settings.handshake_timeout_ms());
@@ -61,7 +61,7 @@ async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'stati
         conn.session = tokio::select! {
             () = ctx.shutdown.cancelled() => return "shutdown before authenticating",
             outcome = tokio::time::timeout(limit, login) => match outcome {
-                Ok(Ok(session)) => session,
+                Ok(Ok(session)) => Arc::new(session),
                 Ok(Err(end)) => return end,
                 Err(_) => {
                     access.counters.failures.fetch_add(1, Ordering::Relaxed);

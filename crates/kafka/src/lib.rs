@@ -15,6 +15,7 @@
 //!
 //! The codec is `memstream-kafka-wire` (no I/O). See docs/kafka.md.
 
+mod acl_codes;
 mod authenticate;
 pub mod config;
 mod connection;

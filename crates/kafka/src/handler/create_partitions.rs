@@ -11,16 +11,18 @@ use memstream_kafka_wire::create_partitions::{
 };
 use memstream_kafka_wire::ErrorCode;
 
-use super::{blocking, Pending, Reply};
+use super::{allowed, blocking, denied_message, Action, Conn, Pending, Reply};
 use crate::errors::admin_error;
 use crate::server::Context;
 
 pub(super) fn handle(
     req: CreatePartitionsRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let ctx = ctx.clone();
+    let session = conn.session.clone();
     Some(Box::pin(async move {
         let named = super::name_counts(req.topics.iter().map(|t| t.name.as_str()));
         let mut results = Vec::with_capacity(req.topics.len());
@@ -29,6 +31,11 @@ pub(super) fn handle(
                 Err((
                     ErrorCode::INVALID_REQUEST,
                     format!("topic `{}` is named more than once", topic.name),
+                ))
+            } else if !allowed(&ctx, &session, Action::AlterStream(&topic.name)) {
+                Err((
+                    ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    denied_message("topic", &topic.name),
                 ))
             } else {
                 grow(&ctx, topic, req.validate_only).await

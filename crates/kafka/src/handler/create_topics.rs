@@ -13,7 +13,7 @@ use memstream_kafka_wire::create_topics::{
 };
 use memstream_kafka_wire::{create_topics::ConfigEntry, ErrorCode};
 
-use super::{blocking, Pending, Reply};
+use super::{allowed, blocking, denied_message, Action, Conn, Pending, Reply};
 use crate::errors::admin_error;
 use crate::server::Context;
 use crate::topic_config;
@@ -21,9 +21,11 @@ use crate::topic_config;
 pub(super) fn handle(
     req: CreateTopicsRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let ctx = ctx.clone();
+    let session = conn.session.clone();
     Some(Box::pin(async move {
         let named = super::name_counts(req.topics.iter().map(|t| t.name.as_str()));
         let mut topics = Vec::with_capacity(req.topics.len());
@@ -32,6 +34,11 @@ pub(super) fn handle(
                 Err((
                     ErrorCode::INVALID_REQUEST,
                     format!("topic `{}` is named more than once", topic.name),
+                ))
+            } else if !allowed(&ctx, &session, Action::CreateStream(&topic.name)) {
+                Err((
+                    ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    denied_message("topic", &topic.name),
                 ))
             } else {
                 create(&ctx, topic, req.validate_only).await

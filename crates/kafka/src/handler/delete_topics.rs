@@ -10,20 +10,22 @@ use memstream_kafka_wire::delete_topics::{
 };
 use memstream_kafka_wire::ErrorCode;
 
-use super::{blocking, Pending, Reply};
+use super::{allowed, blocking, denied_message, Action, Conn, Pending, Reply, Session};
 use crate::errors::stream_code;
 use crate::server::Context;
 
 pub(super) fn handle(
     req: DeleteTopicsRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let ctx = ctx.clone();
+    let session = conn.session.clone();
     Some(Box::pin(async move {
         let mut responses = Vec::with_capacity(req.topics.len());
         for topic in req.topics {
-            responses.push(delete(&ctx, topic).await);
+            responses.push(delete(&ctx, &session, topic).await);
         }
         let resp = DeleteTopicsResponse {
             throttle_time_ms: 0,
@@ -35,7 +37,7 @@ pub(super) fn handle(
     }))
 }
 
-async fn delete(ctx: &Arc<Context>, topic: DeleteTopic) -> TopicResult {
+async fn delete(ctx: &Arc<Context>, session: &Session, topic: DeleteTopic) -> TopicResult {
     let failed = |name: Option<String>, error_code: ErrorCode, message: String| TopicResult {
         name,
         topic_id: topic.topic_id.unwrap_or_default(),
@@ -59,6 +61,10 @@ async fn delete(ctx: &Arc<Context>, topic: DeleteTopic) -> TopicResult {
             )
         }
     };
+    if !allowed(ctx, session, Action::DeleteStream(&name)) {
+        let message = denied_message("topic", &name);
+        return failed(Some(name), ErrorCode::TOPIC_AUTHORIZATION_FAILED, message);
+    }
     let streams = ctx.engine.streams.clone();
     let deleted = blocking({
         let name = name.clone();

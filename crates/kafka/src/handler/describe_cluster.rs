@@ -9,7 +9,7 @@ use memstream_kafka_wire::describe_cluster::{
 };
 use memstream_kafka_wire::ErrorCode;
 
-use super::{Pending, Reply};
+use super::{allowed, denied_message, Action, Conn, Pending, Reply};
 use crate::server::Context;
 
 /// Kafka's ACL operation codes that apply to the cluster resource: ALTER (7), DESCRIBE (8),
@@ -21,9 +21,26 @@ const CLUSTER_OPERATIONS: i32 =
 pub(super) fn handle(
     req: DescribeClusterRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let (host, port) = ctx.advertised();
+    // Kafka: DESCRIBE on the cluster.
+    if !allowed(ctx, &conn.session, Action::DescribeCluster) {
+        let resp = DescribeClusterResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
+            error_message: Some(denied_message("cluster", memstream_auth::acl::CLUSTER_NAME)),
+            endpoint_type: req.endpoint_type,
+            cluster_id: String::new(),
+            controller_id: -1,
+            brokers: Vec::new(),
+            cluster_authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+        };
+        let mut w = reply.writer();
+        describe_cluster::encode(&mut w, reply.version(), &resp);
+        return reply.now(w);
+    }
     let resp = DescribeClusterResponse {
         throttle_time_ms: 0,
         error_code: ErrorCode::NONE,

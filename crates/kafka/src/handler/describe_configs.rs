@@ -11,7 +11,7 @@ use memstream_kafka_wire::describe_configs::{
 };
 use memstream_kafka_wire::ErrorCode;
 
-use super::{Pending, Reply};
+use super::{allowed, denied_message, Action, Conn, Pending, Reply};
 use crate::errors::stream_code;
 use crate::server::Context;
 use crate::topic_config;
@@ -19,12 +19,36 @@ use crate::topic_config;
 pub(super) fn handle(
     req: DescribeConfigsRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let results = req
         .resources
         .into_iter()
-        .map(|r| describe(ctx, r, req.include_synonyms, req.include_documentation))
+        .map(|r| {
+            // Kafka: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker.
+            let refused = match r.resource_type {
+                resource_type::TOPIC => (!allowed(
+                    ctx,
+                    &conn.session,
+                    Action::DescribeStreamConfigs(&r.resource_name),
+                ))
+                .then_some((ErrorCode::TOPIC_AUTHORIZATION_FAILED, "topic")),
+                resource_type::BROKER => (!allowed(ctx, &conn.session, Action::DescribeCluster))
+                    .then_some((ErrorCode::CLUSTER_AUTHORIZATION_FAILED, "broker")),
+                _ => None,
+            };
+            match refused {
+                Some((error_code, what)) => ResourceResult {
+                    error_code,
+                    error_message: Some(denied_message(what, &r.resource_name)),
+                    resource_type: r.resource_type,
+                    resource_name: r.resource_name,
+                    configs: Vec::new(),
+                },
+                None => describe(ctx, r, req.include_synonyms, req.include_documentation),
+            }
+        })
         .collect();
     let resp = DescribeConfigsResponse {
         throttle_time_ms: 0,

@@ -16,7 +16,7 @@ use memstream_kafka_wire::fetch::{self, FetchRequest, PartitionData, TopicData};
 use memstream_kafka_wire::ErrorCode;
 use memstream_log::Partition;
 
-use super::{Pending, Reply};
+use super::{allowed, Action, Conn, Pending, Reply};
 use crate::errors::{log_code, stream_code};
 use crate::server::Context;
 
@@ -28,11 +28,17 @@ struct Wanted {
     log: Result<Partition, ErrorCode>,
 }
 
-pub(super) fn handle(req: FetchRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn handle(
+    req: FetchRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
     let topics: Vec<(String, Vec<Wanted>)> = req
         .topics
         .into_iter()
         .map(|t| {
+            let permitted = allowed(ctx, &conn.session, Action::Consume(&t.topic));
             let stream = ctx.engine.streams.get(&t.topic);
             let wanted = t
                 .partitions
@@ -42,6 +48,7 @@ pub(super) fn handle(req: FetchRequest, ctx: &Arc<Context>, reply: Reply) -> Opt
                     offset: p.fetch_offset,
                     max_bytes: usize::try_from(p.partition_max_bytes).unwrap_or(0),
                     log: match &stream {
+                        _ if !permitted => Err(ErrorCode::TOPIC_AUTHORIZATION_FAILED),
                         Err(e) => Err(stream_code(e)),
                         Ok(s) => u32::try_from(p.partition)
                             .ok()

@@ -14,7 +14,7 @@ use memstream_kafka_wire::describe_groups::{
 use memstream_kafka_wire::list_groups::{self, ListGroupsRequest, ListGroupsResponse, ListedGroup};
 use memstream_kafka_wire::ErrorCode;
 
-use super::{Pending, Reply};
+use super::{allowed, Action, Conn, Pending, Reply};
 use crate::errors::group_code;
 use crate::server::Context;
 
@@ -28,12 +28,20 @@ fn state_name(state: GroupState) -> &'static str {
     }
 }
 
-pub(super) fn list(req: ListGroupsRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn list(
+    req: ListGroupsRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
+    // Kafka: the groups the principal may describe (all of them with DESCRIBE on the cluster).
+    let every = allowed(ctx, &conn.session, Action::DescribeCluster);
     let groups = ctx
         .engine
         .groups
         .list_summaries()
         .into_iter()
+        .filter(|g| every || allowed(ctx, &conn.session, Action::DescribeGroup(&g.group)))
         .filter(|g| {
             req.states_filter.is_empty()
                 || req
@@ -63,13 +71,25 @@ pub(super) fn list(req: ListGroupsRequest, ctx: &Arc<Context>, reply: Reply) -> 
 pub(super) fn describe(
     req: DescribeGroupsRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let groups = req
         .groups
         .into_iter()
-        .map(
-            |name| match ctx.engine.groups.describe(&name, &ctx.engine.streams) {
+        .map(|name| {
+            if !allowed(ctx, &conn.session, Action::DescribeGroup(&name)) {
+                return DescribedGroup {
+                    error_code: ErrorCode::GROUP_AUTHORIZATION_FAILED,
+                    group_id: name,
+                    group_state: String::new(),
+                    protocol_type: String::new(),
+                    protocol_data: String::new(),
+                    members: Vec::new(),
+                    authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
+                };
+            }
+            match ctx.engine.groups.describe(&name, &ctx.engine.streams) {
                 Ok(info) => DescribedGroup {
                     error_code: ErrorCode::NONE,
                     group_id: info.group,
@@ -120,8 +140,8 @@ pub(super) fn describe(
                     members: Vec::new(),
                     authorized_operations: AUTHORIZED_OPERATIONS_OMITTED,
                 },
-            },
-        )
+            }
+        })
         .collect();
     let mut w = reply.writer();
     describe_groups::encode(
@@ -138,13 +158,16 @@ pub(super) fn describe(
 pub(super) fn delete(
     req: DeleteGroupsRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
+    // `None`: refused by an ACL (Kafka: DELETE on the group).
     let queued: Vec<_> = req
         .groups_names
         .into_iter()
         .map(|name| {
-            let result = ctx.engine.groups.delete(&name);
+            let result = allowed(ctx, &conn.session, Action::DeleteGroup(&name))
+                .then(|| ctx.engine.groups.delete(&name));
             (name, result)
         })
         .collect();
@@ -152,12 +175,13 @@ pub(super) fn delete(
         let mut results = Vec::with_capacity(queued.len());
         for (group_id, result) in queued {
             let error_code = match result {
-                Ok(durable) => match durable.await {
+                None => ErrorCode::GROUP_AUTHORIZATION_FAILED,
+                Some(Ok(durable)) => match durable.await {
                     Ok(Ok(())) => ErrorCode::NONE,
                     _ => ErrorCode::COORDINATOR_NOT_AVAILABLE,
                 },
-                Err(GroupError::NotFound(_)) => ErrorCode::GROUP_ID_NOT_FOUND,
-                Err(e) => group_code(&e),
+                Some(Err(GroupError::NotFound(_))) => ErrorCode::GROUP_ID_NOT_FOUND,
+                Some(Err(e)) => group_code(&e),
             };
             results.push(DeletedGroup {
                 group_id,

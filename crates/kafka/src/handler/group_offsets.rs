@@ -14,22 +14,42 @@ use memstream_kafka_wire::offset_fetch::{
 };
 use memstream_kafka_wire::ErrorCode;
 
-use super::{Pending, Reply};
+use super::{allowed, Action, Conn, Pending, Reply};
 use crate::errors::group_code;
 use crate::server::Context;
 
 pub(super) fn commit(
     req: OffsetCommitRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
+    // Kafka: READ on the group, then READ on each topic.
+    let group_permitted = allowed(ctx, &conn.session, Action::UseGroup(&req.group_id));
     // Per-partition refusals first: unknown topics and partitions, negative offsets.
     let mut results: Vec<(String, Vec<(i32, ErrorCode)>)> = Vec::with_capacity(req.topics.len());
     let mut entries = Vec::new();
     for topic in &req.topics {
         let stream = ctx.engine.streams.get(&topic.name).ok();
+        let topic_permitted = group_permitted
+            && allowed(
+                ctx,
+                &conn.session,
+                Action::CommitOffsets {
+                    group: &req.group_id,
+                    stream: &topic.name,
+                },
+            );
         let mut partitions = Vec::with_capacity(topic.partitions.len());
         for p in &topic.partitions {
+            if !topic_permitted {
+                let error = match group_permitted {
+                    false => ErrorCode::GROUP_AUTHORIZATION_FAILED,
+                    true => ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                };
+                partitions.push((p.partition_index, error));
+                continue;
+            }
             let known = stream
                 .as_ref()
                 .zip(u32::try_from(p.partition_index).ok())
@@ -109,11 +129,26 @@ pub(super) fn commit(
     }))
 }
 
-pub(super) fn fetch(req: OffsetFetchRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn fetch(
+    req: OffsetFetchRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
+    let session = &conn.session;
     let groups = req
         .groups
         .into_iter()
         .map(|g| {
+            // Kafka: DESCRIBE on the group, then topics filtered by DESCRIBE.
+            if !allowed(ctx, session, Action::FetchOffsets(&g.group_id)) {
+                return OffsetFetchGroupResult {
+                    group_id: g.group_id,
+                    topics: Vec::new(),
+                    error_code: ErrorCode::GROUP_AUTHORIZATION_FAILED,
+                };
+            }
+            let every = g.topics.is_none();
             // Null topics: every partition the group has committed.
             let asked: Vec<PartitionRef> = match &g.topics {
                 Some(topics) => topics
@@ -133,15 +168,25 @@ pub(super) fn fetch(req: OffsetFetchRequest, ctx: &Arc<Context>, reply: Reply) -
                     .fetch_offsets(&g.group_id, &asked, &ctx.engine.streams);
             let mut topics: Vec<OffsetFetchTopicResult> = Vec::new();
             for pos in positions {
+                let permitted = allowed(ctx, session, Action::DescribeStream(&pos.stream));
+                if !permitted && every {
+                    continue;
+                }
                 let partition = OffsetFetchPartition {
                     partition_index: i32::try_from(pos.partition).unwrap_or(-1),
                     // As committed, as from Kafka, even outside the retained range: the
                     // client's fetch then gets OFFSET_OUT_OF_RANGE and it applies
                     // auto.offset.reset.
-                    committed_offset: pos.committed.map_or(-1, |o| o as i64),
+                    committed_offset: match permitted {
+                        true => pos.committed.map_or(-1, |o| o as i64),
+                        false => -1,
+                    },
                     committed_leader_epoch: -1,
-                    metadata: Some(pos.metadata.unwrap_or_default()),
-                    error_code: ErrorCode::NONE,
+                    metadata: Some(pos.metadata.filter(|_| permitted).unwrap_or_default()),
+                    error_code: match permitted {
+                        true => ErrorCode::NONE,
+                        false => ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    },
                 };
                 match topics.last_mut() {
                     Some(t) if t.name == pos.stream => t.partitions.push(partition),

@@ -21,7 +21,7 @@ use memstream_kafka_wire::leave_group::{self, LeaveGroupRequest, LeaveGroupRespo
 use memstream_kafka_wire::sync_group::{self, SyncGroupRequest, SyncGroupResponse};
 use memstream_kafka_wire::ErrorCode;
 
-use super::{Client, Pending, Reply};
+use super::{allowed, denied_message, Action, Client, Conn, Pending, Reply};
 use crate::errors::group_code;
 use crate::server::Context;
 
@@ -31,6 +31,7 @@ const CONSUMER: &str = "consumer";
 pub(super) fn find_coordinator(
     req: FindCoordinatorRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let (host, port) = ctx.advertised();
@@ -38,6 +39,15 @@ pub(super) fn find_coordinator(
         .keys
         .into_iter()
         .map(|key| match req.key_type {
+            // Kafka: DESCRIBE on the group.
+            0 if !allowed(ctx, &conn.session, Action::DescribeGroup(&key)) => Coordinator {
+                error_message: Some(denied_message("group", &key)),
+                key,
+                node_id: -1,
+                host: String::new(),
+                port: -1,
+                error_code: ErrorCode::GROUP_AUTHORIZATION_FAILED,
+            },
             0 => Coordinator {
                 key,
                 node_id: ctx.node_id,
@@ -85,9 +95,16 @@ fn join_error(req: &JoinGroupRequest, error: ErrorCode) -> JoinGroupResponse {
 pub(super) fn join(
     req: JoinGroupRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
     client: &Client,
 ) -> Option<Pending> {
+    if !allowed(ctx, &conn.session, Action::UseGroup(&req.group_id)) {
+        let mut w = reply.writer();
+        let resp = join_error(&req, ErrorCode::GROUP_AUTHORIZATION_FAILED);
+        join_group::encode(&mut w, reply.version(), &resp);
+        return reply.now(w);
+    }
     let streams = match req.protocol_type.as_str() {
         CONSUMER => req
             .protocols
@@ -156,7 +173,24 @@ pub(super) fn join(
     }))
 }
 
-pub(super) fn sync(req: SyncGroupRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn sync(
+    req: SyncGroupRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
+    if !allowed(ctx, &conn.session, Action::UseGroup(&req.group_id)) {
+        let mut w = reply.writer();
+        let resp = SyncGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::GROUP_AUTHORIZATION_FAILED,
+            protocol_type: req.protocol_type.clone(),
+            protocol_name: req.protocol_name.clone(),
+            assignment: bytes::Bytes::new(),
+        };
+        sync_group::encode(&mut w, reply.version(), &resp);
+        return reply.now(w);
+    }
     let consumer = req.protocol_type.as_deref().is_none_or(|t| t == CONSUMER);
     let assignments = req
         .assignments
@@ -229,15 +263,21 @@ pub(super) fn sync(req: SyncGroupRequest, ctx: &Arc<Context>, reply: Reply) -> O
 pub(super) fn heartbeat(
     req: HeartbeatRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let result = match u32::try_from(req.generation_id) {
-        Ok(generation) => ctx.engine.groups.heartbeat_classic(
-            &req.group_id,
-            &req.member_id,
-            req.group_instance_id.as_deref(),
-            generation,
-        ),
+        _ if !allowed(ctx, &conn.session, Action::UseGroup(&req.group_id)) => Ok(false),
+        Ok(generation) => ctx
+            .engine
+            .groups
+            .heartbeat_classic(
+                &req.group_id,
+                &req.member_id,
+                req.group_instance_id.as_deref(),
+                generation,
+            )
+            .map(|()| true),
         Err(_) => Err(GroupError::StaleGeneration {
             group: req.group_id.clone(),
             got: 0,
@@ -245,7 +285,8 @@ pub(super) fn heartbeat(
         }),
     };
     let error = match result {
-        Ok(()) => ErrorCode::NONE,
+        Ok(true) => ErrorCode::NONE,
+        Ok(false) => ErrorCode::GROUP_AUTHORIZATION_FAILED,
         // Kafka answers a heartbeat for a group it does not know with UNKNOWN_MEMBER_ID.
         Err(GroupError::NotFound(_)) => ErrorCode::UNKNOWN_MEMBER_ID,
         Err(e) => group_code(&e),
@@ -262,7 +303,22 @@ pub(super) fn heartbeat(
     reply.now(w)
 }
 
-pub(super) fn leave(req: LeaveGroupRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn leave(
+    req: LeaveGroupRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
+    if !allowed(ctx, &conn.session, Action::UseGroup(&req.group_id)) {
+        let mut w = reply.writer();
+        let resp = LeaveGroupResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::GROUP_AUTHORIZATION_FAILED,
+            members: Vec::new(),
+        };
+        leave_group::encode(&mut w, reply.version(), &resp);
+        return reply.now(w);
+    }
     let members = req
         .members
         .into_iter()

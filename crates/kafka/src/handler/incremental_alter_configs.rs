@@ -13,7 +13,7 @@ use memstream_kafka_wire::incremental_alter_configs::{
 };
 use memstream_kafka_wire::ErrorCode;
 
-use super::{blocking, Pending, Reply};
+use super::{allowed, blocking, denied_message, Action, Conn, Pending, Reply};
 use crate::errors::admin_error;
 use crate::server::Context;
 use crate::topic_config;
@@ -21,14 +21,30 @@ use crate::topic_config;
 pub(super) fn handle(
     req: IncrementalAlterConfigsRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     let ctx = ctx.clone();
+    let session = conn.session.clone();
     Some(Box::pin(async move {
         let mut responses = Vec::with_capacity(req.resources.len());
         for resource in req.resources {
-            let (error_code, error_message) = match alter(&ctx, &resource, req.validate_only).await
-            {
+            let permitted = match resource.resource_type {
+                resource_type::TOPIC => allowed(
+                    &ctx,
+                    &session,
+                    Action::AlterStreamConfigs(&resource.resource_name),
+                ),
+                _ => true,
+            };
+            let outcome = match permitted {
+                true => alter(&ctx, &resource, req.validate_only).await,
+                false => Err((
+                    ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    denied_message("topic", &resource.resource_name),
+                )),
+            };
+            let (error_code, error_message) = match outcome {
                 Ok(()) => (ErrorCode::NONE, None),
                 Err((code, message)) => (code, Some(message)),
             };

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use memstream_kafka_wire::init_producer_id::{self, InitProducerIdRequest};
 use memstream_kafka_wire::ErrorCode;
 
-use super::{blocking, Pending, Reply};
+use super::{allowed, blocking, Action, Conn, Pending, Reply};
 use crate::errors::stream_code;
 use crate::server::Context;
 
 pub(super) fn handle(
     req: InitProducerIdRequest,
     ctx: &Arc<Context>,
+    conn: &Conn,
     reply: Reply,
 ) -> Option<Pending> {
     if let Some(id) = &req.transactional_id {
@@ -26,6 +27,12 @@ pub(super) fn handle(
             -1,
             -1,
         );
+        return reply.now(w);
+    }
+    // Kafka 3: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+    if !allowed(ctx, &conn.session, Action::IdempotentWrite) {
+        let mut w = reply.writer();
+        init_producer_id::encode(&mut w, ErrorCode::CLUSTER_AUTHORIZATION_FAILED, -1, -1);
         return reply.now(w);
     }
     let streams = ctx.engine.streams.clone();

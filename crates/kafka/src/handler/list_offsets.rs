@@ -11,19 +11,31 @@ use memstream_kafka_wire::list_offsets::{
 use memstream_kafka_wire::ErrorCode;
 use memstream_log::Partition;
 
-use super::{Pending, Reply};
+use super::{allowed, Action, Conn, Pending, Reply};
 use crate::errors::stream_code;
 use crate::server::Context;
 
-pub(super) fn handle(req: ListOffsetsRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn handle(
+    req: ListOffsetsRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
+    // Kafka: DESCRIBE on each topic.
+    let permitted: Vec<bool> = req
+        .topics
+        .iter()
+        .map(|t| allowed(ctx, &conn.session, Action::DescribeStream(&t.name)))
+        .collect();
     let ctx = ctx.clone();
     Some(Box::pin(async move {
         let mut topics = Vec::with_capacity(req.topics.len());
-        for topic in req.topics {
+        for (topic, permitted) in req.topics.into_iter().zip(permitted) {
             let stream = ctx.engine.streams.get(&topic.name);
             let mut partitions = Vec::with_capacity(topic.partitions.len());
             for (index, timestamp) in topic.partitions {
                 let log = match &stream {
+                    _ if !permitted => Err(ErrorCode::TOPIC_AUTHORIZATION_FAILED),
                     Err(e) => Err(stream_code(e)),
                     Ok(s) => u32::try_from(index)
                         .ok()

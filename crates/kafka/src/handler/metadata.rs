@@ -10,16 +10,24 @@ use memstream_kafka_wire::metadata::{
 };
 use memstream_kafka_wire::ErrorCode;
 
-use super::{blocking, Pending, Reply};
+use super::{allowed, blocking, Action, Conn, Pending, Reply};
 use crate::errors::stream_code;
 use crate::server::Context;
 
-pub(super) fn handle(req: MetadataRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn handle(
+    req: MetadataRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
     let ctx = ctx.clone();
+    let session = conn.session.clone();
     Some(Box::pin(async move {
         let topics = match req.topics {
+            // All topics: only those the principal may describe, as in Kafka.
             None => {
                 let mut all = ctx.engine.streams.list();
+                all.retain(|s| allowed(&ctx, &session, Action::DescribeStream(&s.name)));
                 all.sort_by(|a, b| a.name.cmp(&b.name));
                 all.into_iter()
                     .map(|s| topic(&ctx, s.name, Ok(s.partitions)))
@@ -28,7 +36,14 @@ pub(super) fn handle(req: MetadataRequest, ctx: &Arc<Context>, reply: Reply) -> 
             Some(names) => {
                 let mut topics = Vec::with_capacity(names.len());
                 for name in names {
-                    let found = partitions_of(&ctx, &name, req.allow_auto_topic_creation).await;
+                    let found = if allowed(&ctx, &session, Action::DescribeStream(&name)) {
+                        // Auto-creation needs CREATE as well (on the cluster or the topic).
+                        let create = req.allow_auto_topic_creation
+                            && allowed(&ctx, &session, Action::CreateStream(&name));
+                        partitions_of(&ctx, &name, create).await
+                    } else {
+                        Err(ErrorCode::TOPIC_AUTHORIZATION_FAILED)
+                    };
                     topics.push(topic(&ctx, name, found));
                 }
                 topics

@@ -28,6 +28,7 @@ use memstream_kafka_wire::api::{self, key, ApiSpec};
 use memstream_kafka_wire::{header, request, DecodeError, Request, Writer};
 
 use crate::server::Context;
+pub(crate) use memstream_engine::access::{Action, Session};
 
 /// A response on its way: resolves to the framed response, or to nothing for requests Kafka
 /// does not answer (Produce with acks = 0).
@@ -121,8 +122,27 @@ pub(crate) struct Conn {
     pub peer: std::net::SocketAddr,
     /// Whether the connection is TLS.
     pub tls: bool,
-    /// The principal and its cached ACL decisions.
-    pub session: memstream_engine::access::Session,
+    /// The principal and its cached ACL decisions (shared with the connection's pending
+    /// responses).
+    pub session: Arc<Session>,
+}
+
+/// Whether the connection's principal may perform `action` (always, with security off). A
+/// refusal is counted (`memstream_auth_denied_total`) and logged at debug level with what
+/// was needed; the handler answers with Kafka's *_AUTHORIZATION_FAILED code.
+pub(crate) fn allowed(ctx: &Context, session: &Session, action: Action<'_>) -> bool {
+    match ctx.engine.access.check(session, action) {
+        Ok(()) => true,
+        Err(denied) => {
+            tracing::debug!(host = session.host(), %denied, "kafka request denied by ACL");
+            false
+        }
+    }
+}
+
+/// The message of a refusal.
+pub(crate) fn denied_message(what: &str, name: &str) -> String {
+    format!("not authorized to access {what} {name:?}")
 }
 
 /// The table entries of [`HANDLED`], by key.
@@ -180,33 +200,35 @@ pub(crate) fn dispatch(
         host: format!("/{}", peer.ip()),
     };
     Ok(match request {
-        Request::Produce(req) => produce::handle(req, ctx, reply),
-        Request::Fetch(req) => fetch::handle(req, ctx, reply),
-        Request::ListOffsets(req) => list_offsets::handle(req, ctx, reply),
-        Request::Metadata(req) => metadata::handle(req, ctx, reply),
+        Request::Produce(req) => produce::handle(req, ctx, conn, reply),
+        Request::Fetch(req) => fetch::handle(req, ctx, conn, reply),
+        Request::ListOffsets(req) => list_offsets::handle(req, ctx, conn, reply),
+        Request::Metadata(req) => metadata::handle(req, ctx, conn, reply),
         Request::ApiVersions(req) => api_versions::handle(req, reply),
-        Request::InitProducerId(req) => init_producer_id::handle(req, ctx, reply),
-        Request::FindCoordinator(req) => groups::find_coordinator(req, ctx, reply),
-        Request::JoinGroup(req) => groups::join(req, ctx, reply, &client()),
-        Request::SyncGroup(req) => groups::sync(req, ctx, reply),
-        Request::Heartbeat(req) => groups::heartbeat(req, ctx, reply),
-        Request::LeaveGroup(req) => groups::leave(req, ctx, reply),
-        Request::OffsetCommit(req) => group_offsets::commit(req, ctx, reply),
-        Request::OffsetFetch(req) => group_offsets::fetch(req, ctx, reply),
-        Request::ListGroups(req) => group_admin::list(req, ctx, reply),
-        Request::DescribeGroups(req) => group_admin::describe(req, ctx, reply),
-        Request::DeleteGroups(req) => group_admin::delete(req, ctx, reply),
-        Request::CreateTopics(req) => create_topics::handle(req, ctx, reply),
-        Request::DeleteTopics(req) => delete_topics::handle(req, ctx, reply),
-        Request::DescribeConfigs(req) => describe_configs::handle(req, ctx, reply),
-        Request::CreatePartitions(req) => create_partitions::handle(req, ctx, reply),
-        Request::IncrementalAlterConfigs(req) => incremental_alter_configs::handle(req, ctx, reply),
-        Request::DescribeCluster(req) => describe_cluster::handle(req, ctx, reply),
+        Request::InitProducerId(req) => init_producer_id::handle(req, ctx, conn, reply),
+        Request::FindCoordinator(req) => groups::find_coordinator(req, ctx, conn, reply),
+        Request::JoinGroup(req) => groups::join(req, ctx, conn, reply, &client()),
+        Request::SyncGroup(req) => groups::sync(req, ctx, conn, reply),
+        Request::Heartbeat(req) => groups::heartbeat(req, ctx, conn, reply),
+        Request::LeaveGroup(req) => groups::leave(req, ctx, conn, reply),
+        Request::OffsetCommit(req) => group_offsets::commit(req, ctx, conn, reply),
+        Request::OffsetFetch(req) => group_offsets::fetch(req, ctx, conn, reply),
+        Request::ListGroups(req) => group_admin::list(req, ctx, conn, reply),
+        Request::DescribeGroups(req) => group_admin::describe(req, ctx, conn, reply),
+        Request::DeleteGroups(req) => group_admin::delete(req, ctx, conn, reply),
+        Request::CreateTopics(req) => create_topics::handle(req, ctx, conn, reply),
+        Request::DeleteTopics(req) => delete_topics::handle(req, ctx, conn, reply),
+        Request::DescribeConfigs(req) => describe_configs::handle(req, ctx, conn, reply),
+        Request::CreatePartitions(req) => create_partitions::handle(req, ctx, conn, reply),
+        Request::IncrementalAlterConfigs(req) => {
+            incremental_alter_configs::handle(req, ctx, conn, reply)
+        }
+        Request::DescribeCluster(req) => describe_cluster::handle(req, ctx, conn, reply),
         Request::SaslHandshake(req) => sasl::handshake(req, ctx, reply, &client()),
         Request::SaslAuthenticate(req) => sasl::authenticate(req, ctx, reply, &client()),
-        Request::DescribeAcls(req) => acls::describe(req, reply, &client()),
-        Request::CreateAcls(req) => acls::create(req, reply, &client()),
-        Request::DeleteAcls(req) => acls::delete(req, reply, &client()),
+        Request::DescribeAcls(req) => acls::describe(req, ctx, conn, reply, &client()),
+        Request::CreateAcls(req) => acls::create(req, ctx, conn, reply, &client()),
+        Request::DeleteAcls(req) => acls::delete(req, ctx, conn, reply, &client()),
         _ => return Err(DecodeError::UnknownApi(header.api_key)),
     })
 }

@@ -11,7 +11,7 @@ use memstream_engine::streams::{Placement, Stream, StreamError};
 use memstream_kafka_wire::produce::{self, PartitionResponse, ProduceRequest, TopicResponse};
 use memstream_kafka_wire::ErrorCode;
 
-use super::{now_ms, Pending, Reply};
+use super::{allowed, denied_message, now_ms, Action, Conn, Pending, Reply};
 use crate::errors::{log_code, stream_code};
 use crate::server::Context;
 
@@ -21,7 +21,12 @@ struct Outcome {
     durable_wait: Option<(Arc<Stream>, u32, u64)>,
 }
 
-pub(super) fn handle(req: ProduceRequest, ctx: &Arc<Context>, reply: Reply) -> Option<Pending> {
+pub(super) fn handle(
+    req: ProduceRequest,
+    ctx: &Arc<Context>,
+    conn: &Conn,
+    reply: Reply,
+) -> Option<Pending> {
     let refuse = if req.transactional_id.is_some() {
         Some((
             ErrorCode::INVALID_REQUEST,
@@ -39,11 +44,17 @@ pub(super) fn handle(req: ProduceRequest, ctx: &Arc<Context>, reply: Reply) -> O
     let now = now_ms();
     let mut topics = Vec::with_capacity(req.topics.len());
     for topic in req.topics {
+        let permitted = allowed(ctx, &conn.session, Action::Produce(&topic.name));
         let stream = ctx.engine.streams.get(&topic.name);
         let mut partitions = Vec::with_capacity(topic.partitions.len());
         for data in topic.partitions {
             let outcome = match (&refuse, &stream) {
                 (Some((code, why)), _) => failed(data.index, *code, why.to_string()),
+                (None, _) if !permitted => failed(
+                    data.index,
+                    ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    denied_message("topic", &topic.name),
+                ),
                 (None, Err(e)) => failed(data.index, stream_code(e), e.to_string()),
                 (None, Ok(stream)) => {
                     append(stream, data.index, data.records, &limits, now, req.acks)

@@ -233,3 +233,105 @@ async fn an_unauthenticated_connection_may_only_negotiate() {
     assert_eq!(error, ErrorCode::ILLEGAL_SASL_STATE);
     assert!(closed(&mut conn).await);
 }
+
+/// The error of each topic in a Metadata v1 response.
+fn metadata_topic_errors(body: Bytes) -> Vec<(String, ErrorCode)> {
+    let mut r = Reader::new(body, false);
+    for _ in 0..r.array_len("brokers").unwrap() {
+        r.i32("node").unwrap();
+        r.string("host").unwrap();
+        r.i32("port").unwrap();
+        r.nullable_string("rack").unwrap();
+    }
+    r.i32("controller").unwrap();
+    let mut out = Vec::new();
+    for _ in 0..r.array_len("topics").unwrap() {
+        let error = ErrorCode(r.i16("error").unwrap());
+        let name = r.string("name").unwrap();
+        r.bool("internal").unwrap();
+        for _ in 0..r.array_len("partitions").unwrap() {
+            r.i16("error").unwrap();
+            r.i32("index").unwrap();
+            r.i32("leader").unwrap();
+            for _ in 0..r.array_len("replicas").unwrap() {
+                r.i32("replica").unwrap();
+            }
+            for _ in 0..r.array_len("isr").unwrap() {
+                r.i32("isr").unwrap();
+            }
+        }
+        out.push((name, error));
+    }
+    out
+}
+
+#[tokio::test]
+async fn acls_decide_what_a_logged_in_user_may_do() {
+    use memstream_auth::acl::{
+        Acl, Operation, PatternType, Permission, ResourcePattern, ResourceType,
+    };
+    let access = Access::open(None, &auth()).unwrap();
+    access.users.add("alice", b"wonderland", 0).unwrap();
+    let allow = |t, name: &str, op| Acl {
+        principal: "User:alice".into(),
+        host: "*".into(),
+        resource: ResourcePattern {
+            resource_type: t,
+            name: name.into(),
+            pattern_type: PatternType::Literal,
+        },
+        operation: op,
+        permission: Permission::Allow,
+    };
+    access
+        .authorizer
+        .add(vec![
+            allow(ResourceType::Stream, "orders", Operation::Write),
+            allow(ResourceType::Cluster, "kafka-cluster", Operation::Create),
+        ])
+        .unwrap();
+    let s = server_with(KafkaConfig::default(), access, auth()).await;
+    let mut conn = TcpStream::connect(s.addr).await.unwrap();
+    assert_eq!(
+        scram_login(&mut conn, Mechanism::ScramSha256, b"wonderland")
+            .await
+            .0,
+        ErrorCode::NONE
+    );
+
+    let mut body = vec![0, 0, 0, 2];
+    for t in ["orders", "secret"] {
+        body.extend(string(t));
+    }
+    conn.write_all(&request(3, 1, 4, &body)).await.unwrap();
+    let (_, answer) = response(&mut conn).await;
+    assert_eq!(
+        metadata_topic_errors(answer),
+        [
+            ("orders".to_string(), ErrorCode::NONE),
+            ("secret".to_string(), ErrorCode::TOPIC_AUTHORIZATION_FAILED)
+        ],
+        "write implies describe; create on the cluster auto-creates what may be described"
+    );
+    // All topics: only what alice may describe.
+    conn.write_all(&request(3, 1, 5, &[0xff, 0xff, 0xff, 0xff]))
+        .await
+        .unwrap();
+    let (_, answer) = response(&mut conn).await;
+    assert_eq!(
+        metadata_topic_errors(answer),
+        [("orders".to_string(), ErrorCode::NONE)]
+    );
+
+    let batch = super::raw::idempotent_batch(-1, -1, 1);
+    for (id, topic, want) in [
+        (6, "orders", ErrorCode::NONE),
+        (7, "secret", ErrorCode::TOPIC_AUTHORIZATION_FAILED),
+    ] {
+        conn.write_all(&request(0, 3, id, &super::raw::produce_v3(topic, &batch)))
+            .await
+            .unwrap();
+        let (_, answer) = response(&mut conn).await;
+        assert_eq!(super::raw::produce_result(answer).0, want, "{topic}");
+    }
+}
