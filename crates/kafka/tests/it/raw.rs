@@ -442,7 +442,7 @@ async fn acl_requests_are_security_disabled() {
     );
     assert_eq!(
         r.nullable_string("message").unwrap().as_deref(),
-        Some("no authorizer is configured")
+        Some("security is off on this broker (auth.enabled = false)")
     );
     assert_eq!(r.array_len("resources").unwrap(), 0);
     r.finish().unwrap();
@@ -476,7 +476,7 @@ async fn acl_requests_are_security_disabled() {
     r.finish().unwrap();
     let refused = (
         ErrorCode::SECURITY_DISABLED,
-        Some("no authorizer is configured".to_string()),
+        Some("security is off on this broker (auth.enabled = false)".to_string()),
     );
     assert_eq!(results, [refused.clone(), refused.clone()]);
 
