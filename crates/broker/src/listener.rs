@@ -95,8 +95,12 @@ impl Listener {
         tasks.spawn(async move {
             let _open = open;
             let _permit = permit;
+            let peer = connection::Peer {
+                ip: stream.peer_addr().ok().map(|a| a.ip()),
+                tls: false,
+            };
             let (reader, writer) = stream.into_split();
-            connection::serve(reader, writer, shared).await;
+            connection::serve(reader, writer, peer, shared).await;
         });
     }
 }

@@ -43,6 +43,8 @@ pub(crate) struct Spec {
     pub positions: HashMap<(String, u32), u64>,
     /// Most batch bytes in one PUSH (the frame limit less headers).
     pub push_bytes_max: u64,
+    /// The streams the subscriber may read (a pattern skips the others).
+    pub readable: memstream_engine::subscriptions::Readable,
 }
 
 fn start_at(from: OffsetSpec) -> StartAt {
@@ -71,6 +73,7 @@ impl Subscription {
             partition,
             start_at(spec.from),
             spec.positions.clone(),
+            spec.readable.clone(),
         );
         let matched = cursors
             .positions()

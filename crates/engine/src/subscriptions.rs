@@ -164,8 +164,12 @@ impl Cursor {
     }
 }
 
+/// Which streams a subscription may read (its principal's ACLs); a pattern skips the others.
+pub type Readable = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// The cursors of one subscription: a stream name or pattern, one partition or all.
 pub struct Cursors {
+    readable: Readable,
     pattern: Pattern,
     partition: Option<u32>,
     /// Partitions that start at a given offset instead of at the subscription's `from`.
@@ -185,8 +189,10 @@ impl Cursors {
         partition: Option<u32>,
         from: StartAt,
         positions: HashMap<(String, u32), u64>,
+        readable: Readable,
     ) -> Cursors {
         let mut set = Cursors {
+            readable,
             pattern,
             partition,
             positions,
@@ -250,6 +256,9 @@ impl Cursors {
     }
 
     fn add(&mut self, stream: &Arc<Stream>, from: StartAt) {
+        if !(self.readable)(stream.name()) {
+            return;
+        }
         let partitions = stream.partitions();
         let count = partitions.len() as u32;
         let (first, from) = match self.known.get(stream.name()) {

@@ -16,6 +16,8 @@ pub enum Opcode {
     Ping = 0x02,
     /// Orderly close, sent by either side.
     Goodbye = 0x03,
+    /// One step of a SASL exchange (SCRAM), after HELLO, when the server asks for it.
+    Auth = 0x04,
     /// Create a stream.
     StreamCreate = 0x10,
     /// Delete a stream and its data.
@@ -66,6 +68,7 @@ impl Opcode {
             0x01 => Opcode::Hello,
             0x02 => Opcode::Ping,
             0x03 => Opcode::Goodbye,
+            0x04 => Opcode::Auth,
             0x10 => Opcode::StreamCreate,
             0x11 => Opcode::StreamDelete,
             0x12 => Opcode::StreamList,
@@ -102,6 +105,7 @@ impl Opcode {
             Opcode::Hello => "HELLO",
             Opcode::Ping => "PING",
             Opcode::Goodbye => "GOODBYE",
+            Opcode::Auth => "AUTH",
             Opcode::StreamCreate => "STREAM_CREATE",
             Opcode::StreamDelete => "STREAM_DELETE",
             Opcode::StreamList => "STREAM_LIST",

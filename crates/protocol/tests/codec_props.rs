@@ -229,19 +229,23 @@ fn arb_hello_response() -> impl Strategy<Value = HelloResponse> {
         arb_name(63),
         any::<u64>(),
         (any::<u32>(), any::<u64>(), any::<u64>(), any::<u64>()),
+        proptest::collection::vec("[A-Z0-9-]{1,20}", 0..4),
     )
         .prop_map(
-            |(version, server_name, server_version, server_id, (a, b, c, d))| HelloResponse {
-                version,
-                server_name,
-                server_version,
-                server_id,
-                limits: Limits {
-                    max_frame_bytes: a,
-                    max_in_flight_requests: b,
-                    max_write_queue_bytes: c,
-                    idle_timeout_ms: d,
-                },
+            |(version, server_name, server_version, server_id, (a, b, c, d), auth_mechanisms)| {
+                HelloResponse {
+                    version,
+                    server_name,
+                    server_version,
+                    server_id,
+                    limits: Limits {
+                        max_frame_bytes: a,
+                        max_in_flight_requests: b,
+                        max_write_queue_bytes: c,
+                        idle_timeout_ms: d,
+                    },
+                    auth_mechanisms,
+                }
             },
         )
 }

@@ -49,8 +49,17 @@ enum End {
     WriterGone,
 }
 
+/// Who is on the other end of a connection, as the listener knows it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Peer {
+    /// The client's address, when the transport has one.
+    pub ip: Option<std::net::IpAddr>,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+}
+
 /// Serves one accepted connection until it closes. `reader` and `writer` are its two halves.
-pub(crate) async fn serve<R, W>(reader: R, writer: W, shared: Arc<Shared>)
+pub(crate) async fn serve<R, W>(reader: R, writer: W, peer: Peer, shared: Arc<Shared>)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -70,11 +79,22 @@ where
     );
     // Aborted with the connection task, so a writer stuck on a dead peer never outlives it.
     let write_task = AbortOnDropHandle::new(tokio::spawn(write_task));
+    // Until the client has logged in, frames are held to the smaller unauthenticated limit.
+    let first_limit = match shared.engine.access.enabled() {
+        true => limits
+            .max_frame_bytes
+            .min(cfg.auth.max_unauthenticated_request_bytes),
+        false => limits.max_frame_bytes,
+    };
     let mut conn = Connection {
-        frames: FramedRead::new(reader, FrameCodec::new(limits.max_frame_bytes)),
+        frames: FramedRead::new(reader, FrameCodec::new(first_limit)),
         queue,
         in_flight: FuturesUnordered::new(),
-        session: Session::default(),
+        session: Session {
+            peer: peer.ip,
+            tls: peer.tls,
+            ..Session::default()
+        },
         limits,
         shared,
     };
@@ -138,7 +158,7 @@ impl<R: AsyncRead + Unpin> Connection<R> {
                         timer.as_mut().reset(deadline);
                         continue;
                     }
-                    return if self.session.version.is_none() {
+                    return if !self.session.ready() {
                         End::Timeout(ErrorCode::HandshakeTimeout)
                     } else {
                         End::Timeout(ErrorCode::IdleTimeout)
@@ -152,7 +172,7 @@ impl<R: AsyncRead + Unpin> Connection<R> {
     /// HELLO succeeds, then the idle deadline. Both read the live configuration.
     fn deadline(&self, accepted: Instant, last_activity: Instant) -> Instant {
         let cfg = self.shared.config.load();
-        if self.session.version.is_none() {
+        if !self.session.ready() {
             accepted + Duration::from_millis(cfg.network.handshake_timeout_ms)
         } else {
             last_activity + Duration::from_millis(cfg.network.idle_timeout_ms)
@@ -167,6 +187,26 @@ impl<R: AsyncRead + Unpin> Connection<R> {
             let error = Frame::error_response(&frame, code, "HELLO must be the first frame");
             return Some(End::Fatal(error, code));
         }
+        let before_login = matches!(
+            Opcode::from_u8(frame.opcode),
+            Some(Opcode::Hello | Opcode::Auth | Opcode::Ping | Opcode::Goodbye)
+        );
+        if !self.session.ready() && !before_login {
+            let access = &self.shared.engine.access;
+            access
+                .counters
+                .failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(peer = ?self.session.peer, client = %self.session.client_name, "request before authentication; closing the connection");
+            let code = ErrorCode::AuthenticationRequired;
+            let error = Frame::error_response(
+                &frame,
+                code,
+                "this server requires authentication: log in with AUTH after HELLO (memstream --user NAME --password-file FILE)",
+            );
+            return Some(End::Fatal(error, code));
+        }
+        let was_ready = self.session.ready();
         let request = match Request::decode(&frame) {
             Ok(request) => request,
             Err(e) => {
@@ -186,7 +226,12 @@ impl<R: AsyncRead + Unpin> Connection<R> {
             limits: &self.limits,
             queue: &self.queue,
         };
-        match handler::apply(request, &frame, &mut self.session, &ctx) {
+        let action = handler::apply(request, &frame, &mut self.session, &ctx);
+        if !was_ready && self.session.ready() {
+            // Logged in (or HELLO with security off): the full frame limit from now on.
+            *self.frames.decoder_mut() = FrameCodec::new(self.limits.max_frame_bytes);
+        }
+        match action {
             Action::Reply(response) => {
                 self.write_frame(response);
                 None
@@ -259,7 +304,9 @@ impl<R: AsyncRead + Unpin> Connection<R> {
                     shared.metrics.handshake_failed();
                 }
                 let message = match code {
-                    ErrorCode::HandshakeTimeout => "no HELLO within the handshake timeout",
+                    ErrorCode::HandshakeTimeout => {
+                        "no HELLO (or no successful AUTH) within the handshake timeout"
+                    }
                     _ => "connection idle for longer than the idle timeout",
                 };
                 (None, Some(Frame::error(None, code, message)))
@@ -370,7 +417,7 @@ mod tests {
     fn start(shared: &Arc<Shared>, pipe_bytes: usize) -> DuplexStream {
         let (client, server) = tokio::io::duplex(pipe_bytes);
         let (r, w) = tokio::io::split(server);
-        tokio::spawn(serve(r, w, shared.clone()));
+        tokio::spawn(serve(r, w, Peer::default(), shared.clone()));
         client
     }
 

@@ -41,6 +41,15 @@ pub(crate) fn apply(
     session.version = Some(version);
     session.client_name = hello.client_name;
     session.peer_max_frame_bytes = hello.max_frame_bytes;
+    let auth_mechanisms = super::auth::mechanisms(ctx, session.tls);
+    if auth_mechanisms.is_empty() {
+        // Security off: every request is served, as `User:ANONYMOUS`.
+        let access = &ctx.shared.engine.access;
+        let peer = session
+            .peer
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        session.principal = Some(std::sync::Arc::new(access.session(None, peer)));
+    }
     ctx.shared.metrics.handshake_ok();
     let response = HelloResponse {
         version,
@@ -53,6 +62,7 @@ pub(crate) fn apply(
             max_write_queue_bytes: ctx.limits.max_write_queue_bytes,
             idle_timeout_ms: ctx.limits.idle_timeout_ms,
         },
+        auth_mechanisms,
     };
     let mut payload = BytesMut::new();
     response.encode(&mut payload);

@@ -4,6 +4,7 @@
 //! [`Request`] and hands it here with the connection's [`Session`]; the handler answers with an
 //! [`Action`] telling the connection what to write and whether to go on.
 
+mod auth;
 mod credit;
 mod fetch;
 mod goodbye;
@@ -32,6 +33,8 @@ use std::sync::Arc;
 
 use memstream_protocol::{ErrorCode, Frame, Request};
 
+use memstream_engine::access::{Action as Needs, Denied};
+
 use crate::state::Shared;
 use crate::streams::StreamError;
 use crate::wire_errors::WireCode;
@@ -52,9 +55,23 @@ pub(crate) struct Session {
     pub subscriptions: std::collections::HashMap<u32, crate::subscription::Subscription>,
     /// The largest frame the client said (in HELLO) it accepts, if it did.
     pub peer_max_frame_bytes: Option<u32>,
+    /// The client's address (ACL hosts, the login throttle).
+    pub peer: Option<std::net::IpAddr>,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+    /// Who the connection is, once known: at HELLO with security off (anonymous), after a
+    /// successful AUTH with it on. Until then only HELLO, AUTH, PING and GOODBYE are served.
+    pub principal: Option<Arc<memstream_engine::access::Session>>,
+    /// A login in progress: the exchange and its mechanism.
+    pub login: Option<(memstream_engine::access::login::Login, String)>,
 }
 
 impl Session {
+    /// Whether requests beyond the handshake may be served.
+    pub fn ready(&self) -> bool {
+        self.version.is_some() && self.principal.is_some()
+    }
+
     /// The largest frame this connection may send: the server's limit, or the client's when
     /// it announced a smaller one.
     pub fn send_limit(&self, limits: &ConnLimits) -> u32 {
@@ -155,13 +172,17 @@ pub(crate) fn apply(
     session: &mut Session,
     ctx: &Context<'_>,
 ) -> Action {
+    if let Some(refused) = permit(&request, frame, session, ctx) {
+        return refused;
+    }
     match request {
         Request::Hello(hello) => hello::apply(hello, frame, session, ctx),
+        Request::Auth(auth) => auth::apply(auth, frame, session, ctx),
         Request::Ping(payload) => ping::apply(payload, frame),
         Request::Goodbye(reason) => goodbye::apply(reason, frame, session),
         Request::CreateStream(create) => stream_create::apply(create, frame, ctx),
         Request::DeleteStream(stream) => stream_delete::apply(stream, frame, ctx),
-        Request::ListStreams => stream_list::apply(frame, ctx),
+        Request::ListStreams => stream_list::apply(frame, session, ctx),
         Request::DescribeStream(stream) => stream_describe::apply(stream, frame, ctx),
         Request::Produce(produce) => produce::apply(produce, frame, ctx),
         Request::Fetch(fetch) => fetch::apply(fetch, frame, session, ctx),
@@ -175,7 +196,74 @@ pub(crate) fn apply(
         Request::FetchOffsets(fetch) => offset_fetch::apply(fetch, frame, ctx),
         Request::DescribeGroup(group) => group_describe::apply(group, frame, ctx),
         Request::DeleteGroup(group) => group_delete::apply(group, frame, ctx),
-        Request::ListGroups => group_list::apply(frame, ctx),
+        Request::ListGroups => group_list::apply(frame, session, ctx),
         Request::InitProducer => init_producer::apply(frame, ctx),
     }
+}
+
+/// Whether the connection's principal may perform `needs` (always, with security off).
+pub(crate) fn allowed(
+    ctx: &Context<'_>,
+    session: &Session,
+    needs: Needs<'_>,
+) -> Result<(), Denied> {
+    let access = &ctx.shared.engine.access;
+    match &session.principal {
+        Some(principal) => access.check(principal, needs),
+        None if !access.enabled() => Ok(()),
+        None => access.check(&access.session(None, unspecified()), needs),
+    }
+}
+
+fn unspecified() -> std::net::IpAddr {
+    std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+}
+
+/// The ACL check of a request that names its resources: `Some` is the NOT_AUTHORIZED answer.
+/// Listing streams and groups and pattern subscriptions filter by ACL in their handlers.
+fn permit(
+    request: &Request,
+    frame: &Frame,
+    session: &Session,
+    ctx: &Context<'_>,
+) -> Option<Action> {
+    let check = |needs| allowed(ctx, session, needs);
+    let outcome = match request {
+        Request::CreateStream(c) => check(Needs::CreateStream(&c.name)),
+        Request::DeleteStream(s) => check(Needs::DeleteStream(&s.name)),
+        Request::DescribeStream(s) => check(Needs::DescribeStream(&s.name)),
+        Request::Produce(p) => check(Needs::Produce(&p.stream)),
+        Request::Fetch(f) => check(Needs::Consume(&f.stream)),
+        Request::Subscribe(s)
+            if memstream_protocol::pattern::Pattern::parse(&s.pattern)
+                .is_ok_and(|p| !p.is_wildcard()) =>
+        {
+            check(Needs::Consume(&s.pattern))
+        }
+        Request::JoinGroup(j) => check(Needs::UseGroup(&j.group)),
+        Request::Heartbeat(h) => check(Needs::UseGroup(&h.group)),
+        Request::LeaveGroup(l) => check(Needs::UseGroup(&l.group)),
+        Request::CommitOffsets(c) => check(Needs::UseGroup(&c.group)).and_then(|()| {
+            c.offsets.iter().try_for_each(|o| {
+                check(Needs::CommitOffsets {
+                    group: &c.group,
+                    stream: &o.stream,
+                })
+            })
+        }),
+        Request::FetchOffsets(f) => check(Needs::FetchOffsets(&f.group)).and_then(|()| {
+            f.partitions
+                .iter()
+                .try_for_each(|p| check(Needs::DescribeStream(&p.stream)))
+        }),
+        Request::DescribeGroup(g) => check(Needs::DescribeGroup(&g.name)),
+        Request::DeleteGroup(g) => check(Needs::DeleteGroup(&g.name)),
+        Request::InitProducer => check(Needs::IdempotentWrite),
+        _ => Ok(()),
+    };
+    let denied = outcome.err()?;
+    tracing::debug!(client = %session.client_name, %denied, "request denied by ACL");
+    Some(Action::Reply(
+        Frame::error_response(frame, ErrorCode::NotAuthorized, &denied.to_string()).into(),
+    ))
 }

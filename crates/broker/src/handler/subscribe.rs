@@ -1,5 +1,7 @@
 //! SUBSCRIBE: start pushing a stream's (or a pattern's) partitions on the frame's stream id.
 
+use std::sync::Arc;
+
 use bytes::BytesMut;
 use memstream_protocol::message::{Subscribe, Subscribed};
 use memstream_protocol::pattern::Pattern;
@@ -11,6 +13,22 @@ use crate::wire_errors::WireCode;
 
 /// Room for the PUSH header (stream name and fixed fields) inside a frame.
 const PUSH_HEADER_BYTES_MAX: u64 = 512;
+
+/// Which streams the subscriber may read: decided by the ACLs as each stream is matched.
+fn readable(ctx: &Context<'_>, session: &Session) -> memstream_engine::subscriptions::Readable {
+    let access = ctx.shared.engine.access.clone();
+    match session.principal.clone() {
+        Some(principal) => Arc::new(move |stream: &str| {
+            access
+                .check(
+                    &principal,
+                    memstream_engine::access::Action::Consume(stream),
+                )
+                .is_ok()
+        }),
+        None => Arc::new(move |_: &str| !access.enabled()),
+    }
+}
 
 /// Starts the subscription on the connection's writer task.
 pub(crate) fn apply(
@@ -62,6 +80,7 @@ pub(crate) fn apply(
         push_bytes_max: u64::from(session.send_limit(ctx.limits))
             .saturating_sub(HEADER_LEN as u64 + PUSH_HEADER_BYTES_MAX)
             .max(1),
+        readable: readable(ctx, session),
     };
     let (subscription, positions) = Subscription::start(
         spec,

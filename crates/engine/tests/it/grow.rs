@@ -152,6 +152,7 @@ fn holders_of_the_stream_and_their_subscriptions_see_new_partitions() {
         None,
         StartAt::Earliest,
         HashMap::new(),
+        std::sync::Arc::new(|_: &str| true),
     );
     assert!(cursors.watches_created());
     assert_eq!(cursors.cursors.len(), 1);
@@ -209,7 +210,50 @@ fn holders_of_the_stream_and_their_subscriptions_see_new_partitions() {
         Some(0),
         StartAt::Earliest,
         HashMap::new(),
+        std::sync::Arc::new(|_: &str| true),
     );
     assert!(!one.watches_created());
+    streams.shutdown();
+}
+
+/// A pattern subscription reads only the streams its principal may read, now and later.
+#[test]
+fn a_pattern_skips_streams_it_may_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config();
+    let streams = open(dir.path());
+    for name in ["orders.eu", "orders.secret"] {
+        streams
+            .create(
+                &new_stream(name, 1, SettingsOverrides::default()),
+                &cfg,
+                FRAME,
+            )
+            .unwrap();
+    }
+    let mut cursors = Cursors::open(
+        &streams,
+        Pattern::parse("orders.*").unwrap(),
+        None,
+        StartAt::Earliest,
+        HashMap::new(),
+        std::sync::Arc::new(|name: &str| !name.contains("secret")),
+    );
+    let names =
+        |c: &Cursors| -> Vec<String> { c.positions().into_iter().map(|p| p.stream).collect() };
+    assert_eq!(names(&cursors), ["orders.eu"]);
+    for name in ["orders.us", "orders.secret2"] {
+        streams
+            .create(
+                &new_stream(name, 1, SettingsOverrides::default()),
+                &cfg,
+                FRAME,
+            )
+            .unwrap();
+    }
+    cursors.add_new_streams(&streams);
+    let mut got = names(&cursors);
+    got.sort();
+    assert_eq!(got, ["orders.eu", "orders.us"]);
     streams.shutdown();
 }

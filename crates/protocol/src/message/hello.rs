@@ -18,8 +18,13 @@
 //! u16 limit_count, then limit_count x (u16 limit_id, u64 value)
 //! ```
 //!
+//! then, only when the server requires authentication:
+//! u8  mechanism_count, then mechanism_count x (u16 len, SASL mechanism name)
+//! ```
+//!
 //! Limits travel as id/value pairs so a newer server can announce more of them; a client
-//! ignores ids it does not know.
+//! ignores ids it does not know. A server that lists mechanisms takes no request but AUTH,
+//! PING and GOODBYE until an AUTH exchange succeeds (see `message::auth`).
 
 use std::ops::RangeInclusive;
 
@@ -168,7 +173,15 @@ pub struct HelloResponse {
     pub server_id: u64,
     /// Limits the client must respect.
     pub limits: Limits,
+    /// The SASL mechanisms the server accepts in AUTH; empty: no authentication needed.
+    pub auth_mechanisms: Vec<String>,
 }
+
+/// Most mechanisms a HELLO response lists.
+pub const AUTH_MECHANISMS_MAX: usize = 8;
+
+/// Longest mechanism name (RFC 4422: 20 characters).
+pub const MECHANISM_BYTES_MAX: usize = 20;
 
 impl HelloResponse {
     /// Appends the encoded payload.
@@ -205,6 +218,13 @@ impl HelloResponse {
             dst.put_u16_le(id as u16);
             dst.put_u64_le(value);
         }
+        if !self.auth_mechanisms.is_empty() {
+            let listed = self.auth_mechanisms.iter().take(AUTH_MECHANISMS_MAX);
+            dst.put_u8(listed.len() as u8);
+            for m in listed {
+                put_str16(dst, truncate_utf8(m, MECHANISM_BYTES_MAX));
+            }
+        }
     }
 
     /// Parses a payload; unknown limit ids are skipped, `MaxFrameBytes` is required.
@@ -239,6 +259,19 @@ impl HelloResponse {
                 _ => {}
             }
         }
+        let mut auth_mechanisms = Vec::new();
+        if r.position() < payload.len() {
+            let count = usize::from(r.u8("mechanism_count")?);
+            if count == 0 || count > AUTH_MECHANISMS_MAX {
+                return Err(PayloadError::InvalidValue {
+                    field: "mechanism_count",
+                    value: count as u64,
+                });
+            }
+            for _ in 0..count {
+                auth_mechanisms.push(r.str16("mechanism", MECHANISM_BYTES_MAX)?.to_owned());
+            }
+        }
         r.finish()?;
         limits.max_frame_bytes = max_frame_bytes.ok_or(PayloadError::Truncated {
             field: "max_frame_bytes",
@@ -249,6 +282,7 @@ impl HelloResponse {
             server_version,
             server_id,
             limits,
+            auth_mechanisms,
         })
     }
 }
@@ -312,6 +346,7 @@ mod tests {
                 max_write_queue_bytes: 8 << 20,
                 idle_timeout_ms: 60_000,
             },
+            auth_mechanisms: Vec::new(),
         };
         let mut buf = BytesMut::new();
         resp.encode(&mut buf);
@@ -319,5 +354,23 @@ mod tests {
         for cut in 0..buf.len() {
             assert!(HelloResponse::decode(&buf[..cut]).is_err(), "cut at {cut}");
         }
+        // With mechanisms: they follow the limits; a cut inside them fails.
+        let auth = HelloResponse {
+            auth_mechanisms: vec!["SCRAM-SHA-256".into(), "SCRAM-SHA-512".into()],
+            ..resp
+        };
+        let mut with = BytesMut::new();
+        auth.encode(&mut with);
+        assert_eq!(&with[..buf.len()], &buf[..]);
+        assert_eq!(HelloResponse::decode(&with).unwrap(), auth);
+        for cut in buf.len() + 1..with.len() {
+            assert!(HelloResponse::decode(&with[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut zero = buf.clone();
+        zero.put_u8(0);
+        assert!(
+            HelloResponse::decode(&zero).is_err(),
+            "an empty list is not sent"
+        );
     }
 }

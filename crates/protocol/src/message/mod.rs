@@ -4,6 +4,7 @@
 //! PayloadError>`. Decoding reads through [`reader::PayloadReader`], which bounds-checks every
 //! field, so no payload can make a decoder panic, and refuses trailing bytes.
 
+mod auth;
 mod error_body;
 mod fetch;
 mod group;
@@ -14,6 +15,7 @@ mod request;
 mod stream;
 mod subscribe;
 
+pub use auth::{AuthRequest, AuthResponse, AUTH_DATA_BYTES_MAX};
 pub use error_body::{ErrorBody, ERROR_MESSAGE_BYTES_MAX};
 pub use fetch::{
     FetchRequest, FetchResponse, FetchResponseHeader, OffsetSpec, FETCH_RESPONSE_HEADER_LEN,
@@ -23,7 +25,10 @@ pub use group::{
     LeaveGroup, MemberInfo, Offsets, PartitionLag, PartitionOffset, Rebalance, StreamPartition,
     MEMBER_ID_BYTES_MAX, NO_OFFSET,
 };
-pub use hello::{HelloRequest, HelloResponse, LimitId, Limits, NAME_BYTES_MAX};
+pub use hello::{
+    HelloRequest, HelloResponse, LimitId, Limits, AUTH_MECHANISMS_MAX, MECHANISM_BYTES_MAX,
+    NAME_BYTES_MAX,
+};
 pub use produce::{
     Acks, Durability, InitProducer, PartitionSelector, ProduceBatch, ProduceRequest,
     ProduceResponse, ProduceResult,

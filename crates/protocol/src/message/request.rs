@@ -3,8 +3,8 @@
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    CommitOffsets, CreateStream, Credit, ErrorBody, FetchOffsets, FetchRequest, Heartbeat,
-    HelloRequest, JoinGroup, LeaveGroup, ProduceRequest, StreamRef, Subscribe,
+    AuthRequest, CommitOffsets, CreateStream, Credit, ErrorBody, FetchOffsets, FetchRequest,
+    Heartbeat, HelloRequest, JoinGroup, LeaveGroup, ProduceRequest, StreamRef, Subscribe,
 };
 use crate::error::{ErrorCode, PayloadError, RequestError};
 use crate::frame::Frame;
@@ -15,6 +15,8 @@ use crate::opcode::Opcode;
 pub enum Request {
     /// Version negotiation.
     Hello(HelloRequest),
+    /// One step of a SASL exchange.
+    Auth(AuthRequest),
     /// Liveness check; the payload (any bytes) is echoed in the response.
     Ping(Bytes),
     /// The client is closing; the body gives the reason (empty payload means `OK`).
@@ -75,6 +77,9 @@ impl Request {
             Some(Opcode::Hello) => HelloRequest::decode(&frame.payload)
                 .map(Request::Hello)
                 .map_err(malformed(Opcode::Hello)),
+            Some(Opcode::Auth) => AuthRequest::decode(&frame.payload)
+                .map(Request::Auth)
+                .map_err(malformed(Opcode::Auth)),
             Some(Opcode::Ping) => Ok(Request::Ping(frame.payload.clone())),
             Some(Opcode::Goodbye) if frame.payload.is_empty() => {
                 Ok(Request::Goodbye(ErrorBody::new(ErrorCode::Ok, "")))
@@ -162,6 +167,7 @@ impl Request {
     pub fn opcode(&self) -> Opcode {
         match self {
             Request::Hello(_) => Opcode::Hello,
+            Request::Auth(_) => Opcode::Auth,
             Request::Ping(_) => Opcode::Ping,
             Request::Goodbye(_) => Opcode::Goodbye,
             Request::CreateStream(_) => Opcode::StreamCreate,
@@ -208,6 +214,7 @@ impl Request {
         let mut payload = BytesMut::new();
         match self {
             Request::Hello(hello) => hello.encode(&mut payload),
+            Request::Auth(auth) => auth.encode(&mut payload),
             Request::Ping(bytes) => {
                 return Frame::request(Opcode::Ping, correlation_id, bytes.clone());
             }

@@ -17,6 +17,7 @@
 use std::fmt::Write as _;
 
 use bytes::{Bytes, BytesMut};
+use memstream_protocol::message::{AuthRequest, AuthResponse};
 use memstream_protocol::{
     ErrorBody, ErrorCode, Frame, FrameCodec, HelloRequest, HelloResponse, Limits, Opcode, Request,
     HEADER_LEN,
@@ -39,6 +40,8 @@ fn doc() -> String {
 enum Body {
     HelloRequest(HelloRequest),
     HelloResponse(HelloResponse),
+    Auth(AuthRequest),
+    AuthResponse(AuthResponse),
     Empty,
     Error(ErrorBody),
 }
@@ -65,6 +68,35 @@ fn hello_response() -> HelloResponse {
             max_write_queue_bytes: 8_388_608,
             idle_timeout_ms: 300_000,
         },
+        auth_mechanisms: Vec::new(),
+    }
+}
+
+fn auth_request() -> AuthRequest {
+    AuthRequest {
+        mechanism: "SCRAM-SHA-256".into(),
+        data: Bytes::from_static(b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"),
+    }
+}
+
+fn auth_response() -> AuthResponse {
+    AuthResponse {
+        done: false,
+        data: Bytes::from_static(
+            b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+        ),
+    }
+}
+
+/// A `u32` length and its bytes (text), as annotated lines.
+fn data32_fields(out: &mut String, rest: &[u8], name: &str) {
+    let (len, rest) = rest.split_at(4);
+    let n = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+    field(out, len, &format!("{name}_len {n}"));
+    for (i, row) in rest[..n].chunks(16).enumerate() {
+        let (from, to) = (i * 16, i * 16 + row.len());
+        let piece = String::from_utf8_lossy(row);
+        field(out, row, &format!("{name}[{from}..{to}] {piece:?}"));
     }
 }
 
@@ -83,6 +115,21 @@ fn vectors() -> Vec<Vector> {
         "HELLO must be the first frame",
     );
     let goodbye = Frame::goodbye(ErrorCode::ShuttingDown, "server shutting down");
+    // AUTH: the first round trip of RFC 7677's SCRAM-SHA-256 example.
+    let hello_auth = HelloResponse {
+        auth_mechanisms: vec!["SCRAM-SHA-256".into(), "SCRAM-SHA-512".into()],
+        ..hello_response()
+    };
+    let mut payload = BytesMut::new();
+    hello_auth.encode(&mut payload);
+    let hello_auth_frame = Frame::response(&hello_request().to_frame(1), payload.freeze());
+    let auth = auth_request();
+    let mut payload = BytesMut::new();
+    auth.encode(&mut payload);
+    let auth_frame = Frame::request(Opcode::Auth, 2, payload.freeze());
+    let mut payload = BytesMut::new();
+    auth_response().encode(&mut payload);
+    let auth_ok = Frame::response(&auth_frame, payload.freeze());
     vec![
         Vector {
             name: "hello-request",
@@ -93,6 +140,21 @@ fn vectors() -> Vec<Vector> {
             name: "hello-response",
             frame: hello_ok,
             body: Body::HelloResponse(hello_response()),
+        },
+        Vector {
+            name: "hello-response-auth",
+            frame: hello_auth_frame,
+            body: Body::HelloResponse(hello_auth),
+        },
+        Vector {
+            name: "auth-request",
+            frame: auth_frame,
+            body: Body::Auth(auth),
+        },
+        Vector {
+            name: "auth-response",
+            frame: auth_ok,
+            body: Body::AuthResponse(auth_response()),
         },
         Vector {
             name: "ping-request",
@@ -295,6 +357,24 @@ fn annotated_block(v: &Vector) -> String {
                 field(&mut out, &limit[2..10], &format!("value {value}"));
                 rest = tail;
             }
+            if let Some((&count, mut rest)) = rest.split_first() {
+                field(&mut out, &[count], &format!("mechanism_count {count}"));
+                for _ in 0..count {
+                    rest = str16_fields(&mut out, rest, "mechanism");
+                }
+            }
+        }
+        Body::Auth(_) => {
+            let rest = str16_fields(&mut out, payload, "mechanism");
+            data32_fields(&mut out, rest, "data");
+        }
+        Body::AuthResponse(r) => {
+            field(
+                &mut out,
+                &payload[0..1],
+                &format!("done {}", u8::from(r.done)),
+            );
+            data32_fields(&mut out, &payload[1..], "data");
         }
         Body::Error(body) => {
             let name = body.known_code().map_or("unknown", ErrorCode::name);
@@ -413,6 +493,12 @@ fn decoding_the_documented_bytes_gives_the_frames() {
             }
             Body::HelloResponse(hello) => {
                 assert_eq!(HelloResponse::decode(&frame.payload).as_ref(), Ok(hello));
+            }
+            Body::Auth(auth) => {
+                assert_eq!(Request::decode(&frame), Ok(Request::Auth(auth.clone())));
+            }
+            Body::AuthResponse(r) => {
+                assert_eq!(AuthResponse::decode(&frame.payload).as_ref(), Ok(r));
             }
             Body::Empty => assert!(frame.payload.is_empty()),
             Body::Error(body) => {
