@@ -1,5 +1,10 @@
 //! The admin HTTP listener: `GET /metrics` (Prometheus text) and `GET /health`.
 //!
+//! With security on (`auth.enabled`), `/metrics` needs `Authorization: Bearer <token>` (from
+//! `memstream token create`) or `Basic` (a user of the store), for a principal with DESCRIBE
+//! on the cluster; otherwise 401 (no or bad credentials, after the failure delay) or 403.
+//! `/health` stays open, for load balancers and orchestrators.
+//!
 //! A deliberately small HTTP/1.1 server: one request per connection, the request head bounded
 //! by [`REQUEST_HEAD_BYTES_MAX`] and `admin.request_timeout_ms`, connections bounded by
 //! `admin.max_connections`. Parsing is done by `httparse`, which never panics on bad input.
@@ -10,6 +15,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use std::net::IpAddr;
+
+use memstream_engine::access::{Action as Needs, Principal};
 
 use crate::state::Shared;
 
@@ -27,7 +36,7 @@ pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>) {
             () = shutdown.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
-        let Ok((stream, _peer)) = accepted else {
+        let Ok((stream, peer)) = accepted else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
@@ -40,16 +49,16 @@ pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>) {
         let timeout = Duration::from_millis(cfg.admin.request_timeout_ms);
         let (shared, open) = (shared.clone(), open.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(timeout, serve(stream, &shared)).await;
+            let _ = tokio::time::timeout(timeout, serve(stream, peer.ip(), &shared)).await;
             open.fetch_sub(1, Ordering::Relaxed);
         });
     }
 }
 
 /// Reads one request head, answers it, closes.
-async fn serve(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+async fn serve(mut stream: TcpStream, peer: IpAddr, shared: &Shared) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
-    let (status, content_type, body) = loop {
+    let parsed = loop {
         let mut chunk = [0u8; 1024];
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
@@ -60,27 +69,53 @@ async fn serve(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         let mut request = httparse::Request::new(&mut headers);
         match request.parse(&buf) {
             Ok(httparse::Status::Complete(_)) => {
-                break route(request.method, request.path, shared);
+                let authorization = request
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("authorization"))
+                    .and_then(|h| std::str::from_utf8(h.value).ok())
+                    .map(str::to_owned);
+                break Ok((
+                    request.method.map(str::to_owned),
+                    request.path.map(str::to_owned),
+                    authorization,
+                ));
             }
             Ok(httparse::Status::Partial) if buf.len() < REQUEST_HEAD_BYTES_MAX => continue,
             Ok(httparse::Status::Partial) => {
-                break (
+                break Err(Answer::text(
                     "431 Request Header Fields Too Large",
-                    "text/plain",
-                    "request head too large\n".to_owned(),
-                )
+                    "request head too large\n",
+                ))
             }
-            Err(_) => {
-                break (
-                    "400 Bad Request",
-                    "text/plain",
-                    "malformed request\n".to_owned(),
-                )
-            }
+            Err(_) => break Err(Answer::text("400 Bad Request", "malformed request\n")),
         }
     };
+    let answer = match parsed {
+        Ok((method, path, authorization)) => {
+            route(
+                method.as_deref(),
+                path.as_deref(),
+                authorization,
+                peer,
+                shared,
+            )
+            .await
+        }
+        Err(answer) => answer,
+    };
+    let Answer {
+        status,
+        content_type,
+        body,
+        challenge,
+    } = answer;
+    let challenge = match challenge {
+        true => "www-authenticate: Basic realm=\"memstream\", Bearer realm=\"memstream\"\r\n",
+        false => "",
+    };
     let head = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{challenge}connection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
@@ -88,32 +123,124 @@ async fn serve(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.shutdown().await
 }
 
-/// Maps a request to (status, content type, body).
-fn route(
+/// One response.
+struct Answer {
+    status: &'static str,
+    content_type: &'static str,
+    body: String,
+    /// Whether to ask for credentials (`WWW-Authenticate`).
+    challenge: bool,
+}
+
+impl Answer {
+    fn text(status: &'static str, body: &str) -> Answer {
+        Answer {
+            status,
+            content_type: "text/plain",
+            body: body.to_owned(),
+            challenge: false,
+        }
+    }
+}
+
+/// Maps a request to its answer.
+async fn route(
     method: Option<&str>,
     path: Option<&str>,
+    authorization: Option<String>,
+    peer: IpAddr,
     shared: &Shared,
-) -> (&'static str, &'static str, String) {
+) -> Answer {
     let path = path.unwrap_or("/").split('?').next().unwrap_or("/");
     match (method, path) {
-        (Some("GET"), "/metrics") => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", {
+        (Some("GET"), "/metrics") => {
+            if let Err(refused) = authorize(authorization, peer, shared).await {
+                return refused;
+            }
             let mut text = shared.metrics.render()
                 + &shared.engine.streams.render_sync_metrics()
-                + &shared.engine.groups.render_metrics();
+                + &shared.engine.groups.render_metrics()
+                + &shared.engine.access.render_metrics();
             shared.kafka_metrics.render(&mut text);
-            text
-        }),
-        (Some("GET"), "/health") if shared.shutdown.is_cancelled() => (
-            "503 Service Unavailable",
-            "text/plain",
-            "shutting down\n".to_owned(),
-        ),
-        (Some("GET"), "/health") => ("200 OK", "text/plain", "ok\n".to_owned()),
-        (Some("GET"), _) => ("404 Not Found", "text/plain", "not found\n".to_owned()),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            "only GET is supported\n".to_owned(),
-        ),
+            Answer {
+                status: "200 OK",
+                content_type: "text/plain; version=0.0.4; charset=utf-8",
+                body: text,
+                challenge: false,
+            }
+        }
+        (Some("GET"), "/health") if shared.shutdown.is_cancelled() => {
+            Answer::text("503 Service Unavailable", "shutting down\n")
+        }
+        (Some("GET"), "/health") => Answer::text("200 OK", "ok\n"),
+        (Some("GET"), _) => Answer::text("404 Not Found", "not found\n"),
+        _ => Answer::text("405 Method Not Allowed", "only GET is supported\n"),
     }
+}
+
+/// With security on: a bearer token or HTTP basic credentials of a principal with DESCRIBE
+/// on the cluster. A failure waits the failure delay and is logged with the peer.
+async fn authorize(
+    authorization: Option<String>,
+    peer: IpAddr,
+    shared: &Shared,
+) -> Result<(), Answer> {
+    let access = shared.engine.access.clone();
+    if !access.enabled() {
+        return Ok(());
+    }
+    let unauthorized = || Answer {
+        challenge: true,
+        ..Answer::text("401 Unauthorized", "authentication required\n")
+    };
+    let Some(value) = authorization else {
+        return Err(unauthorized());
+    };
+    let check = {
+        let access = access.clone();
+        move || -> Result<Principal, String> {
+            let now = access.clock_ms();
+            if let Some(token) = value.strip_prefix("Bearer ") {
+                return access.check_token(token.trim(), peer, now, crate::writer::now_ms());
+            }
+            let Some(basic) = value.strip_prefix("Basic ") else {
+                return Err("an Authorization header that is neither Bearer nor Basic".into());
+            };
+            let decoded = base64_decode(basic.trim()).ok_or("Basic credentials not in base64")?;
+            let text = String::from_utf8(decoded).map_err(|_| "Basic credentials not UTF-8")?;
+            let (user, password) = text
+                .split_once(':')
+                .ok_or("Basic credentials without a colon")?;
+            access
+                .check_password(user, password.as_bytes(), peer, now)
+                .map_err(|f| f.to_string())
+        }
+    };
+    // A password costs a PBKDF2 derivation: off the runtime.
+    let checked = tokio::task::spawn_blocking(check)
+        .await
+        .unwrap_or_else(|_| Err("the check failed".into()));
+    match checked {
+        Ok(principal) => {
+            let session = access.session(Some(principal), peer);
+            match access.check(&session, Needs::DescribeCluster) {
+                Ok(()) => Ok(()),
+                Err(denied) => {
+                    tracing::info!(%peer, %denied, "admin request denied by ACL");
+                    Err(Answer::text("403 Forbidden", &format!("{denied}\n")))
+                }
+            }
+        }
+        Err(why) => {
+            tracing::warn!(%peer, reason = %why, "admin authentication failed");
+            tokio::time::sleep(access.failure_delay()).await;
+            Err(unauthorized())
+        }
+    }
+}
+
+/// Standard base64 (RFC 4648, with padding), as HTTP basic sends it.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }

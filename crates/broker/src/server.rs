@@ -89,7 +89,7 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
 }
 
-/// Security settings whose enforcement has not landed everywhere yet.
+/// TLS settings: accepted by the configuration, not served by this build yet.
 fn not_yet(cfg: &Config) -> Result<(), ServerError> {
     let tls = [
         ("network.tls.cert_file", cfg.network.tls.enabled()),
@@ -98,12 +98,6 @@ fn not_yet(cfg: &Config) -> Result<(), ServerError> {
     ];
     if let Some((key, _)) = tls.into_iter().find(|(_, on)| *on) {
         return Err(ServerError::NotYet { key, what: "TLS" });
-    }
-    if cfg.auth.enabled {
-        return Err(ServerError::NotYet {
-            key: "auth.enabled",
-            what: "authentication on every listener",
-        });
     }
     Ok(())
 }
@@ -131,6 +125,28 @@ impl Server {
             )),
             false => None,
         };
+        if !cfg.auth.enabled {
+            let bound = [
+                Some(&listener),
+                Some(&admin),
+                kafka.as_ref().map(|k| k.listener()),
+            ];
+            let open: Vec<String> = bound
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.local_addr().ok())
+                .filter(|a| !a.ip().is_loopback())
+                .map(|a| a.to_string())
+                .collect();
+            if !open.is_empty() {
+                tracing::warn!(
+                    listeners = %open.join(", "),
+                    "security is off (auth.enabled = false) on listeners reachable from other \
+                     machines, as auth.allow_insecure_remote = true allows: anyone who can reach \
+                     them can read, write and delete every stream"
+                );
+            }
+        }
         let lock = crate::data_dir::DataDirLock::acquire(&cfg.server.data_dir)
             .map_err(ServerError::Locked)?;
         let streams = Arc::new(

@@ -13,6 +13,7 @@ mod logging;
 mod ping;
 mod produce_cmd;
 mod remote;
+mod security_cmd;
 mod serve;
 mod stream_cmd;
 
@@ -52,11 +53,19 @@ enum Command {
     Group(group_cmd::GroupCommand),
     /// Measure producers and consumers end to end.
     Bench(bench::BenchArgs),
+    /// Add, list, remove users and change passwords (a stopped server's data directory).
+    #[command(subcommand)]
+    User(security_cmd::UserCommand),
+    /// Add, list and remove ACLs (a stopped server's data directory).
+    #[command(subcommand)]
+    Acl(security_cmd::AclCommand),
+    /// Create, list and revoke admin API tokens (a stopped server's data directory).
+    #[command(subcommand)]
+    Token(security_cmd::TokenCommand),
     /// Check that a server answers, and time round trips.
     Ping {
-        /// Server address.
-        #[arg(long, env = "MEMSTREAM_SERVER", default_value = "127.0.0.1:7878")]
-        server: String,
+        #[command(flatten)]
+        server: remote::ServerArg,
         /// Round trips to make.
         #[arg(long, default_value_t = 1)]
         count: u32,
@@ -160,6 +169,9 @@ fn main() -> ExitCode {
         Command::Produce(args) => produce_cmd::run(args),
         Command::Consume(args) => consume_cmd::run(args),
         Command::Group(command) => group_cmd::run(command),
+        Command::User(command) => security_cmd::user(command),
+        Command::Acl(command) => security_cmd::acl(command),
+        Command::Token(command) => security_cmd::token(command),
         Command::Ping {
             server,
             count,

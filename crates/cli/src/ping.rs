@@ -4,17 +4,17 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use memstream_client::Client;
 
 /// Connects to `server` and sends `count` PINGs of `size` bytes, one at a time.
-pub fn run(server: &str, count: u32, size: usize) -> anyhow::Result<ExitCode> {
+pub fn run(server: &crate::remote::ServerArg, count: u32, size: usize) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let client = Client::connect(server)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot connect to {server}: {e}"))?;
+        let client =
+            memstream_client::Client::connect_with(server.server.as_str(), server.options()?)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", server.server))?;
         let info = client.server();
         println!(
             "connected to {} {} (node {}, protocol v{}, max frame {} bytes)",
@@ -32,7 +32,8 @@ pub fn run(server: &str, count: u32, size: usize) -> anyhow::Result<ExitCode> {
             let rtt = start.elapsed();
             anyhow::ensure!(echoed == payload, "server echoed different bytes");
             println!(
-                "reply from {server}: seq={seq} bytes={} time={:.3} ms",
+                "reply from {}: seq={seq} bytes={} time={:.3} ms",
+                server.server,
                 echoed.len(),
                 rtt.as_secs_f64() * 1e3
             );

@@ -51,6 +51,11 @@ pub enum ClientError {
     /// No response within the request timeout.
     #[error("request timed out after {0:?}")]
     Timeout(std::time::Duration),
+    /// Logging in could not be done on this side (no credentials, no common mechanism, a
+    /// server whose signature is wrong). A refused password is [`ClientError::Server`]
+    /// with AUTHENTICATION_FAILED.
+    #[error("authentication: {0}")]
+    Auth(String),
 }
 
 impl From<std::io::Error> for ClientError {

@@ -56,6 +56,11 @@ impl KafkaListener {
         KafkaListener { listener }
     }
 
+    /// The bound socket.
+    pub fn listener(&self) -> &TcpListener {
+        &self.listener
+    }
+
     /// The bound address.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()

@@ -9,6 +9,7 @@ mod config;
 mod groups;
 mod limits;
 mod protocol_errors;
+mod security;
 mod server;
 mod streams;
 mod subscription_faults;

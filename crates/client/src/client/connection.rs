@@ -117,6 +117,12 @@ impl Connection {
         }
         let server = HelloResponse::decode(&reply.payload)
             .map_err(|e| ClientError::Malformed(e.to_string()))?;
+        if !server.auth_mechanisms.is_empty() {
+            let login = super::login::login(&mut reader, &mut writer, &server, options);
+            tokio::time::timeout(options.request_timeout, login)
+                .await
+                .map_err(|_| ClientError::Timeout(options.request_timeout))??;
+        }
         // The server sends nothing larger than its own limit, or ours if we announced a
         // smaller one: hold it to that.
         let accepted = options

@@ -13,6 +13,7 @@
 //! file (the `Client` handle: requests, reconnects).
 
 mod connection;
+mod login;
 mod options;
 
 use std::net::SocketAddr;
@@ -29,7 +30,7 @@ use crate::error::ClientError;
 
 use connection::checked;
 pub(crate) use connection::Connection;
-pub use options::{ClientOptions, ReconnectPolicy};
+pub use options::{ClientOptions, Credentials, ReconnectPolicy};
 
 /// A connected, handshaken client. Share it behind an `Arc`; every method takes `&self`, so
 /// many tasks pipeline requests over the one connection.

@@ -31,6 +31,37 @@ pub struct ClientOptions {
     /// accepts whatever the server's limit is. The server then never sends a larger frame: a
     /// stored batch that would need one is refused with MESSAGE_TOO_LARGE.
     pub max_frame_bytes: Option<u32>,
+    /// Who to log in as when the server requires it (its HELLO lists SCRAM mechanisms);
+    /// `None` fails such a connection with a message saying so.
+    pub credentials: Option<Credentials>,
+}
+
+/// A user name and password for SCRAM. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user.
+    pub user: String,
+    /// The password, as bytes (SCRAM derives a key from it; it is never sent).
+    pub password: Vec<u8>,
+}
+
+impl Credentials {
+    /// `user` with `password`.
+    pub fn new(user: impl Into<String>, password: impl Into<Vec<u8>>) -> Credentials {
+        Credentials {
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Default for ClientOptions {
@@ -42,6 +73,7 @@ impl Default for ClientOptions {
             reconnect: ReconnectPolicy::default(),
             keepalive_interval: Duration::from_secs(15),
             max_frame_bytes: None,
+            credentials: None,
         }
     }
 }

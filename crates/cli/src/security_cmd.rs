@@ -1,0 +1,403 @@
+//! `memstream user`, `memstream acl` and `memstream token`: the security stores in a stopped
+//! server's data directory (its lock is taken, so a running server is never edited behind
+//! its back). The directory and the limits come from the same configuration `serve` reads
+//! (`--config`, the environment, `--data-dir`).
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use memstream_auth::acl::{
+    Acl, AclFilter, Operation, PatternFilter, PatternType, Permission, ResourcePattern,
+    ResourceType, CLUSTER_NAME,
+};
+use memstream_broker::config::{self, ConfigSources, Override};
+use memstream_broker::data_dir::DataDirLock;
+use memstream_engine::access::Access;
+
+/// Where the stores are.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// The server's data directory (default: `server.data_dir` of the configuration).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The server's configuration file (for `server.data_dir` and the `[auth]` limits).
+    #[arg(long, value_name = "FILE", env = "MEMSTREAM_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// `memstream user ...`.
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user (the password from --password-file, a prompt, or stdin; never argv).
+    Add {
+        /// The user name.
+        name: String,
+        /// File holding the password (its first line).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a user's password.
+    Passwd {
+        /// The user name.
+        name: String,
+        /// File holding the new password (its first line).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove a user.
+    Remove {
+        /// The user name.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the users (names, mechanisms, dates; no key material).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// What an ACL is about and who it is for.
+#[derive(Args, Clone, Debug)]
+pub struct AclArgs {
+    /// `User:<name>` or `User:*`.
+    #[arg(long)]
+    principal: Option<String>,
+    /// The operation: read, write, create, delete, alter, describe, describe_configs,
+    /// alter_configs, idempotent_write, cluster_action, all.
+    #[arg(long)]
+    operation: Option<String>,
+    /// A stream (a name, `*`, or with --prefixed a prefix).
+    #[arg(long, conflicts_with_all = ["group", "cluster"])]
+    stream: Option<String>,
+    /// A consumer group (a name, `*`, or with --prefixed a prefix).
+    #[arg(long, conflicts_with = "cluster")]
+    group: Option<String>,
+    /// The cluster (creating streams, cluster state, security).
+    #[arg(long)]
+    cluster: bool,
+    /// The name is a prefix.
+    #[arg(long)]
+    prefixed: bool,
+    /// The client address it applies to.
+    #[arg(long)]
+    host: Option<String>,
+    /// Deny instead of allow (deny wins).
+    #[arg(long)]
+    deny: bool,
+}
+
+/// `memstream acl ...`.
+#[derive(Subcommand, Debug)]
+pub enum AclCommand {
+    /// Add an ACL.
+    Add {
+        #[command(flatten)]
+        acl: AclArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List ACLs (every one, or those matching the flags given).
+    List {
+        #[command(flatten)]
+        acl: AclArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove the ACLs matching the flags given exactly.
+    Remove {
+        #[command(flatten)]
+        acl: AclArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `memstream token ...`.
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an admin API token for a user; the token is printed once and stored hashed.
+    Create {
+        /// The token's name (to list and revoke it).
+        #[arg(long)]
+        name: String,
+        /// The user it acts as.
+        #[arg(long)]
+        user: String,
+        /// Days until it stops working (default: never).
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List tokens (names, users, dates; no secrets).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// The token's name.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// The stores, opened under the data directory's lock.
+struct Stores {
+    access: Access,
+    _lock: DataDirLock,
+}
+
+fn open(store: &StoreArgs) -> anyhow::Result<Stores> {
+    let overrides = store
+        .data_dir
+        .iter()
+        .map(|d| Override {
+            key: "server.data_dir".into(),
+            value: d.display().to_string(),
+            flag: "--data-dir".into(),
+        })
+        .collect();
+    let loaded = config::load(&ConfigSources {
+        file: store.config.clone(),
+        env: std::env::vars().collect(),
+        overrides,
+    })?;
+    let cfg = loaded.config;
+    let dir = &cfg.server.data_dir;
+    anyhow::ensure!(
+        dir.is_dir(),
+        "no data directory at {} (start the server once, or pass --data-dir)",
+        dir.display()
+    );
+    let lock = DataDirLock::acquire(dir).map_err(|e| {
+        anyhow::anyhow!("{e}; stop the server first (these commands edit its files offline)")
+    })?;
+    let access = Access::open(Some(dir), &cfg.auth)?;
+    Ok(Stores {
+        access,
+        _lock: lock,
+    })
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The password: from the file, a prompt (twice) on a terminal, or stdin's first line.
+fn password(file: Option<&PathBuf>) -> anyhow::Result<Vec<u8>> {
+    if let Some(file) = file {
+        return crate::remote::read_password_file(file);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ")?;
+        let again = rpassword::prompt_password("again: ")?;
+        anyhow::ensure!(first == again, "the passwords differ");
+        anyhow::ensure!(!first.is_empty(), "the password is empty");
+        return Ok(first.into_bytes());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
+    let line = line.trim_end_matches(['\n', '\r']);
+    anyhow::ensure!(!line.is_empty(), "no password on stdin");
+    Ok(line.as_bytes().to_vec())
+}
+
+pub fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add {
+            name,
+            password_file,
+            store,
+        } => {
+            let stores = open(&store)?;
+            let pw = password(password_file.as_ref())?;
+            stores.access.users.add(&name, &pw, now_ms())?;
+            println!("user {name} added (SCRAM-SHA-256, SCRAM-SHA-512)");
+        }
+        UserCommand::Passwd {
+            name,
+            password_file,
+            store,
+        } => {
+            let stores = open(&store)?;
+            anyhow::ensure!(
+                stores.access.users.contains(&name),
+                "user {name:?} does not exist"
+            );
+            let pw = password(password_file.as_ref())?;
+            stores.access.users.set_password(&name, &pw, now_ms())?;
+            println!("password of {name} changed");
+        }
+        UserCommand::Remove { name, store } => {
+            open(&store)?.access.users.remove(&name)?;
+            println!("user {name} removed");
+        }
+        UserCommand::List { store } => {
+            let users = open(&store)?.access.users.list();
+            println!("{:<24} {:<30} {:>14}", "USER", "MECHANISMS", "CREATED_MS");
+            for u in users {
+                println!(
+                    "{:<24} {:<30} {:>14}",
+                    u.name,
+                    u.mechanisms.join(","),
+                    u.created_ms
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl AclArgs {
+    fn resource(&self) -> Option<(ResourceType, String)> {
+        if self.cluster {
+            return Some((ResourceType::Cluster, CLUSTER_NAME.to_string()));
+        }
+        if let Some(s) = &self.stream {
+            return Some((ResourceType::Stream, s.clone()));
+        }
+        self.group.clone().map(|g| (ResourceType::Group, g))
+    }
+
+    fn operation(&self) -> anyhow::Result<Option<Operation>> {
+        self.operation
+            .as_deref()
+            .map(|o| {
+                Operation::from_name(o)
+                    .ok_or_else(|| anyhow::anyhow!("--operation {o:?} is not an operation"))
+            })
+            .transpose()
+    }
+
+    fn acl(&self) -> anyhow::Result<Acl> {
+        let (resource_type, name) = self
+            .resource()
+            .ok_or_else(|| anyhow::anyhow!("an ACL needs --stream, --group or --cluster"))?;
+        let acl = Acl {
+            principal: self
+                .principal
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("an ACL needs --principal"))?,
+            host: self.host.clone().unwrap_or_else(|| "*".into()),
+            resource: ResourcePattern {
+                resource_type,
+                name,
+                pattern_type: match self.prefixed {
+                    true => PatternType::Prefixed,
+                    false => PatternType::Literal,
+                },
+            },
+            operation: self
+                .operation()?
+                .ok_or_else(|| anyhow::anyhow!("an ACL needs --operation"))?,
+            permission: match self.deny {
+                true => Permission::Deny,
+                false => Permission::Allow,
+            },
+        };
+        Ok(acl.validate()?)
+    }
+
+    fn filter(&self, exact: bool) -> anyhow::Result<AclFilter> {
+        let resource = self.resource();
+        Ok(AclFilter {
+            principal: self.principal.clone(),
+            host: self.host.clone(),
+            resource_type: resource.as_ref().map(|(t, _)| *t),
+            name: resource.map(|(_, n)| n),
+            pattern: match (exact, self.prefixed) {
+                (_, true) => PatternFilter::Exact(PatternType::Prefixed),
+                (true, false) => PatternFilter::Exact(PatternType::Literal),
+                (false, false) => PatternFilter::Any,
+            },
+            operation: self.operation()?,
+            permission: match (exact, self.deny) {
+                (_, true) => Some(Permission::Deny),
+                (true, false) => Some(Permission::Allow),
+                (false, false) => None,
+            },
+        })
+    }
+}
+
+pub fn acl(command: AclCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AclCommand::Add { acl, store } => {
+            let acl = acl.acl()?;
+            let stores = open(&store)?;
+            stores.access.authorizer.add(vec![acl.clone()])?;
+            println!("added: {acl}");
+        }
+        AclCommand::List { acl, store } => {
+            let filter = acl.filter(false)?;
+            for acl in open(&store)?.access.authorizer.list(&filter) {
+                println!("{acl}");
+            }
+        }
+        AclCommand::Remove { acl, store } => {
+            let filter = acl.filter(true)?;
+            let removed = open(&store)?.access.authorizer.remove(&filter)?;
+            anyhow::ensure!(!removed.is_empty(), "no ACL matches");
+            for acl in removed {
+                println!("removed: {acl}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Create {
+            name,
+            user,
+            expires_in_days,
+            store,
+        } => {
+            let stores = open(&store)?;
+            anyhow::ensure!(
+                stores.access.users.contains(&user),
+                "user {user:?} does not exist (memstream user add {user})"
+            );
+            let now = now_ms();
+            let expires = expires_in_days.map(|d| now.saturating_add(d.saturating_mul(86_400_000)));
+            let secret = stores.access.tokens.create(&name, &user, now, expires)?;
+            eprintln!("token {name} for {user} created; it is shown once, store it now:");
+            println!("{secret}");
+        }
+        TokenCommand::List { store } => {
+            println!(
+                "{:<24} {:<24} {:>14} {:>14}",
+                "TOKEN", "USER", "CREATED_MS", "EXPIRES_MS"
+            );
+            for (name, t) in open(&store)?.access.tokens.list() {
+                let expires = t.expires_ms.map_or("never".to_string(), |e| e.to_string());
+                println!(
+                    "{name:<24} {:<24} {:>14} {expires:>14}",
+                    t.user, t.created_ms
+                );
+            }
+        }
+        TokenCommand::Revoke { name, store } => {
+            open(&store)?.access.tokens.revoke(&name)?;
+            println!("token {name} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
