@@ -313,6 +313,7 @@ enum ServerStage {
     },
     ClientFinal {
         gs2_header: String,
+        client_nonce: String,
         nonce: String,
         auth_prefix: String,
         credential: ScramCredential,
@@ -446,6 +447,7 @@ impl ScramServer {
         let auth_prefix = format!("{client_first_bare},{server_first}");
         self.stage = ServerStage::ClientFinal {
             gs2_header,
+            client_nonce,
             nonce,
             auth_prefix,
             credential,
@@ -458,6 +460,7 @@ impl ScramServer {
     pub fn client_final(&mut self, msg: &[u8]) -> Result<Vec<u8>, ScramError> {
         let ServerStage::ClientFinal {
             gs2_header,
+            client_nonce,
             nonce,
             auth_prefix,
             credential,
@@ -477,7 +480,11 @@ impl ScramServer {
             _ => return Err(ScramError::Malformed("no channel binding")),
         }
         match attrs.next() {
-            Some((b'r', r)) if r == nonce => {}
+            // librdkafka sends its own nonce again in front of the combined one (its
+            // client-final is `r=<client nonce><server's r>`); Kafka accepts that by
+            // checking only the end, this server that one form exactly.
+            Some((b'r', r))
+                if r == nonce || r.strip_suffix(nonce.as_str()) == Some(client_nonce.as_str()) => {}
             Some((b'r', _)) => return Err(ScramError::Malformed("nonce differs")),
             _ => return Err(ScramError::Malformed("no nonce")),
         }

@@ -228,3 +228,39 @@ proptest::proptest! {
         let _ = c.server_final(b.as_bytes());
     }
 }
+
+/// librdkafka's client-final repeats its nonce in front of the combined one
+/// (`rd_kafka_sasl_scram_build_client_final_message_wo_proof`); the proof covers what it
+/// sent, so the exchange succeeds, and only that one extra form is accepted.
+#[test]
+fn librdkafkas_repeated_client_nonce_is_accepted() {
+    let m = Mechanism::ScramSha256;
+    let salt = B64.decode(SALT).unwrap();
+    let cred = credential(m, b"pencil");
+    let login = |nonce_field: &str| {
+        let mut server = ScramServer::with_nonce(m, SERVER_NONCE.into());
+        let bare = format!("n=user,r={CLIENT_NONCE}");
+        server
+            .client_first(format!("n,,{bare}").as_bytes())
+            .unwrap();
+        let sf = String::from_utf8(server.server_first(Some(&cred), b"k", 4096).unwrap()).unwrap();
+        let without_proof = format!("c=biws,r={nonce_field}");
+        let auth_message = format!("{bare},{sf},{without_proof}");
+        let salted = m.salted_password(b"pencil", &salt, 4096);
+        let client_key = m.hmac(&salted, &[b"Client Key"]);
+        let signature = m.hmac(&m.hash(&client_key), &[auth_message.as_bytes()]);
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&signature)
+            .map(|(a, b)| a ^ b)
+            .collect();
+        server.client_final(format!("{without_proof},p={}", B64.encode(proof)).as_bytes())
+    };
+    let combined = format!("{CLIENT_NONCE}{SERVER_NONCE}");
+    assert!(login(&combined).is_ok());
+    assert!(login(&format!("{CLIENT_NONCE}{combined}")).is_ok());
+    assert!(matches!(
+        login(&format!("x{combined}")),
+        Err(ScramError::Malformed(_))
+    ));
+}

@@ -12,7 +12,7 @@ use tokio::process::Command;
 use crate::common::{start_with_kafka, WAIT};
 
 /// The workspace root.
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -40,7 +40,7 @@ pub(crate) fn kcat() -> &'static str {
 
 /// Runs `program args` with `stdin`; returns (success, stdout, stderr), bounded by [`WAIT`]
 /// (the clients' own waits are shorter).
-async fn run(
+pub(crate) async fn run(
     program: impl AsRef<std::ffi::OsStr>,
     args: &[&str],
     stdin: &str,

@@ -8,5 +8,6 @@ mod examples;
 mod footprint;
 mod kafka_admin;
 mod kafka_clients;
+mod kafka_security;
 mod readme;
 mod serve;

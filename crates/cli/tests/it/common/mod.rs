@@ -19,28 +19,40 @@ pub async fn start(dir: &std::path::Path) -> (Child, String) {
 /// Like [`start`], with the server run through `wrapper` (a command and its arguments that
 /// end by executing the rest of the line, such as `prlimit --fsize=N --`).
 pub async fn start_via(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String) {
-    let (child, addr, _, _) = spawn(dir, wrapper).await;
+    let (child, addr, _, _) = spawn(dir, wrapper, &[]).await;
     (child, addr)
 }
 
 /// Like [`start`]; also returns the admin (HTTP) address.
 pub async fn start_with_admin(dir: &std::path::Path) -> (Child, String, String) {
-    let (child, addr, admin, _) = spawn(dir, &[]).await;
+    let (child, addr, admin, _) = spawn(dir, &[], &[]).await;
     (child, addr, admin)
 }
 
 /// Like [`start`]; returns the native, admin and Kafka addresses.
 pub async fn start_all(dir: &std::path::Path) -> (Child, String, String, String) {
-    spawn(dir, &[]).await
+    spawn(dir, &[], &[]).await
 }
 
 /// Like [`start`]; also returns the Kafka listener's address.
 pub async fn start_with_kafka(dir: &std::path::Path) -> (Child, String, String) {
-    let (child, addr, _, kafka) = spawn(dir, &[]).await;
+    let (child, addr, _, kafka) = spawn(dir, &[], &[]).await;
     (child, addr, kafka)
 }
 
-async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, String, String) {
+/// Like [`start_all`], with `env` set for the server (configuration keys, say).
+pub async fn start_env(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Child, String, String, String) {
+    spawn(dir, &[], env).await
+}
+
+async fn spawn(
+    dir: &std::path::Path,
+    wrapper: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, String, String, String) {
     let mut command = match wrapper.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
@@ -63,6 +75,7 @@ async fn spawn(dir: &std::path::Path, wrapper: &[&str]) -> (Child, String, Strin
         .arg(dir)
         .env_remove("RUST_LOG")
         .env("MEMSTREAM_LOG__LEVEL", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

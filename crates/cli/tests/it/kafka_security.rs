@@ -1,0 +1,206 @@
+//! Security on, end to end with the release tools: users and ACLs made with `memstream user`
+//! and `memstream acl` on the stopped server's data directory, then kcat, confluent-kafka and
+//! kafka-python over SASL (SCRAM) on the Kafka listener, and the CLI logging in over the
+//! native protocol.
+
+use crate::common::start_env;
+use crate::kafka_clients::{kcat, python, root, run};
+
+const ALICE_PW: &str = "wonder land";
+const ADMIN_PW: &str = "s3cr3t-admin";
+
+/// Runs `memstream args`; returns (success, stdout, stderr).
+async fn memstream(args: &[&str], stdin: &str) -> (bool, String, String) {
+    run(env!("CARGO_BIN_EXE_memstream"), args, stdin).await
+}
+
+async fn ok(args: &[&str], stdin: &str) -> String {
+    let (ok, out, err) = memstream(args, stdin).await;
+    assert!(ok, "memstream {args:?}: {err}");
+    out
+}
+
+#[tokio::test]
+async fn users_acls_and_real_kafka_clients_over_sasl_scram() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let d = data.to_str().unwrap();
+    let pw_file = dir.path().join("alice.pw");
+    std::fs::write(&pw_file, format!("{ALICE_PW}\n")).unwrap();
+    let pw = pw_file.to_str().unwrap();
+
+    // Users: from a file, and from stdin. Never argv.
+    ok(
+        &[
+            "user",
+            "add",
+            "alice",
+            "--password-file",
+            pw,
+            "--data-dir",
+            d,
+        ],
+        "",
+    )
+    .await;
+    ok(
+        &["user", "add", "admin", "--data-dir", d],
+        &format!("{ADMIN_PW}\n"),
+    )
+    .await;
+    let listed = ok(&["user", "list", "--data-dir", d], "").await;
+    assert!(
+        listed.contains("alice") && listed.contains("SCRAM-SHA-512"),
+        "{listed}"
+    );
+    let stored = std::fs::read_to_string(data.join("users.json")).unwrap();
+    assert!(!stored.contains(ALICE_PW) && !stored.contains(ADMIN_PW));
+    for acl in [
+        &["--operation", "write", "--stream", "sasl"][..],
+        &["--operation", "read", "--stream", "sasl"],
+        &["--operation", "read", "--group", "*"],
+    ] {
+        let mut args = vec!["acl", "add", "--principal", "User:alice", "--data-dir", d];
+        args.extend_from_slice(acl);
+        ok(&args, "").await;
+    }
+    let acls = ok(&["acl", "list", "--data-dir", d], "").await;
+    assert_eq!(acls.lines().count(), 3, "{acls}");
+
+    let (_server, native, _admin, kafka) = start_env(
+        &data,
+        &[
+            ("MEMSTREAM_AUTH__ENABLED", "true"),
+            ("MEMSTREAM_AUTH__SUPERUSERS", "admin"),
+        ],
+    )
+    .await;
+    // The data directory is locked while the server runs.
+    let (locked, _, err) = memstream(&["user", "list", "--data-dir", d], "").await;
+    assert!(!locked && err.contains("stop the server"), "{err}");
+
+    // The CLI logs in over the native protocol; without a login it is told what to pass.
+    let (refused, _, err) = memstream(&["stream", "list", "--server", &native], "").await;
+    assert!(!refused && err.contains("--user"), "{err}");
+    let admin = ["--server", native.as_str(), "--user", "admin"];
+    let as_admin = |args: &[&str]| -> Vec<String> {
+        args.iter()
+            .chain(admin.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for stream in ["sasl", "denied"] {
+        let args = as_admin(&["stream", "create", stream, "--partitions", "1"]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, _, err) = run_env(&args, &[("MEMSTREAM_PASSWORD", ADMIN_PW)]).await;
+        assert!(ok, "{err}");
+    }
+
+    // kcat (librdkafka) with SCRAM-SHA-512.
+    let kcat = kcat();
+    let sasl = |user: &str, password: &str| -> Vec<String> {
+        [
+            "-b",
+            kafka.as_str(),
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            "-X",
+            "sasl.mechanisms=SCRAM-SHA-512",
+            "-X",
+            &format!("sasl.username={user}"),
+            "-X",
+            &format!("sasl.password={password}"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let with = |base: &[String], more: &[&str]| -> Vec<String> {
+        base.iter()
+            .cloned()
+            .chain(more.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let alice = sasl("alice", ALICE_PW);
+    let args = with(&alice, &["-P", "-t", "sasl", "-p", "0"]);
+    let (produced, _, err) = run(kcat, &strs(&args), "one\ntwo\nthree\n").await;
+    assert!(produced, "{err}");
+    let args = with(
+        &alice,
+        &["-C", "-t", "sasl", "-o", "beginning", "-e", "-f", "%s\\n"],
+    );
+    let (consumed, out, err) = run(kcat, &strs(&args), "").await;
+    assert!(consumed, "{err}");
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["one", "two", "three"]);
+    let args = with(&alice, &["-L"]);
+    let (_, out, _) = run(kcat, &strs(&args), "").await;
+    assert!(
+        out.contains("\"sasl\"") && !out.contains("\"denied\""),
+        "metadata shows only what alice may describe: {out}"
+    );
+    let args = with(&sasl("alice", "wrong"), &["-L", "-m", "10"]);
+    let (listed, out, err) = run(kcat, &strs(&args), "").await;
+    assert!(!listed, "{out}");
+    assert!(err.contains("Authentication failed"), "{err}");
+
+    // confluent-kafka and kafka-python.
+    let script = root().join("crates/cli/tests/kafka/sasl.py");
+    for args in [
+        vec!["confluent", "sasl", "denied", "alice", ALICE_PW],
+        vec!["kafka-python", "sasl", "alice", ALICE_PW],
+        vec!["confluent-acls", "admin", ADMIN_PW],
+    ] {
+        let mut all = vec![script.to_str().unwrap(), kafka.as_str()];
+        all.extend(args.iter().copied());
+        let (passed, out, err) = run(python(), &all, "").await;
+        assert!(passed, "sasl.py {args:?}:\n{out}\n{err}");
+        println!("{}", out.trim());
+    }
+
+    // What Kafka clients wrote, read natively as alice.
+    let args = [
+        "consume",
+        "sasl",
+        "--from",
+        "earliest",
+        "--count",
+        "3",
+        "--server",
+        &native,
+        "--user",
+        "alice",
+        "--password-file",
+        pw,
+    ];
+    let out = ok(&args, "").await;
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["one", "two", "three"],
+        "{out}"
+    );
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Runs `memstream args` with `env`.
+async fn run_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = tokio::time::timeout(
+        crate::common::WAIT,
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_memstream"))
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .output(),
+    )
+    .await
+    .expect("memstream finishes")
+    .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

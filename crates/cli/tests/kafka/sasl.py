@@ -1,0 +1,143 @@
+"""Real Kafka clients against a MemoryStreamer Kafka listener with security on (SASL), driven
+by crates/cli/tests/it/kafka_security.rs. Each subcommand exits non-zero with a message when a
+check fails; every wait is bounded.
+
+    python sasl.py BOOTSTRAP confluent TOPIC DENIED_TOPIC USER PASSWORD
+    python sasl.py BOOTSTRAP kafka-python TOPIC USER PASSWORD
+    python sasl.py BOOTSTRAP confluent-acls ADMIN PASSWORD
+
+USER may write and read TOPIC and use every group; DENIED_TOPIC exists but USER has no ACL
+on it. ADMIN is a superuser.
+"""
+
+import sys
+import time
+
+DEADLINE_S = 120
+
+
+def fail(msg):
+    print("FAIL:", msg, flush=True)
+    sys.exit(1)
+
+
+def sasl(mechanism, user, password):
+    return {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": mechanism,
+            "sasl.username": user, "sasl.password": password}
+
+
+def confluent(bootstrap, topic, denied, user, password):
+    """Both SCRAM mechanisms produce and consume in a group; a topic without an ACL is
+    TOPIC_AUTHORIZATION_FAILED; a wrong password is an authentication failure."""
+    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+
+    for mechanism in ("SCRAM-SHA-512", "SCRAM-SHA-256"):
+        conf = dict(sasl(mechanism, user, password), **{"bootstrap.servers": bootstrap})
+        p = Producer(dict(conf, **{"enable.idempotence": True, "acks": "all"}))
+        errors = []
+        for i in range(100):
+            p.produce(topic, value=b"%s-%d" % (mechanism.encode(), i),
+                      on_delivery=lambda err, msg: err and errors.append(err))
+        if p.flush(DEADLINE_S) != 0 or errors:
+            fail("%s produce: %r" % (mechanism, errors[:3]))
+        c = Consumer(dict(conf, **{"group.id": "g-" + mechanism, "auto.offset.reset": "earliest",
+                                   "enable.auto.commit": False}))
+        c.subscribe([topic])
+        got, end = [], time.time() + DEADLINE_S
+        while len(got) < 100 and time.time() < end:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                fail("%s consume: %s" % (mechanism, m.error()))
+            if m.value().startswith(mechanism.encode()):
+                got.append(m)
+        if len(got) != 100:
+            fail("%s consumed %d of 100" % (mechanism, len(got)))
+        c.commit(asynchronous=False)
+        c.close()
+    print("ok: confluent-kafka SCRAM-SHA-512 and SCRAM-SHA-256 produce, group consume, commit")
+
+    conf = dict(sasl("SCRAM-SHA-512", user, password), **{"bootstrap.servers": bootstrap})
+    p = Producer(dict(conf, **{"message.timeout.ms": 30000}))
+    refused = []
+    p.produce(denied, value=b"x", on_delivery=lambda err, msg: refused.append(err))
+    p.flush(DEADLINE_S)
+    if not refused or refused[0] is None or \
+            refused[0].code() != KafkaError.TOPIC_AUTHORIZATION_FAILED:
+        fail("produce to %s without an ACL: %r" % (denied, refused))
+    print("ok: producing without an ACL is %s" % refused[0].name())
+
+    errors = []
+    bad = dict(sasl("SCRAM-SHA-512", user, password + "-wrong"),
+               **{"bootstrap.servers": bootstrap, "error_cb": errors.append})
+    p = Producer(bad)
+    try:
+        p.list_topics(timeout=10)
+        fail("metadata with a wrong password succeeded")
+    except KafkaException:
+        pass
+    end = time.time() + DEADLINE_S
+    while not any(e.code() == KafkaError._AUTHENTICATION for e in errors) and time.time() < end:
+        p.poll(0.2)
+    auth = [e for e in errors if e.code() == KafkaError._AUTHENTICATION]
+    if not auth or "Authentication failed" not in auth[0].str():
+        fail("a wrong password: %r" % errors)
+    print("ok: a wrong password: %s" % auth[0].str())
+
+
+def kafka_python(bootstrap, topic, user, password):
+    """kafka-python's SCRAM (SaslHandshake v0, raw tokens) produces and consumes."""
+    from kafka import KafkaConsumer, KafkaProducer
+
+    conf = {"bootstrap_servers": bootstrap, "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-256", "sasl_plain_username": user,
+            "sasl_plain_password": password, "api_version_auto_timeout_ms": 30000}
+    p = KafkaProducer(acks="all", **conf)
+    futures = [p.send(topic, value=b"kp-%d" % i) for i in range(50)]
+    p.flush(DEADLINE_S)
+    for f in futures:
+        f.get(DEADLINE_S)
+    c = KafkaConsumer(group_id="kp-sasl", auto_offset_reset="earliest", enable_auto_commit=False,
+                      consumer_timeout_ms=10000, **conf)
+    c.subscribe([topic])
+    got, end = [], time.time() + DEADLINE_S
+    while len(got) < 50 and time.time() < end:
+        for records in c.poll(timeout_ms=500).values():
+            got.extend(r for r in records if r.value.startswith(b"kp-"))
+    c.close()
+    if len(got) != 50:
+        fail("kafka-python consumed %d of 50" % len(got))
+    print("ok: kafka-python SCRAM-SHA-256 produce and group consume")
+
+
+def confluent_acls(bootstrap, admin_user, password):
+    """A superuser creates, lists and deletes ACLs with the admin API."""
+    from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation,
+                                       AclPermissionType, AdminClient, ResourcePatternType,
+                                       ResourceType)
+
+    admin = AdminClient(dict(sasl("SCRAM-SHA-512", admin_user, password),
+                             **{"bootstrap.servers": bootstrap}))
+    binding = AclBinding(ResourceType.TOPIC, "from-admin-api", ResourcePatternType.PREFIXED,
+                         "User:bob", "*", AclOperation.READ, AclPermissionType.ALLOW)
+    for f in admin.create_acls([binding], request_timeout=30).values():
+        f.result(timeout=DEADLINE_S)
+    bob = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, "User:bob", None,
+                           AclOperation.ANY, AclPermissionType.ANY)
+    listed = admin.describe_acls(bob, request_timeout=30).result(timeout=DEADLINE_S)
+    if listed != [binding]:
+        fail("describe_acls: %r" % listed)
+    deleted = [f.result(timeout=DEADLINE_S)
+               for f in admin.delete_acls([bob], request_timeout=30).values()]
+    if deleted != [[binding]]:
+        fail("delete_acls: %r" % deleted)
+    if admin.describe_acls(bob, request_timeout=30).result(timeout=DEADLINE_S):
+        fail("the ACL survived its deletion")
+    print("ok: confluent-kafka create_acls, describe_acls, delete_acls as a superuser")
+
+
+if __name__ == "__main__":
+    bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    {"confluent": confluent, "kafka-python": kafka_python,
+     "confluent-acls": confluent_acls}[cmd](bootstrap, *args)
