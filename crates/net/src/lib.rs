@@ -3,6 +3,9 @@
 //! writing.
 
 pub mod admission;
+#[cfg(feature = "test-certs")]
+pub mod test_certs;
+pub mod tls;
 pub mod tls_config;
 
 pub use tls_config::TlsConfig;

@@ -16,8 +16,6 @@
 //! u16 server_version_len, server_version
 //! u64 server_id
 //! u16 limit_count, then limit_count x (u16 limit_id, u64 value)
-//! ```
-//!
 //! then, only when the server requires authentication:
 //! u8  mechanism_count, then mechanism_count x (u16 len, SASL mechanism name)
 //! ```
