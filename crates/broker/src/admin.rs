@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 use std::net::IpAddr;
 
-use memstream_engine::access::{Action as Needs, Principal};
+use memstream_engine::access::{Access, Action as Needs, Principal};
 
 use crate::state::Shared;
 
@@ -49,14 +49,31 @@ pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>) {
         let timeout = Duration::from_millis(cfg.admin.request_timeout_ms);
         let (shared, open) = (shared.clone(), open.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(timeout, serve(stream, peer.ip(), &shared)).await;
+            let _ = tokio::time::timeout(timeout, async {
+                match shared.tls.admin.clone() {
+                    None => serve(stream, peer.ip(), None, &shared).await,
+                    Some(tls) => match tls.accept(stream).await {
+                        Ok((stream, cert_name)) => serve(stream, peer.ip(), cert_name, &shared).await,
+                        Err(e) => {
+                            tracing::warn!(%peer, error = %e, "TLS refused on the admin listener (admin.tls): use https://");
+                            Ok(())
+                        }
+                    },
+                }
+            })
+            .await;
             open.fetch_sub(1, Ordering::Relaxed);
         });
     }
 }
 
 /// Reads one request head, answers it, closes.
-async fn serve(mut stream: TcpStream, peer: IpAddr, shared: &Shared) -> std::io::Result<()> {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    peer: IpAddr,
+    cert_name: Option<String>,
+    shared: &Shared,
+) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(1024);
     let parsed = loop {
         let mut chunk = [0u8; 1024];
@@ -93,14 +110,12 @@ async fn serve(mut stream: TcpStream, peer: IpAddr, shared: &Shared) -> std::io:
     };
     let answer = match parsed {
         Ok((method, path, authorization)) => {
-            route(
-                method.as_deref(),
-                path.as_deref(),
+            let who = Who {
                 authorization,
+                cert_name,
                 peer,
-                shared,
-            )
-            .await
+            };
+            route(method.as_deref(), path.as_deref(), who, shared).await
         }
         Err(answer) => answer,
     };
@@ -144,17 +159,18 @@ impl Answer {
 }
 
 /// Maps a request to its answer.
-async fn route(
-    method: Option<&str>,
-    path: Option<&str>,
+/// Who sent a request: its credentials, its client certificate's name, its address.
+struct Who {
     authorization: Option<String>,
+    cert_name: Option<String>,
     peer: IpAddr,
-    shared: &Shared,
-) -> Answer {
+}
+
+async fn route(method: Option<&str>, path: Option<&str>, who: Who, shared: &Shared) -> Answer {
     let path = path.unwrap_or("/").split('?').next().unwrap_or("/");
     match (method, path) {
         (Some("GET"), "/metrics") => {
-            if let Err(refused) = authorize(authorization, peer, shared).await {
+            if let Err(refused) = authorize(who, shared).await {
                 return refused;
             }
             let mut text = shared.metrics.render()
@@ -180,20 +196,25 @@ async fn route(
 
 /// With security on: a bearer token or HTTP basic credentials of a principal with DESCRIBE
 /// on the cluster. A failure waits the failure delay and is logged with the peer.
-async fn authorize(
-    authorization: Option<String>,
-    peer: IpAddr,
-    shared: &Shared,
-) -> Result<(), Answer> {
+async fn authorize(who: Who, shared: &Shared) -> Result<(), Answer> {
     let access = shared.engine.access.clone();
     if !access.enabled() {
         return Ok(());
     }
+    let Who {
+        authorization,
+        cert_name,
+        peer,
+    } = who;
     let unauthorized = || Answer {
         challenge: true,
         ..Answer::text("401 Unauthorized", "authentication required\n")
     };
     let Some(value) = authorization else {
+        // Mutual TLS: the client certificate is the login.
+        if let Some(name) = cert_name {
+            return permitted(&access, Principal::user(name), peer);
+        }
         return Err(unauthorized());
     };
     let check = {
@@ -221,22 +242,24 @@ async fn authorize(
         .await
         .unwrap_or_else(|_| Err("the check failed".into()));
     match checked {
-        Ok(principal) => {
-            let session = access.session(Some(principal), peer);
-            match access.check(&session, Needs::DescribeCluster) {
-                Ok(()) => Ok(()),
-                Err(denied) => {
-                    tracing::info!(%peer, %denied, "admin request denied by ACL");
-                    Err(Answer::text("403 Forbidden", &format!("{denied}\n")))
-                }
-            }
-        }
+        Ok(principal) => permitted(&access, principal, peer),
         Err(why) => {
             tracing::warn!(%peer, reason = %why, "admin authentication failed");
             tokio::time::sleep(access.failure_delay()).await;
             Err(unauthorized())
         }
     }
+}
+
+/// Whether `principal` may read the admin endpoints: DESCRIBE on the cluster.
+fn permitted(access: &Access, principal: Principal, peer: IpAddr) -> Result<(), Answer> {
+    let session = access.session(Some(principal), peer);
+    access
+        .check(&session, Needs::DescribeCluster)
+        .map_err(|denied| {
+            tracing::info!(%peer, %denied, "admin request denied by ACL");
+            Answer::text("403 Forbidden", &format!("{denied}\n"))
+        })
 }
 
 /// Standard base64 (RFC 4648, with padding), as HTTP basic sends it.

@@ -62,5 +62,6 @@ pub(crate) fn context(shared: &Arc<Shared>, listener: &KafkaListener) -> Arc<Con
         node_id: i32::try_from(shared.info.node_id).unwrap_or(i32::MAX),
         cluster_id: format!("memstream-{}", shared.info.node_id),
         bound,
+        tls: shared.tls.kafka.clone(),
     })
 }

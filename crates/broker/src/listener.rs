@@ -95,12 +95,40 @@ impl Listener {
         tasks.spawn(async move {
             let _open = open;
             let _permit = permit;
-            let peer = connection::Peer {
-                ip: stream.peer_addr().ok().map(|a| a.ip()),
-                tls: false,
+            let ip = stream.peer_addr().ok().map(|a| a.ip());
+            let Some(tls) = shared.tls.native.clone() else {
+                let peer = connection::Peer {
+                    ip,
+                    ..connection::Peer::default()
+                };
+                let (reader, writer) = stream.into_split();
+                connection::serve(reader, writer, peer, shared).await;
+                return;
             };
-            let (reader, writer) = stream.into_split();
-            connection::serve(reader, writer, peer, shared).await;
+            let limit = Duration::from_millis(shared.config.load().network.handshake_timeout_ms);
+            let handshake = tokio::select! {
+                () = shared.shutdown.cancelled() => return,
+                done = tokio::time::timeout(limit, tls.accept(stream)) => done,
+            };
+            match handshake {
+                Ok(Ok((stream, cert_name))) => {
+                    let peer = connection::Peer {
+                        ip,
+                        tls: true,
+                        cert_name,
+                    };
+                    let (reader, writer) = tokio::io::split(stream);
+                    connection::serve(reader, writer, peer, shared).await;
+                }
+                Ok(Err(e)) => {
+                    shared.metrics.handshake_failed();
+                    tracing::warn!(peer = ?ip, error = %e, "TLS refused on the native listener (network.tls)");
+                }
+                Err(_) => {
+                    shared.metrics.handshake_failed();
+                    tracing::warn!(peer = ?ip, "no TLS handshake within network.handshake_timeout_ms");
+                }
+            }
         });
     }
 }

@@ -38,15 +38,9 @@ pub enum ServerError {
     /// The user, token or ACL store could not be opened.
     #[error("cannot open the security stores: {0}")]
     Access(memstream_auth::StoreError),
-    /// A setting this build accepts but cannot honour yet: refusing to start is safer than
-    /// running open when security was asked for.
-    #[error("{key} is set, but {what} is not implemented in this build yet; refusing to start without the security asked for")]
-    NotYet {
-        /// The key.
-        key: &'static str,
-        /// What is missing.
-        what: &'static str,
-    },
+    /// A listener's certificate or key could not be loaded.
+    #[error("{0}")]
+    Tls(memstream_net::tls::TlsError),
     /// Another server holds the data directory, or its lock could not be taken.
     #[error("{0}")]
     Locked(crate::data_dir::LockError),
@@ -89,24 +83,48 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
 }
 
-/// TLS settings: accepted by the configuration, not served by this build yet.
-fn not_yet(cfg: &Config) -> Result<(), ServerError> {
-    let tls = [
-        ("network.tls.cert_file", cfg.network.tls.enabled()),
-        ("kafka.tls.cert_file", cfg.kafka.tls.enabled()),
-        ("admin.tls.cert_file", cfg.admin.tls.enabled()),
-    ];
-    if let Some((key, _)) = tls.into_iter().find(|(_, on)| *on) {
-        return Err(ServerError::NotYet { key, what: "TLS" });
-    }
-    Ok(())
+/// Loads each listener's TLS certificate, when its section sets one.
+fn load_tls(cfg: &Config) -> Result<crate::state::TlsSet, ServerError> {
+    use memstream_net::tls::ServerTls;
+    let load = |prefix: &'static str, files: &memstream_net::TlsConfig| {
+        files
+            .enabled()
+            .then(|| ServerTls::load(prefix, files).map(Arc::new))
+            .transpose()
+            .map_err(ServerError::Tls)
+    };
+    Ok(crate::state::TlsSet {
+        native: load("network.tls", &cfg.network.tls)?,
+        kafka: load("kafka.tls", &cfg.kafka.tls)?,
+        admin: load("admin.tls", &cfg.admin.tls)?,
+    })
 }
+
+/// Applies each new configuration's `[auth]` keys to the engine's access rules.
+async fn apply_reloads(shared: Arc<Shared>) {
+    let mut changes = shared.config.subscribe();
+    loop {
+        tokio::select! {
+            () = shared.shutdown.cancelled() => return,
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+        let cfg = changes.borrow_and_update().clone();
+        shared.engine.access.reconfigure(&cfg.auth);
+    }
+}
+
+/// How often each TLS listener's files are checked for a new certificate.
+pub const TLS_RELOAD_CHECK: Duration = Duration::from_secs(5);
 
 impl Server {
     /// Creates the data directory and binds the client and admin listeners.
     pub async fn bind(config: ConfigHandle) -> Result<Server, ServerError> {
         let cfg = config.load();
-        not_yet(&cfg)?;
+        let tls = load_tls(&cfg)?;
         std::fs::create_dir_all(&cfg.server.data_dir).map_err(|source| ServerError::DataDir {
             path: cfg.server.data_dir.clone(),
             source,
@@ -197,6 +215,7 @@ impl Server {
             metrics: Arc::new(Metrics::default()),
             kafka_metrics: Arc::new(memstream_kafka::KafkaMetrics::default()),
             shutdown: CancellationToken::new(),
+            tls,
         });
         Ok(Server {
             listener,
@@ -249,6 +268,11 @@ impl Server {
             let stop = shared.shutdown.clone().cancelled_owned();
             tasks.spawn(crate::config::watch_file(watched, stop));
         }
+        for tls in shared.tls.all() {
+            let stop = shared.shutdown.clone().cancelled_owned();
+            tasks.spawn(tls.clone().watch(TLS_RELOAD_CHECK, stop));
+        }
+        tasks.spawn(apply_reloads(shared.clone()));
         tasks.spawn(admin::run(admin, shared.clone()));
         if let Some(kafka) = kafka {
             let ctx = crate::kafka::context(&shared, &kafka);
@@ -348,8 +372,13 @@ impl ServerHandle {
         self.shared.shutdown.cancel();
     }
 
-    /// Re-reads the configuration sources and applies what can change live (SIGHUP).
+    /// Re-reads the configuration sources and applies what can change live, and reloads
+    /// every listener's TLS certificate (SIGHUP). A certificate that does not load is
+    /// logged and the old one kept.
     pub fn reload_config(&self) -> Result<ReloadReport, ConfigError> {
+        for tls in self.shared.tls.all() {
+            let _ = tls.reload();
+        }
         self.shared.config.reload()
     }
 

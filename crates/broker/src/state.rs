@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use memstream_engine::Engine;
+use memstream_net::tls::ServerTls;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConfigHandle;
@@ -27,4 +28,26 @@ pub(crate) struct Shared {
     pub kafka_metrics: Arc<memstream_kafka::KafkaMetrics>,
     pub shutdown: CancellationToken,
     pub info: ServerInfo,
+    /// Each listener's TLS, when its section sets a certificate.
+    pub tls: TlsSet,
+}
+
+/// The TLS of the three listeners.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TlsSet {
+    /// `[network.tls]`: the native listener.
+    pub native: Option<Arc<ServerTls>>,
+    /// `[kafka.tls]`.
+    pub kafka: Option<Arc<ServerTls>>,
+    /// `[admin.tls]`.
+    pub admin: Option<Arc<ServerTls>>,
+}
+
+impl TlsSet {
+    /// Every listener's TLS.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<ServerTls>> {
+        [&self.native, &self.kafka, &self.admin]
+            .into_iter()
+            .flatten()
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
-use memstream_client::{Client, ClientOptions, Credentials};
+use memstream_client::{Client, ClientOptions, ClientTls, Credentials};
 
 /// The server a client command talks to, and who to log in as.
 #[derive(Args, Clone, Debug)]
@@ -22,6 +22,18 @@ pub struct ServerArg {
     /// MEMSTREAM_PASSWORD; it is never taken from the command line.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// Connect with TLS; the server's certificate must name the --server host.
+    #[arg(long, env = "MEMSTREAM_TLS")]
+    pub tls: bool,
+    /// CA certificates (PEM) to trust for --tls (default: the system's).
+    #[arg(long, value_name = "FILE", env = "MEMSTREAM_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS; implies --tls.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
 }
 
 impl ServerArg {
@@ -43,12 +55,35 @@ impl ServerArg {
         Ok(Some(Credentials::new(user.clone(), password)))
     }
 
-    /// Client options with the login.
+    /// Client options with the login and TLS.
     pub fn options(&self) -> anyhow::Result<ClientOptions> {
         Ok(ClientOptions {
             credentials: self.credentials()?,
+            tls: self.tls()?,
             ..ClientOptions::default()
         })
+    }
+
+    fn tls(&self) -> anyhow::Result<Option<ClientTls>> {
+        if !(self.tls || self.cert.is_some() || self.ca_file.is_some()) {
+            return Ok(None);
+        }
+        let files = memstream_net::tls::ClientTlsFiles {
+            ca_file: self.ca_file.clone(),
+            cert_file: self.cert.clone(),
+            key_file: self.key.clone(),
+        };
+        let config = memstream_net::tls::client_config(&files)?;
+        // The host of host:port (brackets off an IPv6 address).
+        let host = self
+            .server
+            .rsplit_once(':')
+            .map_or(self.server.as_str(), |(h, _)| h)
+            .trim_matches(['[', ']']);
+        Ok(Some(ClientTls {
+            config,
+            server_name: Some(host.to_owned()),
+        }))
     }
 
     /// Connects, with a one-line error naming the address.

@@ -56,6 +56,10 @@ pub enum ClientError {
     /// with AUTHENTICATION_FAILED.
     #[error("authentication: {0}")]
     Auth(String),
+    /// The TLS handshake failed (an untrusted certificate, the wrong name, a server
+    /// without TLS).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl From<std::io::Error> for ClientError {

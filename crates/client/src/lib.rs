@@ -36,7 +36,7 @@ mod group;
 mod producer;
 
 pub use admin::Admin;
-pub use client::{Client, ClientOptions, Credentials, ReconnectPolicy};
+pub use client::{Client, ClientOptions, ClientTls, Credentials, ReconnectPolicy};
 pub use consumer::{ConsumedRecord, Subscription, DECOMPRESSED_BATCH_BYTES_MAX};
 pub use error::ClientError;
 pub use fetch::{Fetched, PartitionReader};

@@ -21,7 +21,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use futures_util::FutureExt;
-use tokio::net::TcpStream;
 use tokio_util::codec::{FramedRead, LengthDelimitedCodec};
 
 use crate::authenticate::authenticate;
@@ -29,18 +28,33 @@ use crate::handler::{self, Conn};
 use crate::server::Context;
 
 /// Serves `socket` until the peer closes, a request is malformed, or the server shuts down.
-pub(crate) async fn serve(socket: TcpStream, peer: SocketAddr, ctx: Arc<Context>) {
+pub(crate) async fn serve<S: memstream_net::tls::Stream>(
+    socket: S,
+    peer: SocketAddr,
+    cert_name: Option<String>,
+    tls: bool,
+    ctx: Arc<Context>,
+) {
     ctx.metrics.connection_opened();
-    let end = run(socket, peer, &ctx).await;
+    let end = run(socket, peer, cert_name, tls, &ctx).await;
     ctx.metrics.connection_closed();
     tracing::debug!(%peer, end, "kafka connection closed");
 }
 
-async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'static str {
+async fn run<S: memstream_net::tls::Stream>(
+    socket: S,
+    peer: SocketAddr,
+    cert_name: Option<String>,
+    tls: bool,
+    ctx: &Arc<Context>,
+) -> &'static str {
     let cfg = ctx.settings.kafka();
-    let (read, mut write) = socket.into_split();
+    let (read, mut write) = tokio::io::split(socket);
     let access = &ctx.engine.access;
-    let sasl = access.enabled();
+    // A verified client certificate is the login (an SSL listener with client auth), else
+    // with security on the listener is SASL.
+    let cert = cert_name.map(memstream_engine::access::Principal::user);
+    let sasl = access.enabled() && cert.is_none();
     let first_limit = match sasl {
         true => ctx.settings.auth().max_unauthenticated_request_bytes,
         false => cfg.max_request_bytes,
@@ -52,8 +66,8 @@ async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'stati
     let mut requests = FramedRead::with_capacity(read, codec, 64 << 10);
     let mut conn = Conn {
         peer,
-        tls: false,
-        session: Arc::new(access.session(None, peer.ip())),
+        tls,
+        session: Arc::new(access.session(cert, peer.ip())),
     };
     if sasl {
         let limit = Duration::from_millis(ctx.settings.handshake_timeout_ms());
@@ -108,6 +122,10 @@ async fn run(socket: TcpStream, peer: SocketAddr, ctx: &Arc<Context>) -> &'stati
                     // is the socket failing (a reset by the client), not a bad request.
                     Some(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
                         ctx.metrics.malformed();
+                        if !tls && requests.read_buffer().first() == Some(&memstream_net::tls::HANDSHAKE_RECORD) {
+                            tracing::warn!(%peer, "a TLS client connected to the Kafka listener, which has no TLS: set kafka.tls.cert_file, or use security.protocol=PLAINTEXT or SASL_PLAINTEXT");
+                            return "TLS on a plaintext listener";
+                        }
                         tracing::warn!(%peer, error = %e, limit = cfg.max_request_bytes, "kafka request refused (kafka.max_request_bytes); closing the connection");
                         return "request too large";
                     }

@@ -30,6 +30,8 @@ pub struct Context {
     /// The address the listener is bound to (advertised when `kafka.advertised_listener` is
     /// empty).
     pub bound: SocketAddr,
+    /// `[kafka.tls]`, when it sets a certificate: the listener is SSL (or SASL_SSL).
+    pub tls: Option<Arc<memstream_net::tls::ServerTls>>,
 }
 
 impl Context {
@@ -90,8 +92,25 @@ impl KafkaListener {
             let _ = socket.set_nodelay(true);
             let ctx = ctx.clone();
             tasks.spawn(async move {
-                crate::connection::serve(socket, peer, ctx).await;
-                drop(permit);
+                let _permit = permit;
+                let Some(tls) = ctx.tls.clone() else {
+                    crate::connection::serve(socket, peer, None, false, ctx).await;
+                    return;
+                };
+                let limit = std::time::Duration::from_millis(ctx.settings.handshake_timeout_ms());
+                let handshake = tokio::select! {
+                    () = ctx.shutdown.cancelled() => return,
+                    done = tokio::time::timeout(limit, tls.accept(socket)) => done,
+                };
+                match handshake {
+                    Ok(Ok((stream, cert_name))) => {
+                        crate::connection::serve(stream, peer, cert_name, true, ctx).await;
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(%peer, error = %e, "TLS refused on the Kafka listener (kafka.tls): configure security.protocol=SSL or SASL_SSL");
+                    }
+                    Err(_) => tracing::warn!(%peer, "no TLS handshake within network.handshake_timeout_ms"),
+                }
             });
         }
     }

@@ -215,7 +215,11 @@ impl ServerTls {
     }
 
     /// Checks the files every `every` until `stop` resolves.
-    pub async fn watch(self: Arc<Self>, every: Duration, stop: impl std::future::Future<Output = ()>) {
+    pub async fn watch(
+        self: Arc<Self>,
+        every: Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
         tokio::pin!(stop);
         loop {
             tokio::select! {

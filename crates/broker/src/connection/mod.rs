@@ -50,12 +50,14 @@ enum End {
 }
 
 /// Who is on the other end of a connection, as the listener knows it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Peer {
     /// The client's address, when the transport has one.
     pub ip: Option<std::net::IpAddr>,
     /// Whether the connection is TLS.
     pub tls: bool,
+    /// The verified client certificate's name (mutual TLS).
+    pub cert_name: Option<String>,
 }
 
 /// Serves one accepted connection until it closes. `reader` and `writer` are its two halves.
@@ -93,6 +95,7 @@ where
         session: Session {
             peer: peer.ip,
             tls: peer.tls,
+            cert_name: peer.cert_name,
             ..Session::default()
         },
         limits,
@@ -360,6 +363,11 @@ async fn read_frame<R: AsyncRead + Unpin>(
         }
         Some(Err(e)) => {
             let code = e.code();
+            if let FrameError::BadMagic { found } = &e {
+                if memstream_net::tls::looks_like_tls(found) {
+                    tracing::warn!("a TLS client connected to the native listener, which has no TLS: set network.tls.cert_file to serve TLS, or connect without TLS");
+                }
+            }
             tracing::debug!(error = %e, "frame rejected");
             Err(End::Fatal(
                 Frame::error(e.trusted_header(), code, &e.to_string()),
@@ -410,6 +418,7 @@ mod tests {
                 version: "test",
                 node_id: 1,
             },
+            tls: crate::state::TlsSet::default(),
         })
     }
 

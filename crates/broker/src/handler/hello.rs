@@ -41,14 +41,22 @@ pub(crate) fn apply(
     session.version = Some(version);
     session.client_name = hello.client_name;
     session.peer_max_frame_bytes = hello.max_frame_bytes;
-    let auth_mechanisms = super::auth::mechanisms(ctx, session.tls);
+    let access = &ctx.shared.engine.access;
+    let peer = session
+        .peer
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let cert = session
+        .cert_name
+        .as_deref()
+        .map(memstream_engine::access::Principal::user);
+    let auth_mechanisms = match cert {
+        // Mutual TLS: the certificate is the login.
+        Some(_) => Vec::new(),
+        None => super::auth::mechanisms(ctx, session.tls),
+    };
     if auth_mechanisms.is_empty() {
-        // Security off: every request is served, as `User:ANONYMOUS`.
-        let access = &ctx.shared.engine.access;
-        let peer = session
-            .peer
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        session.principal = Some(std::sync::Arc::new(access.session(None, peer)));
+        // The client certificate's principal, or security off (`User:ANONYMOUS`).
+        session.principal = Some(std::sync::Arc::new(access.session(cert, peer)));
     }
     ctx.shared.metrics.handshake_ok();
     let response = HelloResponse {

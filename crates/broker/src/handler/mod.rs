@@ -59,6 +59,9 @@ pub(crate) struct Session {
     pub peer: Option<std::net::IpAddr>,
     /// Whether the connection is TLS.
     pub tls: bool,
+    /// The verified client certificate's name (mutual TLS): the principal `User:<name>`,
+    /// with no AUTH needed.
+    pub cert_name: Option<String>,
     /// Who the connection is, once known: at HELLO with security off (anonymous), after a
     /// successful AUTH with it on. Until then only HELLO, AUTH, PING and GOODBYE are served.
     pub principal: Option<Arc<memstream_engine::access::Session>>,

@@ -14,3 +14,4 @@ mod server;
 mod streams;
 mod subscription_faults;
 mod subscriptions;
+mod tls;

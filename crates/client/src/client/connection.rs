@@ -23,6 +23,10 @@ use crate::error::ClientError;
 
 use super::{error_from, ClientOptions};
 
+/// The connection's halves, TCP or TLS.
+type ReadHalf = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
+type WriteHalf = Box<dyn tokio::io::AsyncWrite + Send + Unpin>;
+
 /// What one connection's reader routes, and whether it is still open.
 #[derive(Default)]
 pub(super) struct Routes {
@@ -90,7 +94,25 @@ impl Connection {
             .await
             .map_err(|_| ClientError::Timeout(options.request_timeout))??;
         stream.set_nodelay(true)?;
-        let (read, write) = stream.into_split();
+        let (read, write): (ReadHalf, WriteHalf) = match &options.tls {
+            None => {
+                let (read, write) = stream.into_split();
+                (Box::new(read), Box::new(write))
+            }
+            Some(tls) => {
+                let name = tls
+                    .server_name
+                    .clone()
+                    .unwrap_or_else(|| addr.ip().to_string());
+                let handshake = memstream_net::tls::connect(tls.config.clone(), &name, stream);
+                let stream = tokio::time::timeout(options.request_timeout, handshake)
+                    .await
+                    .map_err(|_| ClientError::Timeout(options.request_timeout))?
+                    .map_err(|e| ClientError::Tls(format!("with {name}: {e}")))?;
+                let (read, write) = tokio::io::split(stream);
+                (Box::new(read), Box::new(write))
+            }
+        };
         // Until HELLO tells us the server's limit, accept only what a HELLO answer can be.
         let mut reader = FramedRead::new(read, FrameCodec::new(HELLO_REPLY_BYTES_MAX));
         let mut writer = FramedWrite::new(write, FrameCodec::new(u32::MAX));
@@ -307,7 +329,7 @@ const WRITE_COALESCE_BYTES: usize = 256 << 10;
 /// Sends queued frames: whatever is queued goes out together in vectored writes, record
 /// batches straight from their buffers.
 async fn write_loop(
-    mut write: tokio::net::tcp::OwnedWriteHalf,
+    mut write: WriteHalf,
     mut rx: mpsc::Receiver<Outgoing>,
     routes: SharedRoutes,
     abandon: CancellationToken,
@@ -342,7 +364,7 @@ async fn write_loop(
 /// Routes responses to their waiters, pushes to their subscriptions and rebalance notices to
 /// their group members; an unsolicited GOODBYE or error closes the connection.
 async fn read_loop(
-    mut reader: FramedRead<tokio::net::tcp::OwnedReadHalf, FrameCodec>,
+    mut reader: FramedRead<ReadHalf, FrameCodec>,
     routes: SharedRoutes,
     abandon: CancellationToken,
 ) {

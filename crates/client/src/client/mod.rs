@@ -30,7 +30,7 @@ use crate::error::ClientError;
 
 use connection::checked;
 pub(crate) use connection::Connection;
-pub use options::{ClientOptions, Credentials, ReconnectPolicy};
+pub use options::{ClientOptions, ClientTls, Credentials, ReconnectPolicy};
 
 /// A connected, handshaken client. Share it behind an `Arc`; every method takes `&self`, so
 /// many tasks pipeline requests over the one connection.

@@ -34,6 +34,26 @@ pub struct ClientOptions {
     /// Who to log in as when the server requires it (its HELLO lists SCRAM mechanisms);
     /// `None` fails such a connection with a message saying so.
     pub credentials: Option<Credentials>,
+    /// Connect with TLS: the rustls configuration (trusted CAs, a client certificate for
+    /// mutual TLS) and the name the server's certificate must carry.
+    pub tls: Option<ClientTls>,
+}
+
+/// TLS for a client.
+#[derive(Clone)]
+pub struct ClientTls {
+    /// The rustls configuration.
+    pub config: std::sync::Arc<rustls::ClientConfig>,
+    /// The name to check the server's certificate against; `None`: the address's IP.
+    pub server_name: Option<String>,
+}
+
+impl std::fmt::Debug for ClientTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTls")
+            .field("server_name", &self.server_name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A user name and password for SCRAM. `Debug` never shows the password.
@@ -74,6 +94,7 @@ impl Default for ClientOptions {
             keepalive_interval: Duration::from_secs(15),
             max_frame_bytes: None,
             credentials: None,
+            tls: None,
         }
     }
 }

@@ -62,6 +62,7 @@ pub(super) async fn server_with(kafka: KafkaConfig, access: Access, auth: AuthCo
         node_id: 1,
         cluster_id: "test".into(),
         bound: addr,
+        tls: None,
     });
     tokio::spawn(async move {
         let mut tasks = tokio::task::JoinSet::new();

@@ -17,7 +17,10 @@ async fn listener() -> (tokio::net::TcpListener, std::net::SocketAddr) {
 }
 
 /// Echoes one line over TLS; returns the client certificate's name.
-async fn serve_once(tls: Arc<ServerTls>, l: tokio::net::TcpListener) -> Result<Option<String>, AcceptError> {
+async fn serve_once(
+    tls: Arc<ServerTls>,
+    l: tokio::net::TcpListener,
+) -> Result<Option<String>, AcceptError> {
     let (tcp, _) = l.accept().await.unwrap();
     let (mut s, name) = tls.accept(tcp).await?;
     let mut buf = [0u8; 5];
@@ -43,7 +46,9 @@ async fn a_client_verifies_the_server_and_mutual_tls_names_the_client() {
         key_file: Some(alice.key_file.clone()),
     })
     .unwrap();
-    let mut s = connect(config, "127.0.0.1", TcpStream::connect(addr).await.unwrap()).await.unwrap();
+    let mut s = connect(config, "127.0.0.1", TcpStream::connect(addr).await.unwrap())
+        .await
+        .unwrap();
     s.write_all(b"hello").await.unwrap();
     let mut back = [0u8; 5];
     s.read_exact(&mut back).await.unwrap();
@@ -67,9 +72,13 @@ async fn the_wrong_name_an_unknown_ca_and_plaintext_are_refused() {
         ..ClientTlsFiles::default()
     })
     .unwrap();
-    let err = connect(trusting.clone(), "example.com", TcpStream::connect(addr).await.unwrap())
-        .await
-        .unwrap_err();
+    let err = connect(
+        trusting.clone(),
+        "example.com",
+        TcpStream::connect(addr).await.unwrap(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("certificate"), "{err}");
     assert!(task.await.unwrap().is_err());
 
@@ -81,7 +90,13 @@ async fn the_wrong_name_an_unknown_ca_and_plaintext_are_refused() {
         ..ClientTlsFiles::default()
     })
     .unwrap();
-    assert!(connect(distrusting, "localhost", TcpStream::connect(addr).await.unwrap()).await.is_err());
+    assert!(connect(
+        distrusting,
+        "localhost",
+        TcpStream::connect(addr).await.unwrap()
+    )
+    .await
+    .is_err());
     assert!(task.await.unwrap().is_err());
 
     // A plaintext client is told apart from a failed handshake.
