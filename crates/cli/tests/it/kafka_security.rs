@@ -204,3 +204,131 @@ async fn run_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) 
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// SASL_SSL: kcat and confluent-kafka with SCRAM-SHA-512 over TLS (and PLAIN, which only
+/// TLS listeners offer), the CLI over TLS to the native listener, and a plaintext client
+/// refused by the TLS listener.
+#[tokio::test]
+async fn sasl_ssl_with_kcat_confluent_kafka_and_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = memstream_net::test_certs::TestCa::new(dir.path(), "test");
+    let cert = ca.server("server");
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let d = data.to_str().unwrap();
+    ok(
+        &["user", "add", "alice", "--data-dir", d],
+        &format!("{ALICE_PW}\n"),
+    )
+    .await;
+    for acl in [
+        &["--operation", "all", "--stream", "tls"][..],
+        &["--operation", "read", "--group", "*"],
+        &["--operation", "create", "--cluster"],
+    ] {
+        let mut args = vec!["acl", "add", "--principal", "User:alice", "--data-dir", d];
+        args.extend_from_slice(acl);
+        ok(&args, "").await;
+    }
+    let (cert_file, key_file) = (
+        cert.cert_file.to_str().unwrap(),
+        cert.key_file.to_str().unwrap(),
+    );
+    let (_server, native, _admin, kafka) = start_env(
+        &data,
+        &[
+            ("MEMSTREAM_AUTH__ENABLED", "true"),
+            ("MEMSTREAM_KAFKA__TLS__CERT_FILE", cert_file),
+            ("MEMSTREAM_KAFKA__TLS__KEY_FILE", key_file),
+            ("MEMSTREAM_NETWORK__TLS__CERT_FILE", cert_file),
+            ("MEMSTREAM_NETWORK__TLS__KEY_FILE", key_file),
+        ],
+    )
+    .await;
+    let ca_file = ca.ca_file.to_str().unwrap();
+
+    // The CLI: TLS with the CA, then SCRAM.
+    let login = ["--user", "alice", "--tls", "--ca-file", ca_file];
+    let mut args = vec![
+        "stream",
+        "create",
+        "tls",
+        "--partitions",
+        "1",
+        "--server",
+        &native,
+    ];
+    args.extend_from_slice(&login);
+    let (created, _, err) = run_env(&args, &[("MEMSTREAM_PASSWORD", ALICE_PW)]).await;
+    assert!(created, "{err}");
+    let (plain, _, err) = run_env(
+        &["stream", "list", "--server", &native, "--user", "alice"],
+        &[("MEMSTREAM_PASSWORD", ALICE_PW)],
+    )
+    .await;
+    assert!(!plain, "a plaintext client on the TLS listener: {err}");
+
+    let kcat = kcat();
+    let over_tls = |mechanism: &str| -> Vec<String> {
+        [
+            "-b",
+            kafka.as_str(),
+            "-X",
+            "security.protocol=SASL_SSL",
+            "-X",
+            &format!("ssl.ca.location={ca_file}"),
+            "-X",
+            &format!("sasl.mechanisms={mechanism}"),
+            "-X",
+            "sasl.username=alice",
+            "-X",
+            &format!("sasl.password={ALICE_PW}"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    for (mechanism, line) in [("SCRAM-SHA-512", "scram"), ("PLAIN", "plain")] {
+        let mut args = over_tls(mechanism);
+        args.extend(["-P", "-t", "tls", "-p", "0"].map(String::from));
+        let (produced, _, err) = run(kcat, &strs(&args), &format!("{line}\n")).await;
+        assert!(produced, "{mechanism}: {err}");
+    }
+    let mut args = over_tls("SCRAM-SHA-512");
+    args.extend(["-C", "-t", "tls", "-o", "beginning", "-e", "-f", "%s\\n"].map(String::from));
+    let (consumed, out, err) = run(kcat, &strs(&args), "").await;
+    assert!(consumed, "{err}");
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["scram", "plain"]);
+    // SASL_PLAINTEXT against the TLS listener fails.
+    let args = [
+        "-b",
+        kafka.as_str(),
+        "-X",
+        "security.protocol=SASL_PLAINTEXT",
+        "-X",
+        "sasl.mechanisms=SCRAM-SHA-512",
+        "-X",
+        "sasl.username=alice",
+        "-X",
+        "sasl.password=x",
+        "-L",
+        "-m",
+        "5",
+    ];
+    let (listed, _, _) = run(kcat, &args, "").await;
+    assert!(!listed, "plaintext against the TLS listener");
+
+    let script = root().join("crates/cli/tests/kafka/sasl.py");
+    let all = [
+        script.to_str().unwrap(),
+        kafka.as_str(),
+        "confluent-ssl",
+        "tls",
+        "alice",
+        ALICE_PW,
+        ca_file,
+    ];
+    let (passed, out, err) = run(python(), &all, "").await;
+    assert!(passed, "sasl.py confluent-ssl:\n{out}\n{err}");
+    println!("{}", out.trim());
+}

@@ -5,6 +5,7 @@ check fails; every wait is bounded.
     python sasl.py BOOTSTRAP confluent TOPIC DENIED_TOPIC USER PASSWORD
     python sasl.py BOOTSTRAP kafka-python TOPIC USER PASSWORD
     python sasl.py BOOTSTRAP confluent-acls ADMIN PASSWORD
+    python sasl.py BOOTSTRAP confluent-ssl TOPIC USER PASSWORD CA_FILE
 
 USER may write and read TOPIC and use every group; DENIED_TOPIC exists but USER has no ACL
 on it. ADMIN is a superuser.
@@ -137,7 +138,36 @@ def confluent_acls(bootstrap, admin_user, password):
     print("ok: confluent-kafka create_acls, describe_acls, delete_acls as a superuser")
 
 
+def confluent_ssl(bootstrap, topic, user, password, ca_file):
+    """SASL_SSL with SCRAM-SHA-512: the broker's certificate checked against CA_FILE."""
+    from confluent_kafka import Consumer, Producer
+
+    conf = {"bootstrap.servers": bootstrap, "security.protocol": "SASL_SSL",
+            "ssl.ca.location": ca_file, "sasl.mechanisms": "SCRAM-SHA-512",
+            "sasl.username": user, "sasl.password": password}
+    p = Producer(dict(conf, **{"enable.idempotence": True}))
+    errors = []
+    for i in range(100):
+        p.produce(topic, value=b"ssl-%d" % i, on_delivery=lambda err, msg: err and errors.append(err))
+    if p.flush(DEADLINE_S) != 0 or errors:
+        fail("SASL_SSL produce: %r" % errors[:3])
+    c = Consumer(dict(conf, **{"group.id": "g-ssl", "auto.offset.reset": "earliest"}))
+    c.subscribe([topic])
+    got, end = 0, time.time() + DEADLINE_S
+    while got < 100 and time.time() < end:
+        m = c.poll(0.5)
+        if m is None:
+            continue
+        if m.error():
+            fail("SASL_SSL consume: %s" % m.error())
+        got += m.value().startswith(b"ssl-")
+    c.close()
+    if got != 100:
+        fail("SASL_SSL consumed %d of 100" % got)
+    print("ok: confluent-kafka SASL_SSL SCRAM-SHA-512 produce and group consume")
+
+
 if __name__ == "__main__":
     bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     {"confluent": confluent, "kafka-python": kafka_python,
-     "confluent-acls": confluent_acls}[cmd](bootstrap, *args)
+     "confluent-acls": confluent_acls, "confluent-ssl": confluent_ssl}[cmd](bootstrap, *args)
