@@ -75,18 +75,21 @@ pub struct AclArgs {
     /// alter_configs, idempotent_write, cluster_action, all.
     #[arg(long)]
     operation: Option<String>,
-    /// A stream (a name, `*`, or with --prefixed a prefix).
-    #[arg(long, conflicts_with_all = ["group", "cluster"])]
+    /// A stream, by name (or `*` for every stream).
+    #[arg(long, group = "resource")]
     stream: Option<String>,
-    /// A consumer group (a name, `*`, or with --prefixed a prefix).
-    #[arg(long, conflicts_with = "cluster")]
+    /// Every stream whose name starts with this prefix.
+    #[arg(long, value_name = "PREFIX", group = "resource")]
+    stream_prefix: Option<String>,
+    /// A consumer group, by name (or `*` for every group).
+    #[arg(long, group = "resource")]
     group: Option<String>,
+    /// Every consumer group whose name starts with this prefix.
+    #[arg(long, value_name = "PREFIX", group = "resource")]
+    group_prefix: Option<String>,
     /// The cluster (creating streams, cluster state, security).
-    #[arg(long)]
+    #[arg(long, group = "resource")]
     cluster: bool,
-    /// The name is a prefix.
-    #[arg(long)]
-    prefixed: bool,
     /// The client address it applies to.
     #[arg(long)]
     host: Option<String>,
@@ -98,7 +101,8 @@ pub struct AclArgs {
 /// `memstream acl ...`.
 #[derive(Subcommand, Debug)]
 pub enum AclCommand {
-    /// Add an ACL.
+    /// Add an ACL: `--principal User:NAME (--stream NAME | --stream-prefix P | --group NAME |
+    /// --group-prefix P | --cluster) --operation OP [--deny]`.
     Add {
         #[command(flatten)]
         acl: AclArgs,
@@ -265,14 +269,20 @@ pub fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
 }
 
 impl AclArgs {
-    fn resource(&self) -> Option<(ResourceType, String)> {
+    /// The resource named, and whether its name is a prefix.
+    fn resource(&self) -> Option<(ResourceType, String, bool)> {
         if self.cluster {
-            return Some((ResourceType::Cluster, CLUSTER_NAME.to_string()));
+            return Some((ResourceType::Cluster, CLUSTER_NAME.to_string(), false));
         }
-        if let Some(s) = &self.stream {
-            return Some((ResourceType::Stream, s.clone()));
-        }
-        self.group.clone().map(|g| (ResourceType::Group, g))
+        let named = [
+            (ResourceType::Stream, &self.stream, false),
+            (ResourceType::Stream, &self.stream_prefix, true),
+            (ResourceType::Group, &self.group, false),
+            (ResourceType::Group, &self.group_prefix, true),
+        ];
+        named
+            .into_iter()
+            .find_map(|(t, name, prefixed)| name.clone().map(|n| (t, n, prefixed)))
     }
 
     fn operation(&self) -> anyhow::Result<Option<Operation>> {
@@ -286,9 +296,11 @@ impl AclArgs {
     }
 
     fn acl(&self) -> anyhow::Result<Acl> {
-        let (resource_type, name) = self
-            .resource()
-            .ok_or_else(|| anyhow::anyhow!("an ACL needs --stream, --group or --cluster"))?;
+        let (resource_type, name, prefixed) = self.resource().ok_or_else(|| {
+            anyhow::anyhow!(
+                "an ACL needs --stream, --stream-prefix, --group, --group-prefix or --cluster"
+            )
+        })?;
         let acl = Acl {
             principal: self
                 .principal
@@ -298,7 +310,7 @@ impl AclArgs {
             resource: ResourcePattern {
                 resource_type,
                 name,
-                pattern_type: match self.prefixed {
+                pattern_type: match prefixed {
                     true => PatternType::Prefixed,
                     false => PatternType::Literal,
                 },
@@ -316,12 +328,13 @@ impl AclArgs {
 
     fn filter(&self, exact: bool) -> anyhow::Result<AclFilter> {
         let resource = self.resource();
+        let prefixed = resource.as_ref().is_some_and(|(_, _, p)| *p);
         Ok(AclFilter {
             principal: self.principal.clone(),
             host: self.host.clone(),
-            resource_type: resource.as_ref().map(|(t, _)| *t),
-            name: resource.map(|(_, n)| n),
-            pattern: match (exact, self.prefixed) {
+            resource_type: resource.as_ref().map(|(t, _, _)| *t),
+            name: resource.map(|(_, n, _)| n),
+            pattern: match (exact, prefixed) {
                 (_, true) => PatternFilter::Exact(PatternType::Prefixed),
                 (true, false) => PatternFilter::Exact(PatternType::Literal),
                 (false, false) => PatternFilter::Any,

@@ -182,3 +182,17 @@ async fn a_client_certificate_is_the_principal_with_mutual_tls() {
     assert!(status(Some(&alice)).await.contains("403"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_tls_client_on_the_plaintext_listener_fails_clearly_and_the_server_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new(dir.path(), "t");
+    let server = TestServer::start(|_| {}).await;
+    let err = Client::connect_with(server.addr, options(&ca, None))
+        .await
+        .err()
+        .expect("no TLS here");
+    assert!(matches!(err, ClientError::Tls(_)), "{err}");
+    server.assert_serving().await;
+    server.stop().await;
+}

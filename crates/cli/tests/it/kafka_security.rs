@@ -150,6 +150,7 @@ async fn users_acls_and_real_kafka_clients_over_sasl_scram() {
         vec!["confluent", "sasl", "denied", "alice", ALICE_PW],
         vec!["kafka-python", "sasl", "alice", ALICE_PW],
         vec!["confluent-acls", "admin", ADMIN_PW],
+        vec!["kafka-python-acls", "admin", ADMIN_PW],
     ] {
         let mut all = vec![script.to_str().unwrap(), kafka.as_str()];
         all.extend(args.iter().copied());
@@ -179,6 +180,21 @@ async fn users_acls_and_real_kafka_clients_over_sasl_scram() {
         ["one", "two", "three"],
         "{out}"
     );
+
+    // A revoked permission takes effect on the next request.
+    let all = [
+        script.to_str().unwrap(),
+        kafka.as_str(),
+        "confluent-revoke",
+        "sasl",
+        "alice",
+        ALICE_PW,
+        "admin",
+        ADMIN_PW,
+    ];
+    let (passed, out, err) = run(python(), &all, "").await;
+    assert!(passed, "sasl.py confluent-revoke:\n{out}\n{err}");
+    println!("{}", out.trim());
 }
 
 fn strs(v: &[String]) -> Vec<&str> {

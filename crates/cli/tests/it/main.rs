@@ -10,4 +10,5 @@ mod kafka_admin;
 mod kafka_clients;
 mod kafka_security;
 mod readme;
+mod security_store;
 mod serve;

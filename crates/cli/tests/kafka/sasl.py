@@ -6,6 +6,8 @@ check fails; every wait is bounded.
     python sasl.py BOOTSTRAP kafka-python TOPIC USER PASSWORD
     python sasl.py BOOTSTRAP confluent-acls ADMIN PASSWORD
     python sasl.py BOOTSTRAP confluent-ssl TOPIC USER PASSWORD CA_FILE
+    python sasl.py BOOTSTRAP confluent-revoke TOPIC USER PASSWORD ADMIN ADMIN_PASSWORD
+    python sasl.py BOOTSTRAP kafka-python-acls ADMIN ADMIN_PASSWORD
 
 USER may write and read TOPIC and use every group; DENIED_TOPIC exists but USER has no ACL
 on it. ADMIN is a superuser.
@@ -167,7 +169,70 @@ def confluent_ssl(bootstrap, topic, user, password, ca_file):
     print("ok: confluent-kafka SASL_SSL SCRAM-SHA-512 produce and group consume")
 
 
+def confluent_revoke(bootstrap, topic, user, password, admin_user, admin_password):
+    """A revoked permission takes effect on the next request of a connection that had it:
+    USER produces, ADMIN deletes USER's WRITE on TOPIC, the same producer's next record is
+    TOPIC_AUTHORIZATION_FAILED."""
+    from confluent_kafka import KafkaError, Producer
+    from confluent_kafka.admin import (AclBindingFilter, AclOperation, AclPermissionType,
+                                       AdminClient, ResourcePatternType, ResourceType)
+
+    p = Producer(dict(sasl("SCRAM-SHA-512", user, password),
+                      **{"bootstrap.servers": bootstrap, "message.timeout.ms": 30000}))
+    results = []
+    p.produce(topic, value=b"before", on_delivery=lambda err, msg: results.append(err))
+    p.flush(DEADLINE_S)
+    if results != [None]:
+        fail("produce before the revocation: %r" % results)
+    admin = AdminClient(dict(sasl("SCRAM-SHA-512", admin_user, admin_password),
+                             **{"bootstrap.servers": bootstrap}))
+    write = AclBindingFilter(ResourceType.TOPIC, topic, ResourcePatternType.LITERAL,
+                             "User:" + user, None, AclOperation.WRITE, AclPermissionType.ALLOW)
+    deleted = [f.result(timeout=DEADLINE_S)
+               for f in admin.delete_acls([write], request_timeout=30).values()]
+    if len(deleted) != 1 or len(deleted[0]) != 1:
+        fail("delete_acls: %r" % deleted)
+    results.clear()
+    p.produce(topic, value=b"after", on_delivery=lambda err, msg: results.append(err))
+    p.flush(DEADLINE_S)
+    if len(results) != 1 or results[0] is None or \
+            results[0].code() != KafkaError.TOPIC_AUTHORIZATION_FAILED:
+        fail("produce after the revocation: %r" % results)
+    print("ok: a revoked WRITE refuses the same producer's next record (%s)" % results[0].name())
+
+
+def kafka_python_acls(bootstrap, admin_user, password):
+    """kafka-python's admin client (SCRAM-SHA-256) creates, lists and deletes an ACL."""
+    from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType,
+                             ACLResourcePatternType, KafkaAdminClient, ResourcePattern,
+                             ResourcePatternFilter, ResourceType)
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, security_protocol="SASL_PLAINTEXT",
+                             sasl_mechanism="SCRAM-SHA-256", sasl_plain_username=admin_user,
+                             sasl_plain_password=password, api_version_auto_timeout_ms=30000,
+                             request_timeout_ms=30000)
+    acl = ACL(principal="User:carol", host="*", operation=ACLOperation.READ,
+              permission_type=ACLPermissionType.ALLOW,
+              resource_pattern=ResourcePattern(ResourceType.GROUP, "kp-group"))
+    created = admin.create_acls([acl])
+    if created["failed"] or len(created["succeeded"]) != 1:
+        fail("kafka-python create_acls: %r" % created)
+    carol = ACLFilter(principal="User:carol", host="*", operation=ACLOperation.ANY,
+                      permission_type=ACLPermissionType.ANY,
+                      resource_pattern=ResourcePatternFilter(ResourceType.ANY, None,
+                                                             ACLResourcePatternType.ANY))
+    listed, err = admin.describe_acls(carol)
+    if len(listed) != 1 or listed[0].resource_pattern.resource_name != "kp-group":
+        fail("kafka-python describe_acls: %r %r" % (listed, err))
+    deleted = admin.delete_acls([carol])
+    if len(deleted) != 1 or len(deleted[0][1]) != 1:
+        fail("kafka-python delete_acls: %r" % (deleted,))
+    admin.close()
+    print("ok: kafka-python create_acls, describe_acls, delete_acls as a superuser")
+
+
 if __name__ == "__main__":
     bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     {"confluent": confluent, "kafka-python": kafka_python,
-     "confluent-acls": confluent_acls, "confluent-ssl": confluent_ssl}[cmd](bootstrap, *args)
+     "confluent-acls": confluent_acls, "confluent-ssl": confluent_ssl,
+     "confluent-revoke": confluent_revoke, "kafka-python-acls": kafka_python_acls}[cmd](bootstrap, *args)
