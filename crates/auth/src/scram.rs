@@ -166,6 +166,24 @@ impl ScramCredential {
         }
     }
 
+    /// The credential for a salted password a client derived (`Hi(password, salt, i)`, as
+    /// Kafka's AlterUserScramCredentials sends it): the password itself is never seen.
+    pub fn from_salted(
+        m: Mechanism,
+        salted_password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> ScramCredential {
+        let client_key = m.hmac(salted_password, &[b"Client Key"]);
+        ScramCredential {
+            mechanism: m,
+            salt: salt.to_vec(),
+            iterations,
+            stored_key: m.hash(&client_key),
+            server_key: m.hmac(salted_password, &[b"Server Key"]),
+        }
+    }
+
     /// A new credential for `password` with a random salt.
     pub fn generate(
         m: Mechanism,

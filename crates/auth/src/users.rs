@@ -143,6 +143,69 @@ impl UserStore {
         self.change(|users| users.remove(name).map(drop).ok_or_else(|| not_found(name)))
     }
 
+    /// Sets one mechanism's credential of `name` (made by a client from a salted password),
+    /// adding the user if it does not exist; durable before it returns.
+    pub fn upsert_credential(
+        &self,
+        name: &str,
+        credential: ScramCredential,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        check_user_name(name).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        credential.check().map_err(StoreError::Invalid)?;
+        self.change(|users| {
+            if !users.contains_key(name) && users.len() >= self.users_max {
+                return Err(StoreError::Limit {
+                    what: "the number of users",
+                    max: self.users_max,
+                    key: "auth.max_users",
+                });
+            }
+            let user = users.entry(name.to_owned()).or_insert_with(|| User {
+                created_ms: now_ms,
+                updated_ms: now_ms,
+                credentials: Vec::new(),
+            });
+            user.credentials
+                .retain(|c| c.mechanism != credential.mechanism);
+            user.credentials.push(credential);
+            user.credentials.sort_by_key(|c| c.mechanism.name());
+            user.updated_ms = now_ms;
+            Ok(())
+        })
+    }
+
+    /// Removes one mechanism's credential of `name`; a user left with none is removed.
+    pub fn remove_credential(&self, name: &str, mechanism: Mechanism) -> Result<(), StoreError> {
+        self.change(|users| {
+            let user = users.get_mut(name).ok_or_else(|| not_found(name))?;
+            let before = user.credentials.len();
+            user.credentials.retain(|c| c.mechanism != mechanism);
+            if user.credentials.len() == before {
+                return Err(StoreError::NotFound {
+                    what: "credential",
+                    name: format!("{name} {mechanism}"),
+                });
+            }
+            if user.credentials.is_empty() {
+                users.remove(name);
+            }
+            Ok(())
+        })
+    }
+
+    /// The mechanisms and iteration counts of `name`'s credentials.
+    pub fn describe(&self, name: &str) -> Option<Vec<(Mechanism, u32)>> {
+        let users = self.snapshot();
+        let user = users.get(name)?;
+        Some(
+            user.credentials
+                .iter()
+                .map(|c| (c.mechanism, c.iterations))
+                .collect(),
+        )
+    }
+
     /// Changes the iterations of credentials made from now on (a config reload).
     pub fn set_iterations(&self, iterations: u32) {
         self.iterations.store(iterations, Ordering::Relaxed);
@@ -187,7 +250,12 @@ impl UserStore {
         if password.len() > PASSWORD_BYTES_MAX {
             return false;
         }
-        match self.credential(name, Mechanism::ScramSha256) {
+        let any = || {
+            Mechanism::ALL
+                .into_iter()
+                .find_map(|m| self.credential(name, m))
+        };
+        match any() {
             Some(c) => c.verify_password(password),
             None => {
                 let iterations = self.iterations();

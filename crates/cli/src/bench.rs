@@ -28,6 +28,13 @@ pub struct BenchArgs {
     /// Server to measure; without it the benchmark starts its own on 127.0.0.1.
     #[arg(long, env = "MEMSTREAM_SERVER")]
     server: Option<String>,
+    /// Connect with TLS: the benchmark's own server gets a throwaway certificate; a
+    /// --server must present one that --ca-file (or the system) trusts.
+    #[arg(long)]
+    tls: bool,
+    /// CA certificates (PEM) to trust for --tls with --server.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca_file: Option<std::path::PathBuf>,
     /// Messages in total, over all producers.
     #[arg(long, default_value_t = 1_000_000)]
     messages: u64,
@@ -150,6 +157,27 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(bench(args))
 }
 
+/// Client options: TLS trusting `ca_file` (the server's certificate names 127.0.0.1).
+fn client_options(
+    tls: bool,
+    ca_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<memstream_client::ClientOptions> {
+    let tls = match tls {
+        false => None,
+        true => Some(memstream_client::ClientTls {
+            config: memstream_net::tls::client_config(&memstream_net::tls::ClientTlsFiles {
+                ca_file,
+                ..Default::default()
+            })?,
+            server_name: None,
+        }),
+    };
+    Ok(memstream_client::ClientOptions {
+        tls,
+        ..memstream_client::ClientOptions::default()
+    })
+}
+
 /// A server of the benchmark's own, in this process, with its data in a temporary directory.
 pub(crate) struct OwnServer {
     pub addr: String,
@@ -158,13 +186,27 @@ pub(crate) struct OwnServer {
     pub task: tokio::task::JoinHandle<memstream_broker::ShutdownReport>,
     /// Removed when dropped.
     pub dir: tempfile::TempDir,
+    /// The CA of its TLS certificate, when it serves TLS.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl OwnServer {
     /// Binds on ephemeral loopback ports and starts serving.
-    pub(crate) async fn start() -> anyhow::Result<OwnServer> {
+    pub(crate) async fn start(tls: bool) -> anyhow::Result<OwnServer> {
         let dir = tempfile::tempdir()?;
         let mut cfg = Config::default();
+        let mut ca_file = None;
+        if tls {
+            // A throwaway CA and certificate, in the benchmark's temporary directory.
+            let ca = memstream_net::test_certs::TestCa::new(dir.path(), "bench");
+            let cert = ca.server("server");
+            cfg.network.tls = memstream_net::TlsConfig {
+                cert_file: cert.cert_file,
+                key_file: cert.key_file,
+                client_ca_file: std::path::PathBuf::new(),
+            };
+            ca_file = Some(ca.ca_file.clone());
+        }
         cfg.server.listen = "127.0.0.1:0".into();
         cfg.admin.listen = "127.0.0.1:0".into();
         cfg.kafka.enabled = false;
@@ -177,6 +219,7 @@ impl OwnServer {
             handle: server.handle(),
             task: tokio::spawn(server.run()),
             dir,
+            ca_file,
         })
     }
 }
@@ -184,16 +227,19 @@ impl OwnServer {
 async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // The server: given, or our own in this process.
     let _data;
+    let mut ca_file = args.ca_file.clone();
     let (addr, admin_addr, own) = match &args.server {
         Some(addr) => (addr.clone(), args.admin.clone(), None),
         None => {
-            let own = OwnServer::start().await?;
+            let own = OwnServer::start(args.tls).await?;
             let (addr, admin_addr) = (own.addr.clone(), own.admin.clone());
+            ca_file = own.ca_file.clone();
             _data = own.dir;
             (addr, Some(admin_addr), Some((own.handle, own.task)))
         }
     };
-    let admin = Client::connect(addr.as_str())
+    let options = client_options(args.tls, ca_file)?;
+    let admin = Client::connect_with(addr.as_str(), options.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to {addr}: {e}"))?;
     let stream = format!("bench-{}-{}", std::process::id(), now_ns() % 1_000_000);
@@ -224,7 +270,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // Consumers first, from the start of the stream, so none misses anything.
     let mut consumers = Vec::new();
     for _ in 0..args.consumers {
-        let client = Arc::new(Client::connect(addr.as_str()).await?);
+        let client = Arc::new(Client::connect_with(addr.as_str(), options.clone()).await?);
         let sub = Subscription::start(client, &stream, OffsetSpec::Earliest, 8 << 20).await?;
         consumers.push(tokio::spawn(consume(
             stamps.clone(),
@@ -241,7 +287,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut producers = Vec::new();
     for id in 0..args.producers {
         let count = per_producer + u64::from(id < extra as u32);
-        let client = Arc::new(Client::connect(addr.as_str()).await?);
+        let client = Arc::new(Client::connect_with(addr.as_str(), options.clone()).await?);
         let options = ProducerOptions {
             acks: args.acks.acks(),
             partitioner: Partitioner::RoundRobin,

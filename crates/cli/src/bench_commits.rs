@@ -16,7 +16,7 @@ use serde_json::json;
 /// Runs `groups` committers for `seconds` against a server of our own (on disk, in a
 /// temporary directory) and prints commits/s and fsyncs.
 pub async fn run(groups: u32, seconds: u64, json_out: bool) -> anyhow::Result<ExitCode> {
-    let own = crate::bench::OwnServer::start().await?;
+    let own = crate::bench::OwnServer::start(false).await?;
     let (addr, admin_addr) = (own.addr.clone(), own.admin.clone());
 
     let admin = Client::connect(addr.as_str()).await?;

@@ -85,6 +85,10 @@ pub mod key {
     pub const DELETE_GROUPS: i16 = 42;
     /// IncrementalAlterConfigs.
     pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
+    /// DescribeUserScramCredentials.
+    pub const DESCRIBE_USER_SCRAM_CREDENTIALS: i16 = 50;
+    /// AlterUserScramCredentials.
+    pub const ALTER_USER_SCRAM_CREDENTIALS: i16 = 51;
     /// DescribeCluster.
     pub const DESCRIBE_CLUSTER: i16 = 60;
 }
@@ -136,6 +140,20 @@ pub const SUPPORTED: &[ApiSpec] = &[
         0,
         1,
         1,
+    ),
+    api(
+        key::DESCRIBE_USER_SCRAM_CREDENTIALS,
+        "DescribeUserScramCredentials",
+        0,
+        0,
+        0,
+    ),
+    api(
+        key::ALTER_USER_SCRAM_CREDENTIALS,
+        "AlterUserScramCredentials",
+        0,
+        0,
+        0,
     ),
     api(key::DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0),
 ];

@@ -43,6 +43,7 @@ pub mod produce;
 pub mod request;
 pub mod sasl_authenticate;
 pub mod sasl_handshake;
+pub mod scram_credentials;
 pub mod sync_group;
 
 pub use codec::{DecodeError, Reader, Writer};

@@ -12,7 +12,7 @@ use crate::{
     delete_records, delete_topics, describe_acls, describe_cluster, describe_configs,
     describe_groups, fetch, find_coordinator, heartbeat, incremental_alter_configs,
     init_producer_id, join_group, leave_group, list_groups, list_offsets, metadata, offset_commit,
-    offset_fetch, produce, sasl_authenticate, sasl_handshake, sync_group,
+    offset_fetch, produce, sasl_authenticate, sasl_handshake, scram_credentials, sync_group,
 };
 
 /// A request body, by API.
@@ -74,6 +74,10 @@ pub enum Request {
     IncrementalAlterConfigs(incremental_alter_configs::IncrementalAlterConfigsRequest),
     /// DescribeCluster.
     DescribeCluster(describe_cluster::DescribeClusterRequest),
+    /// DescribeUserScramCredentials.
+    DescribeUserScramCredentials(scram_credentials::DescribeRequest),
+    /// AlterUserScramCredentials.
+    AlterUserScramCredentials(scram_credentials::AlterRequest),
 }
 
 /// Decodes one whole request (without its size prefix). Errors name the field; an unknown
@@ -112,6 +116,12 @@ pub fn decode(frame: Bytes) -> Result<(RequestHeader, &'static ApiSpec, Request)
             Request::IncrementalAlterConfigs(incremental_alter_configs::decode(&mut r, v)?)
         }
         key::DESCRIBE_CLUSTER => Request::DescribeCluster(describe_cluster::decode(&mut r, v)?),
+        key::DESCRIBE_USER_SCRAM_CREDENTIALS => {
+            Request::DescribeUserScramCredentials(scram_credentials::decode_describe(&mut r, v)?)
+        }
+        key::ALTER_USER_SCRAM_CREDENTIALS => {
+            Request::AlterUserScramCredentials(scram_credentials::decode_alter(&mut r, v)?)
+        }
         other => return Err(DecodeError::UnknownApi(other)),
     };
     Ok((header, spec, request))

@@ -93,3 +93,51 @@ fn a_corrupt_or_future_file_is_refused_with_its_path() {
     let err = UserStore::open(Some(dir.path()), settings()).unwrap_err();
     assert!(err.to_string().contains("format version 9"), "{err}");
 }
+
+#[test]
+fn credentials_from_salted_passwords_log_in_and_can_be_removed_one_by_one() {
+    use crate::scram::ScramCredential;
+    let store = UserStore::open(None, settings()).unwrap();
+    let salt = b"0123456789abcdef";
+    for m in Mechanism::ALL {
+        // What a Kafka admin client sends: Hi(password, salt, i), never the password.
+        let reference = ScramCredential::derive(m, b"pw", salt, 4096);
+        let mut salted = vec![0u8; m.key_len()];
+        match m {
+            Mechanism::ScramSha256 => {
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"pw", salt, 4096, &mut salted)
+            }
+            Mechanism::ScramSha512 => {
+                pbkdf2::pbkdf2_hmac::<sha2::Sha512>(b"pw", salt, 4096, &mut salted)
+            }
+        }
+        let made = ScramCredential::from_salted(m, &salted, salt, 4096);
+        assert_eq!(made, reference);
+        store.upsert_credential("carol", made, 5).unwrap();
+    }
+    assert!(store.verify_password("carol", b"pw"));
+    assert_eq!(store.describe("carol").unwrap().len(), 2);
+    store
+        .remove_credential("carol", Mechanism::ScramSha256)
+        .unwrap();
+    assert!(
+        store.verify_password("carol", b"pw"),
+        "the SHA-512 credential is enough"
+    );
+    assert!(matches!(
+        store.remove_credential("carol", Mechanism::ScramSha256),
+        Err(StoreError::NotFound { .. })
+    ));
+    store
+        .remove_credential("carol", Mechanism::ScramSha512)
+        .unwrap();
+    assert!(
+        !store.contains("carol"),
+        "a user without credentials is gone"
+    );
+    let weak = ScramCredential::from_salted(Mechanism::ScramSha256, &[0; 32], salt, 10);
+    assert!(matches!(
+        store.upsert_credential("dave", weak, 0),
+        Err(StoreError::Invalid(_))
+    ));
+}

@@ -8,6 +8,7 @@ check fails; every wait is bounded.
     python sasl.py BOOTSTRAP confluent-ssl TOPIC USER PASSWORD CA_FILE
     python sasl.py BOOTSTRAP confluent-revoke TOPIC USER PASSWORD ADMIN ADMIN_PASSWORD
     python sasl.py BOOTSTRAP kafka-python-acls ADMIN ADMIN_PASSWORD
+    python sasl.py BOOTSTRAP confluent-users ADMIN ADMIN_PASSWORD
 
 USER may write and read TOPIC and use every group; DENIED_TOPIC exists but USER has no ACL
 on it. ADMIN is a superuser.
@@ -231,8 +232,54 @@ def kafka_python_acls(bootstrap, admin_user, password):
     print("ok: kafka-python create_acls, describe_acls, delete_acls as a superuser")
 
 
+def confluent_users(bootstrap, admin_user, password):
+    """A superuser manages users online (AlterUserScramCredentials,
+    DescribeUserScramCredentials): a user made this way logs in, a deleted one cannot."""
+    from confluent_kafka import KafkaError, KafkaException, Producer
+    from confluent_kafka.admin import (AdminClient, ScramCredentialInfo, ScramMechanism,
+                                       UserScramCredentialDeletion,
+                                       UserScramCredentialUpsertion)
+
+    admin = AdminClient(dict(sasl("SCRAM-SHA-512", admin_user, password),
+                             **{"bootstrap.servers": bootstrap}))
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
+    for f in admin.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion("dave", info, b"dave-pw")], request_timeout=30).values():
+        f.result(timeout=DEADLINE_S)
+    described = admin.describe_user_scram_credentials(["dave"], request_timeout=30)
+    infos = described["dave"].result(timeout=DEADLINE_S).scram_credential_infos
+    if [(i.mechanism, i.iterations) for i in infos] != [(ScramMechanism.SCRAM_SHA_512, 8192)]:
+        fail("describe_user_scram_credentials: %r" % infos)
+
+    def login(pw):
+        errors = []
+        p = Producer(dict(sasl("SCRAM-SHA-512", "dave", pw),
+                          **{"bootstrap.servers": bootstrap, "error_cb": errors.append}))
+        try:
+            p.list_topics(timeout=15)
+            return None
+        except KafkaException:
+            end = time.time() + DEADLINE_S
+            while not errors and time.time() < end:
+                p.poll(0.2)
+            return errors
+
+    if login("dave-pw") is not None:
+        fail("dave cannot log in with the password set online")
+    for f in admin.alter_user_scram_credentials(
+            [UserScramCredentialDeletion("dave", ScramMechanism.SCRAM_SHA_512)],
+            request_timeout=30).values():
+        f.result(timeout=DEADLINE_S)
+    errors = login("dave-pw")
+    if not errors or not any(e.code() == KafkaError._AUTHENTICATION for e in errors):
+        fail("a deleted user logged in: %r" % errors)
+    print("ok: confluent-kafka alter/describe_user_scram_credentials: a user made online logs in, "
+          "a deleted one cannot")
+
+
 if __name__ == "__main__":
     bootstrap, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     {"confluent": confluent, "kafka-python": kafka_python,
      "confluent-acls": confluent_acls, "confluent-ssl": confluent_ssl,
-     "confluent-revoke": confluent_revoke, "kafka-python-acls": kafka_python_acls}[cmd](bootstrap, *args)
+     "confluent-revoke": confluent_revoke, "kafka-python-acls": kafka_python_acls,
+     "confluent-users": confluent_users}[cmd](bootstrap, *args)

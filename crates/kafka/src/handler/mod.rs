@@ -18,6 +18,7 @@ mod list_offsets;
 mod metadata;
 mod produce;
 mod sasl;
+mod scram_users;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -104,6 +105,8 @@ pub(crate) const HANDLED: &[i16] = &[
     key::CREATE_PARTITIONS,
     key::INCREMENTAL_ALTER_CONFIGS,
     key::DESCRIBE_CLUSTER,
+    key::DESCRIBE_USER_SCRAM_CREDENTIALS,
+    key::ALTER_USER_SCRAM_CREDENTIALS,
 ];
 
 /// Who sent a request, for group membership and log lines (Kafka's client id and client
@@ -229,6 +232,8 @@ pub(crate) fn dispatch(
         Request::DescribeAcls(req) => acls::describe(req, ctx, conn, reply, &client()),
         Request::CreateAcls(req) => acls::create(req, ctx, conn, reply, &client()),
         Request::DeleteAcls(req) => acls::delete(req, ctx, conn, reply, &client()),
+        Request::DescribeUserScramCredentials(req) => scram_users::describe(req, ctx, conn, reply),
+        Request::AlterUserScramCredentials(req) => scram_users::alter(req, ctx, conn, reply),
         _ => return Err(DecodeError::UnknownApi(header.api_key)),
     })
 }
