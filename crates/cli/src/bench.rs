@@ -35,6 +35,13 @@ pub struct BenchArgs {
     /// CA certificates (PEM) to trust for --tls with --server.
     #[arg(long, value_name = "FILE", requires = "tls")]
     ca_file: Option<std::path::PathBuf>,
+    /// User to log in as (a --server with security on); the password from
+    /// --password-file or MEMSTREAM_PASSWORD.
+    #[arg(long, env = "MEMSTREAM_USER", requires = "server")]
+    user: Option<String>,
+    /// File holding the password (its first line).
+    #[arg(long, value_name = "FILE", requires = "user")]
+    password_file: Option<std::path::PathBuf>,
     /// Messages in total, over all producers.
     #[arg(long, default_value_t = 1_000_000)]
     messages: u64,
@@ -238,7 +245,18 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             (addr, Some(admin_addr), Some((own.handle, own.task)))
         }
     };
-    let options = client_options(args.tls, ca_file)?;
+    let mut options = client_options(args.tls, ca_file)?;
+    if let Some(user) = &args.user {
+        let password = match &args.password_file {
+            Some(file) => crate::remote::read_password_file(file)?,
+            None => std::env::var("MEMSTREAM_PASSWORD")
+                .map(String::into_bytes)
+                .map_err(|_| {
+                    anyhow::anyhow!("--user needs --password-file or MEMSTREAM_PASSWORD")
+                })?,
+        };
+        options.credentials = Some(memstream_client::Credentials::new(user.clone(), password));
+    }
     let admin = Client::connect_with(addr.as_str(), options.clone())
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to {addr}: {e}"))?;
