@@ -128,14 +128,15 @@ pub enum AclCommand {
 /// `memstream token ...`.
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
-    /// Create an admin API token for a user; the token is printed once and stored hashed.
+    /// Create an admin API token; it is printed once and stored hashed.
     Create {
-        /// The token's name (to list and revoke it).
+        /// The token's name (to list and revoke it). Without --user the token is its own
+        /// principal, `User:<NAME>` (a service identity for ACLs and superusers).
         #[arg(long)]
         name: String,
-        /// The user it acts as.
+        /// A user of the store it acts as instead.
         #[arg(long)]
-        user: String,
+        user: Option<String>,
         /// Days until it stops working (default: never).
         #[arg(long, value_name = "DAYS")]
         expires_in_days: Option<u64>,
@@ -384,10 +385,13 @@ pub fn token(command: TokenCommand) -> anyhow::Result<ExitCode> {
             store,
         } => {
             let stores = open(&store)?;
-            anyhow::ensure!(
-                stores.access.users.contains(&user),
-                "user {user:?} does not exist (memstream user add {user})"
-            );
+            if let Some(user) = &user {
+                anyhow::ensure!(
+                    stores.access.users.contains(user),
+                    "user {user:?} does not exist (memstream user add {user})"
+                );
+            }
+            let user = user.unwrap_or_else(|| name.clone());
             let now = now_ms();
             let expires = expires_in_days.map(|d| now.saturating_add(d.saturating_mul(86_400_000)));
             let secret = stores.access.tokens.create(&name, &user, now, expires)?;

@@ -65,6 +65,23 @@ async fn secure() -> Secure {
                     "orders",
                     Operation::Read,
                 ),
+                // Everyone reads orders.*, but alice not the audit stream: deny wins.
+                Acl {
+                    resource: ResourcePattern {
+                        pattern_type: PatternType::Prefixed,
+                        ..allow("User:*", ResourceType::Stream, "orders.", Operation::Read).resource
+                    },
+                    ..allow("User:*", ResourceType::Stream, "orders.", Operation::Read)
+                },
+                Acl {
+                    permission: Permission::Deny,
+                    ..allow(
+                        "User:alice",
+                        ResourceType::Stream,
+                        "orders.audit",
+                        Operation::Read,
+                    )
+                },
             ])
             .unwrap();
         access.tokens.create("ops", "root", 0, None).unwrap()
@@ -211,5 +228,99 @@ async fn the_admin_listener_takes_tokens_and_basic_credentials() {
     assert!(head.starts_with("HTTP/1.1 401"), "{head}");
     let (health, _) = s.server.admin_get("/health").await;
     assert!(health.contains("200"), "{health}");
+    s.server.stop().await;
+}
+
+#[tokio::test]
+async fn consume_delete_join_and_commit_need_their_acls_and_deny_wins_in_patterns() {
+    use memstream_client::{GroupConsumer, GroupOptions, Subscription};
+    use memstream_protocol::message::{CommitOffsets, OffsetSpec, PartitionOffset};
+    use memstream_protocol::Request;
+    let s = secure().await;
+    let root = login(&s, "root", b"t00r").await.unwrap();
+    for stream in ["orders", "secret", "orders.eu", "orders.audit"] {
+        root.admin()
+            .create_stream(stream, 1, StreamSettings::default())
+            .await
+            .unwrap();
+    }
+    let alice = login(&s, "alice", b"wonderland").await.unwrap();
+    let refused = |r: Result<(), ClientError>| {
+        let err = r.expect_err("refused");
+        assert_eq!(err.code(), Some(ErrorCode::NotAuthorized), "{err}");
+    };
+    let wait = std::time::Duration::ZERO;
+    alice
+        .fetch("orders", 0, OffsetSpec::Earliest, 1 << 20, wait)
+        .await
+        .unwrap();
+    refused(
+        alice
+            .fetch("secret", 0, OffsetSpec::Earliest, 1 << 20, wait)
+            .await
+            .map(drop),
+    );
+    refused(
+        alice
+            .fetch("orders.audit", 0, OffsetSpec::Earliest, 1 << 20, wait)
+            .await
+            .map(drop),
+    );
+    refused(
+        Subscription::start(alice.clone(), "secret", OffsetSpec::Earliest, 1 << 20)
+            .await
+            .map(drop),
+    );
+    refused(alice.admin().delete_stream("orders").await);
+    refused(
+        GroupConsumer::join(
+            alice.clone(),
+            "billing",
+            &["orders"],
+            GroupOptions::default(),
+        )
+        .await
+        .map(drop),
+    );
+    let commit = Request::CommitOffsets(CommitOffsets {
+        group: "billing".into(),
+        member_id: String::new(),
+        generation: 0,
+        offsets: vec![PartitionOffset {
+            stream: "orders".into(),
+            partition: 0,
+            offset: 0,
+        }],
+    });
+    refused(alice.call(&commit).await.map(drop));
+
+    // A pattern reads only the permitted streams, also those created after it started.
+    let mut sub = Subscription::start(alice.clone(), "orders.*", OffsetSpec::Earliest, 1 << 20)
+        .await
+        .unwrap();
+    root.admin()
+        .create_stream("orders.us", 1, StreamSettings::default())
+        .await
+        .unwrap();
+    for stream in ["orders.audit", "orders.eu", "orders.us"] {
+        let p = Producer::new(root.clone(), stream, ProducerOptions::default())
+            .await
+            .unwrap();
+        p.send(Record::value(stream.to_string()))
+            .await
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let record = tokio::time::timeout(WAIT, sub.next())
+            .await
+            .expect("pushed")
+            .expect("open")
+            .expect("a record");
+        seen.push(record.stream.to_string());
+    }
+    seen.sort();
+    assert_eq!(seen, ["orders.eu", "orders.us"], "never orders.audit");
     s.server.stop().await;
 }

@@ -97,6 +97,25 @@ async fn admin_tokens_and_basic_over_tls_revocation_expiry_and_restarts() {
     .await;
     let stored = std::fs::read_to_string(data.join("tokens.json")).unwrap();
     assert!(!stored.contains(&token[4..]), "tokens are stored hashed");
+    // A token of its own: the principal User:prometheus, allowed by an ACL.
+    let scraper = ok(
+        &["token", "create", "--name", "prometheus", "--data-dir", d],
+        "",
+    )
+    .await;
+    let scraper = scraper.trim().to_owned();
+    let describe = [
+        "acl",
+        "add",
+        "--principal",
+        "User:prometheus",
+        "--operation",
+        "describe",
+        "--cluster",
+        "--data-dir",
+        d,
+    ];
+    ok(&describe, "").await;
 
     let (cert_file, key_file) = (
         cert.cert_file.to_str().unwrap(),
@@ -116,6 +135,8 @@ async fn admin_tokens_and_basic_over_tls_revocation_expiry_and_restarts() {
         let metrics = format!("https://{admin}/metrics");
         let ops = bearer(&token);
         assert_eq!(status(ca_file, &metrics, &["-H", &ops]).await, "200");
+        let own = bearer(&scraper);
+        assert_eq!(status(ca_file, &metrics, &["-H", &own]).await, "200");
         let gone = bearer(expired.trim());
         assert_eq!(status(ca_file, &metrics, &["-H", &gone]).await, "401");
         assert_eq!(status(ca_file, &metrics, &[]).await, "401");
