@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use memstream_client::{Compression, Partitioner, Producer, ProducerOptions, Record};
 use memstream_protocol::message::Acks;
 
-use crate::remote::{block_on, ServerArg};
+use crate::remote::{block_on, ProduceServerArg, ServerArg};
 
 /// Acknowledgement level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -87,7 +87,7 @@ pub struct ProduceArgs {
     #[arg(long)]
     verbose: bool,
     #[command(flatten)]
-    server: ServerArg,
+    server: ProduceServerArg,
 }
 
 /// Sends every line; exits 0 only when each record was acknowledged at the level asked.
@@ -110,7 +110,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
     };
     let lines: Vec<String> = input.lines().collect::<Result<_, _>>()?;
     block_on(async move {
-        let client = args.server.connect().await?;
+        let client = ServerArg::from(args.server.clone()).connect().await?;
         let options = ProducerOptions {
             acks: args.acks.acks(),
             partitioner: args

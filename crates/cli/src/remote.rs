@@ -36,6 +36,47 @@ pub struct ServerArg {
     pub key: Option<PathBuf>,
 }
 
+/// [`ServerArg`] for `memstream produce`, whose `--key` is the record key: the client
+/// certificate's key is `--tls-key` there.
+#[derive(Args, Clone, Debug)]
+pub struct ProduceServerArg {
+    /// Server address.
+    #[arg(long, env = "MEMSTREAM_SERVER", default_value = "127.0.0.1:7878")]
+    pub server: String,
+    /// User to log in as, when the server requires authentication.
+    #[arg(long, env = "MEMSTREAM_USER", value_name = "NAME")]
+    pub user: Option<String>,
+    /// File holding the password (its first line), else MEMSTREAM_PASSWORD.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Connect with TLS; the server's certificate must name the --server host.
+    #[arg(long, env = "MEMSTREAM_TLS")]
+    pub tls: bool,
+    /// CA certificates (PEM) to trust for --tls (default: the system's).
+    #[arg(long, value_name = "FILE", env = "MEMSTREAM_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS; implies --tls.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM) (`--key` elsewhere).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl From<ProduceServerArg> for ServerArg {
+    fn from(a: ProduceServerArg) -> ServerArg {
+        ServerArg {
+            server: a.server,
+            user: a.user,
+            password_file: a.password_file,
+            tls: a.tls,
+            ca_file: a.ca_file,
+            cert: a.cert,
+            key: a.tls_key,
+        }
+    }
+}
+
 impl ServerArg {
     /// The login, when a user was given.
     pub fn credentials(&self) -> anyhow::Result<Option<Credentials>> {
