@@ -259,6 +259,12 @@ fn arb_request() -> impl Strategy<Value = Request> {
     prop_oneof![
         arb_hello_request().prop_map(Request::Hello),
         vec(any::<u8>(), 0..512).prop_map(|p| Request::Ping(Bytes::from(p))),
+        ("[A-Z0-9-]{1,20}", vec(any::<u8>(), 0..512)).prop_map(|(mechanism, data)| {
+            Request::Auth(memstream_protocol::message::AuthRequest {
+                mechanism,
+                data: Bytes::from(data),
+            })
+        }),
         arb_error_body().prop_map(Request::Goodbye),
         (
             arb_name(60),
@@ -506,6 +512,11 @@ proptest! {
         } else if let Err(e) = result {
             prop_assert_eq!(e.code(), ErrorCode::MalformedPayload);
         }
+    }
+
+    #[test]
+    fn auth_response_decode_never_panics(bytes in vec(any::<u8>(), 0..300)) {
+        let _ = memstream_protocol::message::AuthResponse::decode(&bytes);
     }
 
     #[test]
