@@ -247,14 +247,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     };
     let mut options = client_options(args.tls, ca_file)?;
     if let Some(user) = &args.user {
-        let password = match &args.password_file {
-            Some(file) => crate::remote::read_password_file(file)?,
-            None => std::env::var("MEMSTREAM_PASSWORD")
-                .map(String::into_bytes)
-                .map_err(|_| {
-                    anyhow::anyhow!("--user needs --password-file or MEMSTREAM_PASSWORD")
-                })?,
-        };
+        let password = crate::remote::login_password(user, args.password_file.as_deref())?;
         options.credentials = Some(memstream_client::Credentials::new(user.clone(), password));
     }
     let admin = Client::connect_with(addr.as_str(), options.clone())

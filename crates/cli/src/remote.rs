@@ -83,16 +83,7 @@ impl ServerArg {
         let Some(user) = &self.user else {
             return Ok(None);
         };
-        let password = match &self.password_file {
-            Some(file) => read_password_file(file)?,
-            None => std::env::var("MEMSTREAM_PASSWORD")
-                .map(String::into_bytes)
-                .map_err(|_| {
-                    anyhow::anyhow!(
-                        "--user {user} needs a password: --password-file FILE or MEMSTREAM_PASSWORD"
-                    )
-                })?,
-        };
+        let password = login_password(user, self.password_file.as_deref())?;
         Ok(Some(Credentials::new(user.clone(), password)))
     }
 
@@ -133,6 +124,20 @@ impl ServerArg {
             .await
             .map(Arc::new)
             .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", self.server))
+    }
+}
+
+/// The password `user` logs in with: the first line of `file`, else MEMSTREAM_PASSWORD.
+pub fn login_password(user: &str, file: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
+    match file {
+        Some(file) => read_password_file(file),
+        None => std::env::var("MEMSTREAM_PASSWORD")
+            .map(String::into_bytes)
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "--user {user} needs a password: --password-file FILE or MEMSTREAM_PASSWORD"
+                )
+            }),
     }
 }
 
