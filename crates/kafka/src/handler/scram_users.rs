@@ -92,6 +92,26 @@ pub(super) fn describe(
     reply.now(w)
 }
 
+/// The mechanism of one deletion or upsertion: a known code, named once per user.
+fn checked_mechanism(
+    named: &mut HashSet<(String, i8)>,
+    user: &str,
+    code: i8,
+) -> Result<Mechanism, (ErrorCode, String)> {
+    if !named.insert((user.to_owned(), code)) {
+        return Err((
+            ErrorCode::DUPLICATE_RESOURCE,
+            "a credential is named twice".into(),
+        ));
+    }
+    mechanism(code).ok_or_else(|| {
+        (
+            ErrorCode::UNSUPPORTED_SASL_MECHANISM,
+            format!("mechanism {code} is not SCRAM-SHA-256 (1) or SCRAM-SHA-512 (2)"),
+        )
+    })
+}
+
 /// One user's changes, checked.
 struct Changes {
     user: String,
@@ -125,50 +145,17 @@ pub(super) fn alter(
     }
     for d in &req.deletions {
         let i = entry(&mut by_user, &d.name);
-        let c = &mut by_user[i];
-        let twice = !named.insert((d.name.clone(), d.mechanism));
-        match (mechanism(d.mechanism), twice) {
-            (_, true) => {
-                c.refused = Some((
-                    ErrorCode::DUPLICATE_RESOURCE,
-                    "a credential is named twice".into(),
-                ))
-            }
-            (None, _) => {
-                c.refused = Some((
-                    ErrorCode::UNSUPPORTED_SASL_MECHANISM,
-                    format!(
-                        "mechanism {} is not SCRAM-SHA-256 (1) or SCRAM-SHA-512 (2)",
-                        d.mechanism
-                    ),
-                ))
-            }
-            (Some(m), false) => c.deletions.push(m),
+        match checked_mechanism(&mut named, &d.name, d.mechanism) {
+            Ok(m) => by_user[i].deletions.push(m),
+            Err(refused) => by_user[i].refused = Some(refused),
         }
     }
     for u in &req.upsertions {
         let i = entry(&mut by_user, &u.name);
-        let c = &mut by_user[i];
-        let twice = !named.insert((u.name.clone(), u.mechanism));
         let iterations = u32::try_from(u.iterations).unwrap_or(0);
-        match (mechanism(u.mechanism), twice) {
-            (_, true) => {
-                c.refused = Some((
-                    ErrorCode::DUPLICATE_RESOURCE,
-                    "a credential is named twice".into(),
-                ))
-            }
-            (None, _) => {
-                c.refused = Some((
-                    ErrorCode::UNSUPPORTED_SASL_MECHANISM,
-                    format!(
-                        "mechanism {} is not SCRAM-SHA-256 (1) or SCRAM-SHA-512 (2)",
-                        u.mechanism
-                    ),
-                ))
-            }
-            (Some(_), _) if !(ITERATIONS_MIN..=ITERATIONS_MAX).contains(&iterations) => {
-                c.refused = Some((
+        let credential = checked_mechanism(&mut named, &u.name, u.mechanism).and_then(|m| {
+            if !(ITERATIONS_MIN..=ITERATIONS_MAX).contains(&iterations) {
+                return Err((
                     ErrorCode::UNACCEPTABLE_CREDENTIAL,
                     format!(
                         "iterations {} outside {ITERATIONS_MIN}..={ITERATIONS_MAX}",
@@ -176,8 +163,8 @@ pub(super) fn alter(
                     ),
                 ));
             }
-            (Some(m), _) if u.salted_password.len() != m.key_len() || u.salt.is_empty() => {
-                c.refused = Some((
+            if u.salted_password.len() != m.key_len() || u.salt.is_empty() {
+                return Err((
                     ErrorCode::UNACCEPTABLE_CREDENTIAL,
                     format!(
                         "a {m} salted password is {} bytes, with a salt",
@@ -185,12 +172,16 @@ pub(super) fn alter(
                     ),
                 ));
             }
-            (Some(m), false) => c.upsertions.push(ScramCredential::from_salted(
+            Ok(ScramCredential::from_salted(
                 m,
                 &u.salted_password,
                 &u.salt,
                 iterations,
-            )),
+            ))
+        });
+        match credential {
+            Ok(c) => by_user[i].upsertions.push(c),
+            Err(refused) => by_user[i].refused = Some(refused),
         }
     }
     let access = ctx.engine.access.clone();
