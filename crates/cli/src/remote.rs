@@ -9,9 +9,9 @@ use anyhow::Context as _;
 use clap::Args;
 use memstream_client::{Client, ClientOptions, ClientTls, Credentials};
 
-/// The server a client command talks to, and who to log in as.
+/// Where a client command connects and how: the flags every client command shares.
 #[derive(Args, Clone, Debug)]
-pub struct ServerArg {
+pub struct Connect {
     /// Server address.
     #[arg(long, env = "MEMSTREAM_SERVER", default_value = "127.0.0.1:7878")]
     pub server: String,
@@ -28,9 +28,16 @@ pub struct ServerArg {
     /// CA certificates (PEM) to trust for --tls (default: the system's).
     #[arg(long, value_name = "FILE", env = "MEMSTREAM_CA_FILE")]
     pub ca_file: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS; implies --tls.
-    #[arg(long, value_name = "FILE", requires = "key")]
+    /// Client certificate (PEM) for mutual TLS, with its key; implies --tls.
+    #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
+}
+
+/// The server a client command talks to, and who to log in as.
+#[derive(Args, Clone, Debug)]
+pub struct ServerArg {
+    #[command(flatten)]
+    pub connect: Connect,
     /// The client certificate's private key (PEM).
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
@@ -40,24 +47,8 @@ pub struct ServerArg {
 /// certificate's key is `--tls-key` there.
 #[derive(Args, Clone, Debug)]
 pub struct ProduceServerArg {
-    /// Server address.
-    #[arg(long, env = "MEMSTREAM_SERVER", default_value = "127.0.0.1:7878")]
-    pub server: String,
-    /// User to log in as, when the server requires authentication.
-    #[arg(long, env = "MEMSTREAM_USER", value_name = "NAME")]
-    pub user: Option<String>,
-    /// File holding the password (its first line), else MEMSTREAM_PASSWORD.
-    #[arg(long, value_name = "FILE")]
-    pub password_file: Option<PathBuf>,
-    /// Connect with TLS; the server's certificate must name the --server host.
-    #[arg(long, env = "MEMSTREAM_TLS")]
-    pub tls: bool,
-    /// CA certificates (PEM) to trust for --tls (default: the system's).
-    #[arg(long, value_name = "FILE", env = "MEMSTREAM_CA_FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS; implies --tls.
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    pub cert: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: Connect,
     /// The client certificate's private key (PEM) (`--key` elsewhere).
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub tls_key: Option<PathBuf>,
@@ -66,14 +57,16 @@ pub struct ProduceServerArg {
 impl From<ProduceServerArg> for ServerArg {
     fn from(a: ProduceServerArg) -> ServerArg {
         ServerArg {
-            server: a.server,
-            user: a.user,
-            password_file: a.password_file,
-            tls: a.tls,
-            ca_file: a.ca_file,
-            cert: a.cert,
+            connect: a.connect,
             key: a.tls_key,
         }
+    }
+}
+
+impl std::ops::Deref for ServerArg {
+    type Target = Connect;
+    fn deref(&self) -> &Connect {
+        &self.connect
     }
 }
 
