@@ -149,3 +149,48 @@ fn bad_files_name_their_key() {
     assert!(looks_like_tls(&[0x16, 0x03, 0x01]));
     assert!(!looks_like_tls(b"MSTR"));
 }
+
+/// The server picks AES-128-GCM even for a client that lists AES-256-GCM first (as
+/// OpenSSL's default list does), and our own client lists it first.
+#[tokio::test]
+async fn aes_128_gcm_is_negotiated_whatever_the_client_prefers() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new(dir.path(), "t");
+    let server = ca.server("server");
+    let tls = Arc::new(ServerTls::load("network.tls", &files(&server, None)).unwrap());
+    let roots = super::roots("--ca-file", &ca.ca_file).unwrap();
+    let default_order = Arc::new(
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(VERSIONS)
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+    assert_eq!(
+        default_order.crypto_provider().cipher_suites[0].suite(),
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+        "the client under test prefers AES-256"
+    );
+    let ours = client_config(&ClientTlsFiles {
+        ca_file: Some(ca.ca_file.clone()),
+        ..ClientTlsFiles::default()
+    })
+    .unwrap();
+    assert_eq!(
+        ours.crypto_provider().cipher_suites[0].suite(),
+        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256
+    );
+    for config in [default_order, ours] {
+        let (l, addr) = listener().await;
+        let task = tokio::spawn(serve_once(tls.clone(), l));
+        let mut s = connect(config, "127.0.0.1", TcpStream::connect(addr).await.unwrap())
+            .await
+            .unwrap();
+        s.write_all(b"hello").await.unwrap();
+        let mut back = [0u8; 5];
+        s.read_exact(&mut back).await.unwrap();
+        let suite = s.get_ref().1.negotiated_cipher_suite().unwrap().suite();
+        assert_eq!(suite, rustls::CipherSuite::TLS13_AES_128_GCM_SHA256);
+        task.await.unwrap().unwrap();
+    }
+}
