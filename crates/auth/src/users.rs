@@ -59,6 +59,17 @@ pub struct UserSummary {
     pub updated_ms: u64,
 }
 
+/// What [`UserStore::put`] may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutMode {
+    /// Add a new user; an existing one is an error.
+    Create,
+    /// Change an existing user; a missing one is an error.
+    Update,
+    /// Add or change.
+    Upsert,
+}
+
 #[derive(Serialize, Deserialize)]
 struct UserFile {
     version: u32,
@@ -97,14 +108,55 @@ impl UserStore {
 
     /// Adds `name` with credentials for every mechanism; durable before it returns.
     pub fn add(&self, name: &str, password: &[u8], now_ms: u64) -> Result<(), StoreError> {
-        check_user_name(name).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let credentials = self.credentials(password)?;
+        self.put(name, credentials, PutMode::Create, now_ms)
+    }
+
+    /// Replaces the password of `name`; durable before it returns.
+    pub fn set_password(&self, name: &str, password: &[u8], now_ms: u64) -> Result<(), StoreError> {
+        let credentials = self.credentials(password)?;
+        self.put(name, credentials, PutMode::Update, now_ms)
+    }
+
+    /// Sets every credential of `name` at once (made by a client, so the password never
+    /// reaches the server), per `mode`; durable before it returns. One credential per
+    /// mechanism, at least one.
+    pub fn put(
+        &self,
+        name: &str,
+        mut credentials: Vec<ScramCredential>,
+        mode: PutMode,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        check_user_name(name).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if credentials.is_empty() {
+            return Err(StoreError::Invalid("a user needs a credential".into()));
+        }
+        for c in &credentials {
+            c.check().map_err(StoreError::Invalid)?;
+        }
+        credentials.sort_by_key(|c| c.mechanism.name());
+        if credentials
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.mechanism == b.mechanism))
+        {
+            return Err(StoreError::Invalid("a mechanism is given twice".into()));
+        }
         self.change(|users| {
-            if users.contains_key(name) {
-                return Err(StoreError::Exists {
-                    what: "user",
-                    name: name.into(),
-                });
+            match (users.get_mut(name), mode) {
+                (Some(_), PutMode::Create) => {
+                    return Err(StoreError::Exists {
+                        what: "user",
+                        name: name.into(),
+                    })
+                }
+                (None, PutMode::Update) => return Err(not_found(name)),
+                (Some(user), PutMode::Update | PutMode::Upsert) => {
+                    user.credentials = credentials;
+                    user.updated_ms = now_ms;
+                    return Ok(());
+                }
+                (None, PutMode::Create | PutMode::Upsert) => {}
             }
             if users.len() >= self.users_max {
                 return Err(StoreError::Limit {
@@ -122,19 +174,6 @@ impl UserStore {
                 },
             );
             Ok(())
-        })
-    }
-
-    /// Replaces the password of `name`; durable before it returns.
-    pub fn set_password(&self, name: &str, password: &[u8], now_ms: u64) -> Result<(), StoreError> {
-        let credentials = self.credentials(password)?;
-        self.change(|users| match users.get_mut(name) {
-            Some(user) => {
-                user.credentials = credentials;
-                user.updated_ms = now_ms;
-                Ok(())
-            }
-            None => Err(not_found(name)),
         })
     }
 

@@ -60,3 +60,17 @@ impl WireCode for GroupError {
         }
     }
 }
+
+impl WireCode for memstream_auth::StoreError {
+    fn code(&self) -> ErrorCode {
+        use memstream_auth::StoreError;
+        match self {
+            StoreError::NotFound { .. } => ErrorCode::UserNotFound,
+            StoreError::Exists { .. } => ErrorCode::UserAlreadyExists,
+            StoreError::Limit { .. } => ErrorCode::LimitReached,
+            StoreError::Invalid(_) => ErrorCode::InvalidArgument,
+            StoreError::Io { .. } | StoreError::Corrupt { .. } => ErrorCode::StorageError,
+            StoreError::Random(_) => ErrorCode::Internal,
+        }
+    }
+}

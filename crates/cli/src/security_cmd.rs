@@ -1,7 +1,8 @@
 //! `memstream user`, `memstream acl` and `memstream token`: the security stores in a stopped
 //! server's data directory (its lock is taken, so a running server is never edited behind
-//! its back). The directory and the limits come from the same configuration `serve` reads
-//! (`--config`, the environment, `--data-dir`).
+//! its back), or, for users and ACLs with `--server ADDR`, a running server's, through its
+//! native listener (USER_PUT, ACL_CREATE, ...). The directory and the limits come from the
+//! same configuration `serve` reads (`--config`, the environment, `--data-dir`).
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -13,9 +14,11 @@ use memstream_auth::acl::{
     Acl, AclFilter, Operation, PatternFilter, PatternType, Permission, ResourcePattern,
     ResourceType, CLUSTER_NAME,
 };
+use memstream_auth::scram::Mechanism;
 use memstream_broker::config::{self, ConfigSources, Override};
 use memstream_broker::data_dir::DataDirLock;
 use memstream_engine::access::Access;
+use memstream_protocol::message::PutMode;
 
 /// Where the stores are.
 #[derive(Args, Clone, Debug)]
@@ -38,8 +41,15 @@ pub enum UserCommand {
         /// File holding the password (its first line).
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+        /// PBKDF2 iterations of the credentials made with --server (default 4096; offline:
+        /// `auth.scram_iterations`).
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(4096..=1_000_000))]
+        iterations: Option<u32>,
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        online: UserOnline,
     },
     /// Change a user's password.
     Passwd {
@@ -48,8 +58,15 @@ pub enum UserCommand {
         /// File holding the new password (its first line).
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+        /// PBKDF2 iterations of the credentials made with --server (default 4096; offline:
+        /// `auth.scram_iterations`).
+        #[arg(long, value_name = "N",
+              value_parser = clap::value_parser!(u32).range(4096..=1_000_000))]
+        iterations: Option<u32>,
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        online: UserOnline,
     },
     /// Remove a user.
     Remove {
@@ -57,12 +74,117 @@ pub enum UserCommand {
         name: String,
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        online: UserOnline,
     },
     /// List the users (names, mechanisms, dates; no key material).
     List {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        online: UserOnline,
     },
+}
+
+/// PBKDF2 iterations of credentials made for `--server` without `--iterations` (RFC 7677's
+/// minimum, and `auth.scram_iterations`' default).
+const ONLINE_ITERATIONS: u32 = memstream_auth::scram::ITERATIONS_MIN;
+
+/// TLS to the running server (`--server`), as every client command takes it.
+#[derive(Args, Clone, Debug)]
+pub struct TlsFlags {
+    /// Connect with TLS; the server's certificate must name the --server host.
+    #[arg(long, env = "MEMSTREAM_TLS")]
+    tls: bool,
+    /// CA certificates (PEM) to trust for --tls (default: the system's).
+    #[arg(long, value_name = "FILE", env = "MEMSTREAM_CA_FILE")]
+    ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS, with its key; implies --tls.
+    #[arg(long, value_name = "FILE")]
+    cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+}
+
+/// `memstream user ... --server ADDR`: change a running server's users instead of a stopped
+/// one's data directory. Its `--password-file` is the user's new password, so the login's is
+/// `--login-password-file` (or MEMSTREAM_PASSWORD).
+#[derive(Args, Clone, Debug)]
+pub struct UserOnline {
+    /// A running server (its native listener) to change instead of --data-dir; logging in
+    /// as a superuser, or a user with ALTER (and DESCRIBE, to list) on the cluster.
+    #[arg(long, value_name = "ADDR", conflicts_with = "data_dir")]
+    server: Option<String>,
+    /// User to log in as, when the server requires authentication.
+    #[arg(long, env = "MEMSTREAM_USER", value_name = "NAME")]
+    user: Option<String>,
+    /// File holding the login password (its first line; else MEMSTREAM_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    login_password_file: Option<PathBuf>,
+    #[command(flatten)]
+    tls: TlsFlags,
+}
+
+/// `memstream acl ... --server ADDR`: change a running server's ACLs.
+#[derive(Args, Clone, Debug)]
+pub struct AclOnline {
+    /// A running server (its native listener) to change instead of --data-dir; logging in
+    /// as a superuser, or a user with ALTER (and DESCRIBE, to list) on the cluster.
+    #[arg(long, value_name = "ADDR", conflicts_with = "data_dir")]
+    server: Option<String>,
+    /// User to log in as, when the server requires authentication.
+    #[arg(long, env = "MEMSTREAM_USER", value_name = "NAME")]
+    user: Option<String>,
+    /// File holding the login password (its first line; else MEMSTREAM_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    #[command(flatten)]
+    tls: TlsFlags,
+}
+
+/// The client flags of an online command, as every client command has them.
+fn server_arg(
+    server: &str,
+    user: Option<&String>,
+    password_file: Option<&PathBuf>,
+    tls: &TlsFlags,
+) -> crate::remote::ServerArg {
+    crate::remote::ServerArg {
+        connect: crate::remote::Connect {
+            server: server.to_owned(),
+            user: user.cloned(),
+            password_file: password_file.cloned(),
+            tls: tls.tls,
+            ca_file: tls.ca_file.clone(),
+            cert: tls.cert.clone(),
+        },
+        key: tls.key.clone(),
+    }
+}
+
+impl UserOnline {
+    fn server(&self) -> Option<crate::remote::ServerArg> {
+        let server = self.server.as_deref()?;
+        Some(server_arg(
+            server,
+            self.user.as_ref(),
+            self.login_password_file.as_ref(),
+            &self.tls,
+        ))
+    }
+}
+
+impl AclOnline {
+    fn server(&self) -> Option<crate::remote::ServerArg> {
+        let server = self.server.as_deref()?;
+        Some(server_arg(
+            server,
+            self.user.as_ref(),
+            self.password_file.as_ref(),
+            &self.tls,
+        ))
+    }
 }
 
 /// What an ACL is about and who it is for.
@@ -108,6 +230,8 @@ pub enum AclCommand {
         acl: AclArgs,
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        online: AclOnline,
     },
     /// List ACLs (every one, or those matching the flags given).
     List {
@@ -115,6 +239,8 @@ pub enum AclCommand {
         acl: AclArgs,
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        online: AclOnline,
     },
     /// Remove the ACLs matching the flags given exactly.
     Remove {
@@ -122,6 +248,8 @@ pub enum AclCommand {
         acl: AclArgs,
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        online: AclOnline,
     },
 }
 
@@ -224,49 +352,136 @@ fn password(file: Option<&PathBuf>) -> anyhow::Result<Vec<u8>> {
 }
 
 pub fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    if let UserCommand::Add {
+        iterations: Some(_),
+        online,
+        ..
+    }
+    | UserCommand::Passwd {
+        iterations: Some(_),
+        online,
+        ..
+    } = &command
+    {
+        anyhow::ensure!(
+            online.server.is_some(),
+            "--iterations is for --server (offline, auth.scram_iterations applies)"
+        );
+    }
     match command {
         UserCommand::Add {
             name,
             password_file,
+            iterations,
             store,
+            online,
         } => {
-            let stores = open(&store)?;
             let pw = password(password_file.as_ref())?;
-            stores.access.users.add(&name, &pw, now_ms())?;
+            match online.server() {
+                Some(server) => put_online(
+                    &server,
+                    &name,
+                    &pw,
+                    PutMode::Create,
+                    iterations.unwrap_or(ONLINE_ITERATIONS),
+                )?,
+                None => open(&store)?.access.users.add(&name, &pw, now_ms())?,
+            }
             println!("user {name} added (SCRAM-SHA-256, SCRAM-SHA-512)");
         }
         UserCommand::Passwd {
             name,
             password_file,
+            iterations,
             store,
+            online,
         } => {
-            let stores = open(&store)?;
-            anyhow::ensure!(
-                stores.access.users.contains(&name),
-                "user {name:?} does not exist"
-            );
-            let pw = password(password_file.as_ref())?;
-            stores.access.users.set_password(&name, &pw, now_ms())?;
+            match online.server() {
+                Some(server) => {
+                    let pw = password(password_file.as_ref())?;
+                    put_online(
+                        &server,
+                        &name,
+                        &pw,
+                        PutMode::Update,
+                        iterations.unwrap_or(ONLINE_ITERATIONS),
+                    )?;
+                }
+                None => {
+                    let stores = open(&store)?;
+                    anyhow::ensure!(
+                        stores.access.users.contains(&name),
+                        "user {name:?} does not exist"
+                    );
+                    let pw = password(password_file.as_ref())?;
+                    stores.access.users.set_password(&name, &pw, now_ms())?;
+                }
+            }
             println!("password of {name} changed");
         }
-        UserCommand::Remove { name, store } => {
-            open(&store)?.access.users.remove(&name)?;
+        UserCommand::Remove {
+            name,
+            store,
+            online,
+        } => {
+            match online.server() {
+                Some(server) => crate::remote::block_on(async {
+                    server.connect().await?.admin().delete_user(&name).await?;
+                    Ok(())
+                })?,
+                None => open(&store)?.access.users.remove(&name)?,
+            }
             println!("user {name} removed");
         }
-        UserCommand::List { store } => {
-            let users = open(&store)?.access.users.list();
+        UserCommand::List { store, online } => {
+            let users: Vec<(String, Vec<&'static str>, u64)> = match online.server() {
+                Some(server) => crate::remote::block_on(async {
+                    let users = server.connect().await?.admin().list_users().await?;
+                    Ok(users
+                        .into_iter()
+                        .map(|u| {
+                            let mechanisms = u
+                                .mechanisms
+                                .iter()
+                                .map(|(m, _)| Mechanism::from(*m).name())
+                                .collect();
+                            (u.name, mechanisms, u.created_ms)
+                        })
+                        .collect())
+                })?,
+                None => open(&store)?
+                    .access
+                    .users
+                    .list()
+                    .into_iter()
+                    .map(|u| (u.name, u.mechanisms, u.created_ms))
+                    .collect(),
+            };
             println!("{:<24} {:<30} {:>14}", "USER", "MECHANISMS", "CREATED_MS");
-            for u in users {
-                println!(
-                    "{:<24} {:<30} {:>14}",
-                    u.name,
-                    u.mechanisms.join(","),
-                    u.created_ms
-                );
+            for (name, mechanisms, created_ms) in users {
+                println!("{name:<24} {:<30} {created_ms:>14}", mechanisms.join(","));
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sets a user's credentials through a running server.
+fn put_online(
+    server: &crate::remote::ServerArg,
+    name: &str,
+    password: &[u8],
+    mode: PutMode,
+    iterations: u32,
+) -> anyhow::Result<()> {
+    crate::remote::block_on(async {
+        let client = server.connect().await?;
+        client
+            .admin()
+            .put_user(name, password, mode, iterations)
+            .await?;
+        Ok(())
+    })
 }
 
 impl AclArgs {
@@ -352,21 +567,41 @@ impl AclArgs {
 
 pub fn acl(command: AclCommand) -> anyhow::Result<ExitCode> {
     match command {
-        AclCommand::Add { acl, store } => {
+        AclCommand::Add { acl, store, online } => {
             let acl = acl.acl()?;
-            let stores = open(&store)?;
-            stores.access.authorizer.add(vec![acl.clone()])?;
+            match online.server() {
+                Some(server) => crate::remote::block_on(async {
+                    let client = server.connect().await?;
+                    client
+                        .admin()
+                        .create_acls(std::slice::from_ref(&acl))
+                        .await?;
+                    Ok(())
+                })?,
+                None => drop(open(&store)?.access.authorizer.add(vec![acl.clone()])?),
+            }
             println!("added: {acl}");
         }
-        AclCommand::List { acl, store } => {
+        AclCommand::List { acl, store, online } => {
             let filter = acl.filter(false)?;
-            for acl in open(&store)?.access.authorizer.list(&filter) {
+            let acls = match online.server() {
+                Some(server) => crate::remote::block_on(async {
+                    Ok(server.connect().await?.admin().list_acls(&filter).await?)
+                })?,
+                None => open(&store)?.access.authorizer.list(&filter),
+            };
+            for acl in acls {
                 println!("{acl}");
             }
         }
-        AclCommand::Remove { acl, store } => {
+        AclCommand::Remove { acl, store, online } => {
             let filter = acl.filter(true)?;
-            let removed = open(&store)?.access.authorizer.remove(&filter)?;
+            let removed = match online.server() {
+                Some(server) => crate::remote::block_on(async {
+                    Ok(server.connect().await?.admin().delete_acls(&filter).await?)
+                })?,
+                None => open(&store)?.access.authorizer.remove(&filter)?,
+            };
             anyhow::ensure!(!removed.is_empty(), "no ACL matches");
             for acl in removed {
                 println!("removed: {acl}");

@@ -35,6 +35,10 @@ impl<'a> Admin<'a> {
         Admin { client }
     }
 
+    pub(crate) fn client(&self) -> &'a Client {
+        self.client
+    }
+
     /// Creates a stream; `partitions` 0 takes the server's default, unset settings too.
     pub async fn create_stream(
         &self,

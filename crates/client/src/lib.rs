@@ -34,6 +34,7 @@ mod error;
 mod fetch;
 mod group;
 mod producer;
+mod security;
 
 pub use admin::Admin;
 pub use client::{Client, ClientOptions, ClientTls, Credentials, ReconnectPolicy};

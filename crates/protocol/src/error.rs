@@ -109,6 +109,10 @@ pub enum ErrorCode {
     AuthenticationFailed = 61,
     /// The principal may not perform this operation.
     NotAuthorized = 62,
+    /// USER_PUT (update) or USER_DELETE named a user that does not exist.
+    UserNotFound = 63,
+    /// USER_PUT (create) named a user that exists.
+    UserAlreadyExists = 64,
 }
 
 impl ErrorCode {
@@ -159,6 +163,8 @@ impl ErrorCode {
         ErrorCode::AuthenticationRequired,
         ErrorCode::AuthenticationFailed,
         ErrorCode::NotAuthorized,
+        ErrorCode::UserNotFound,
+        ErrorCode::UserAlreadyExists,
     ];
 
     /// Maps a wire number to a known code.
@@ -214,6 +220,8 @@ impl ErrorCode {
             ErrorCode::AuthenticationRequired => "AUTHENTICATION_REQUIRED",
             ErrorCode::AuthenticationFailed => "AUTHENTICATION_FAILED",
             ErrorCode::NotAuthorized => "NOT_AUTHORIZED",
+            ErrorCode::UserNotFound => "USER_NOT_FOUND",
+            ErrorCode::UserAlreadyExists => "USER_ALREADY_EXISTS",
         }
     }
 

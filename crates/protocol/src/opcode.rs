@@ -58,6 +58,18 @@ pub enum Opcode {
     GroupRebalance = 0x47,
     /// Delete an empty group and its committed offsets.
     GroupDelete = 0x48,
+    /// Set a user's SCRAM credentials (made by the client).
+    UserPut = 0x50,
+    /// Remove a user.
+    UserDelete = 0x51,
+    /// List users (no key material).
+    UserList = 0x52,
+    /// Add ACLs.
+    AclCreate = 0x53,
+    /// List the ACLs matching a filter.
+    AclList = 0x54,
+    /// Remove the ACLs matching a filter.
+    AclDelete = 0x55,
 }
 
 impl Opcode {
@@ -89,6 +101,12 @@ impl Opcode {
             0x46 => Opcode::GroupList,
             0x47 => Opcode::GroupRebalance,
             0x48 => Opcode::GroupDelete,
+            0x50 => Opcode::UserPut,
+            0x51 => Opcode::UserDelete,
+            0x52 => Opcode::UserList,
+            0x53 => Opcode::AclCreate,
+            0x54 => Opcode::AclList,
+            0x55 => Opcode::AclDelete,
             _ => return None,
         })
     }
@@ -126,6 +144,12 @@ impl Opcode {
             Opcode::GroupList => "GROUP_LIST",
             Opcode::GroupRebalance => "GROUP_REBALANCE",
             Opcode::GroupDelete => "GROUP_DELETE",
+            Opcode::UserPut => "USER_PUT",
+            Opcode::UserDelete => "USER_DELETE",
+            Opcode::UserList => "USER_LIST",
+            Opcode::AclCreate => "ACL_CREATE",
+            Opcode::AclList => "ACL_LIST",
+            Opcode::AclDelete => "ACL_DELETE",
         }
     }
 }

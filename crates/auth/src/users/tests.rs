@@ -141,3 +141,46 @@ fn credentials_from_salted_passwords_log_in_and_can_be_removed_one_by_one() {
         Err(StoreError::Invalid(_))
     ));
 }
+
+#[test]
+fn put_sets_client_made_credentials_per_mode() {
+    use crate::scram::ScramCredential;
+    let dir = tempfile::tempdir().unwrap();
+    let store = UserStore::open(Some(dir.path()), settings()).unwrap();
+    let made = |pw: &[u8]| {
+        Mechanism::ALL
+            .into_iter()
+            .map(|m| ScramCredential::generate(m, pw, 4096).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let err = store
+        .put("bob", made(b"one"), PutMode::Update, 1)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    store.put("bob", made(b"one"), PutMode::Create, 1).unwrap();
+    let err = store
+        .put("bob", made(b"two"), PutMode::Create, 2)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Exists { .. }), "{err}");
+    assert!(store.verify_password("bob", b"one"));
+    store.put("bob", made(b"two"), PutMode::Update, 3).unwrap();
+    assert!(store.verify_password("bob", b"two") && !store.verify_password("bob", b"one"));
+    store
+        .put("carol", made(b"three"), PutMode::Upsert, 4)
+        .unwrap();
+    store
+        .put("carol", made(b"four"), PutMode::Upsert, 5)
+        .unwrap();
+    assert!(store.verify_password("carol", b"four"));
+    let reopened = UserStore::open(Some(dir.path()), settings()).unwrap();
+    assert!(reopened.verify_password("carol", b"four"));
+    assert_eq!(reopened.list()[0].updated_ms, 3);
+
+    let twice = [made(b"x"), made(b"y")].concat();
+    assert!(store.put("dave", twice, PutMode::Create, 6).is_err());
+    assert!(store.put("dave", Vec::new(), PutMode::Create, 6).is_err());
+    let mut weak = made(b"x");
+    weak[0].iterations = 1;
+    assert!(store.put("dave", weak, PutMode::Create, 6).is_err());
+    assert!(!store.contains("dave"));
+}

@@ -4,6 +4,7 @@
 //! [`Request`] and hands it here with the connection's [`Session`]; the handler answers with an
 //! [`Action`] telling the connection what to write and whether to go on.
 
+mod acls;
 mod auth;
 mod credit;
 mod fetch;
@@ -26,6 +27,7 @@ mod stream_describe;
 mod stream_list;
 mod subscribe;
 mod unsubscribe;
+mod users;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -201,6 +203,12 @@ pub(crate) fn apply(
         Request::DeleteGroup(group) => group_delete::apply(group, frame, ctx),
         Request::ListGroups => group_list::apply(frame, session, ctx),
         Request::InitProducer => init_producer::apply(frame, ctx),
+        Request::PutUser(put) => users::put(put, frame, ctx),
+        Request::DeleteUser(user) => users::delete(user, frame, ctx),
+        Request::ListUsers => users::list(frame, ctx),
+        Request::CreateAcls(create) => acls::create(create, frame, ctx),
+        Request::ListAcls(filter) => acls::list(filter, frame, ctx),
+        Request::DeleteAcls(filter) => acls::delete(filter, frame, ctx),
     }
 }
 
@@ -262,6 +270,11 @@ fn permit(
         Request::DescribeGroup(g) => check(Needs::DescribeGroup(&g.name)),
         Request::DeleteGroup(g) => check(Needs::DeleteGroup(&g.name)),
         Request::InitProducer => check(Needs::IdempotentWrite),
+        Request::PutUser(_)
+        | Request::DeleteUser(_)
+        | Request::CreateAcls(_)
+        | Request::DeleteAcls(_) => check(Needs::AlterSecurity),
+        Request::ListUsers | Request::ListAcls(_) => check(Needs::DescribeSecurity),
         _ => Ok(()),
     };
     let denied = outcome.err()?;

@@ -10,6 +10,7 @@ mod groups;
 mod limits;
 mod protocol_errors;
 mod security;
+mod security_admin;
 mod server;
 mod streams;
 mod subscription_faults;

@@ -18,13 +18,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{test_config, Peer, TestServer, WAIT};
 
-struct Secure {
-    server: TestServer,
-    token: String,
+pub(crate) struct Secure {
+    pub(crate) server: TestServer,
+    pub(crate) token: String,
     _dir: tempfile::TempDir,
 }
 
-fn allow(who: &str, t: ResourceType, name: &str, op: Operation) -> Acl {
+pub(crate) fn allow(who: &str, t: ResourceType, name: &str, op: Operation) -> Acl {
     Acl {
         principal: who.into(),
         host: "*".into(),
@@ -40,7 +40,7 @@ fn allow(who: &str, t: ResourceType, name: &str, op: Operation) -> Acl {
 
 /// A server with security on, users `root` (a superuser) and `alice` (may write and read
 /// `orders`), and an admin token for root.
-async fn secure() -> Secure {
+pub(crate) async fn secure() -> Secure {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(dir.path());
     cfg.auth.enabled = true;
@@ -94,7 +94,11 @@ async fn secure() -> Secure {
     }
 }
 
-async fn login(s: &Secure, user: &str, password: &[u8]) -> Result<Arc<Client>, ClientError> {
+pub(crate) async fn login(
+    s: &Secure,
+    user: &str,
+    password: &[u8],
+) -> Result<Arc<Client>, ClientError> {
     let options = ClientOptions {
         credentials: Some(Credentials::new(user, password)),
         ..ClientOptions::default()
@@ -193,9 +197,11 @@ async fn admin_get(s: &Secure, authorization: Option<String>) -> (String, String
         .await
         .unwrap();
     let header = authorization.map_or(String::new(), |a| format!("authorization: {a}\r\n"));
-    conn.write_all(format!("GET /metrics HTTP/1.1\r\nhost: x\r\n{header}\r\n").as_bytes())
-        .await
-        .unwrap();
+    conn.write_all(
+        format!("GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n{header}\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut out = String::new();
     tokio::time::timeout(WAIT, conn.read_to_string(&mut out))
         .await

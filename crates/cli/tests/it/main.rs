@@ -10,5 +10,6 @@ mod kafka_admin;
 mod kafka_clients;
 mod kafka_security;
 mod readme;
+mod security_online;
 mod security_store;
 mod serve;

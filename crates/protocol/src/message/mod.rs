@@ -12,6 +12,7 @@ mod hello;
 mod produce;
 pub(crate) mod reader;
 mod request;
+mod security;
 mod stream;
 mod subscribe;
 
@@ -34,6 +35,12 @@ pub use produce::{
     ProduceResponse, ProduceResult,
 };
 pub use request::Request;
+pub use security::{
+    AclFilterMsg, AclList, AclOperation, AclPattern, AclPatternFilter, AclPermission, AclResource,
+    CreateAcls, PutMode, PutUser, UserInfo, UserList, UserRef, WireAcl, WireCredential,
+    WireMechanism, ACLS_PER_REQUEST_MAX, KEY_BYTES_MAX, RESOURCE_NAME_BYTES_MAX,
+    SECURITY_NAME_BYTES_MAX,
+};
 pub use stream::{
     validate_stream_name, CorruptInfo, CreateStream, FsyncMode, PartitionInfo, StorageKind,
     StreamDescription, StreamList, StreamRef, StreamSettings, StreamSummary, STREAM_NAME_BYTES_MAX,

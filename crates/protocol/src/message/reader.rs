@@ -35,6 +35,15 @@ impl<'a> PayloadReader<'a> {
         self.take(n, field).map(drop)
     }
 
+    /// The next `n` bytes.
+    pub(crate) fn take_bytes(
+        &mut self,
+        n: usize,
+        field: &'static str,
+    ) -> Result<&'a [u8], PayloadError> {
+        self.take(n, field)
+    }
+
     fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], PayloadError> {
         if self.rest.len() < n {
             return Err(PayloadError::Truncated { field });

@@ -3,8 +3,9 @@
 use bytes::{Bytes, BytesMut};
 
 use super::{
-    AuthRequest, CommitOffsets, CreateStream, Credit, ErrorBody, FetchOffsets, FetchRequest,
-    Heartbeat, HelloRequest, JoinGroup, LeaveGroup, ProduceRequest, StreamRef, Subscribe,
+    AclFilterMsg, AuthRequest, CommitOffsets, CreateAcls, CreateStream, Credit, ErrorBody,
+    FetchOffsets, FetchRequest, Heartbeat, HelloRequest, JoinGroup, LeaveGroup, ProduceRequest,
+    PutUser, StreamRef, Subscribe, UserRef,
 };
 use crate::error::{ErrorCode, PayloadError, RequestError};
 use crate::frame::Frame;
@@ -57,6 +58,18 @@ pub enum Request {
     ListGroups,
     /// INIT_PRODUCER: a fresh idempotent producer id.
     InitProducer,
+    /// USER_PUT: set a user's credentials.
+    PutUser(PutUser),
+    /// USER_DELETE: remove a user.
+    DeleteUser(UserRef),
+    /// USER_LIST (empty payload).
+    ListUsers,
+    /// ACL_CREATE: add ACLs.
+    CreateAcls(CreateAcls),
+    /// ACL_LIST: the ACLs matching a filter.
+    ListAcls(AclFilterMsg),
+    /// ACL_DELETE: remove the ACLs matching a filter.
+    DeleteAcls(AclFilterMsg),
 }
 
 impl Request {
@@ -153,6 +166,27 @@ impl Request {
                     extra: frame.payload.len(),
                 },
             )),
+            Some(Opcode::UserPut) => PutUser::decode(&frame.payload)
+                .map(Request::PutUser)
+                .map_err(malformed(Opcode::UserPut)),
+            Some(Opcode::UserDelete) => UserRef::decode(&frame.payload)
+                .map(Request::DeleteUser)
+                .map_err(malformed(Opcode::UserDelete)),
+            Some(Opcode::UserList) if frame.payload.is_empty() => Ok(Request::ListUsers),
+            Some(Opcode::UserList) => Err(malformed(Opcode::UserList)(
+                crate::error::PayloadError::TrailingBytes {
+                    extra: frame.payload.len(),
+                },
+            )),
+            Some(Opcode::AclCreate) => CreateAcls::decode(&frame.payload)
+                .map(Request::CreateAcls)
+                .map_err(malformed(Opcode::AclCreate)),
+            Some(Opcode::AclList) => AclFilterMsg::decode(&frame.payload)
+                .map(Request::ListAcls)
+                .map_err(malformed(Opcode::AclList)),
+            Some(Opcode::AclDelete) => AclFilterMsg::decode(&frame.payload)
+                .map(Request::DeleteAcls)
+                .map_err(malformed(Opcode::AclDelete)),
             // PUSH and GROUP_REBALANCE flow from server to client only: as requests they are
             // unknown.
             Some(Opcode::Connection | Opcode::Push | Opcode::GroupRebalance) | None => {
@@ -188,6 +222,12 @@ impl Request {
             Request::DeleteGroup(_) => Opcode::GroupDelete,
             Request::ListGroups => Opcode::GroupList,
             Request::InitProducer => Opcode::InitProducer,
+            Request::PutUser(_) => Opcode::UserPut,
+            Request::DeleteUser(_) => Opcode::UserDelete,
+            Request::ListUsers => Opcode::UserList,
+            Request::CreateAcls(_) => Opcode::AclCreate,
+            Request::ListAcls(_) => Opcode::AclList,
+            Request::DeleteAcls(_) => Opcode::AclDelete,
         }
     }
 
@@ -226,7 +266,12 @@ impl Request {
             Request::ListStreams
             | Request::Unsubscribe
             | Request::ListGroups
-            | Request::InitProducer => {}
+            | Request::InitProducer
+            | Request::ListUsers => {}
+            Request::PutUser(put) => put.encode(&mut payload),
+            Request::DeleteUser(user) => user.encode(&mut payload),
+            Request::CreateAcls(create) => create.encode(&mut payload),
+            Request::ListAcls(filter) | Request::DeleteAcls(filter) => filter.encode(&mut payload),
             Request::JoinGroup(join) => join.encode(&mut payload),
             Request::Heartbeat(heartbeat) => heartbeat.encode(&mut payload),
             Request::LeaveGroup(leave) => leave.encode(&mut payload),

@@ -17,7 +17,10 @@
 use std::fmt::Write as _;
 
 use bytes::{Bytes, BytesMut};
-use memstream_protocol::message::{AuthRequest, AuthResponse};
+use memstream_protocol::message::{
+    AclOperation, AclPattern, AclPermission, AclResource, AuthRequest, AuthResponse, CreateAcls,
+    WireAcl,
+};
 use memstream_protocol::{
     ErrorBody, ErrorCode, Frame, FrameCodec, HelloRequest, HelloResponse, Limits, Opcode, Request,
     HEADER_LEN,
@@ -42,6 +45,7 @@ enum Body {
     HelloResponse(HelloResponse),
     Auth(AuthRequest),
     AuthResponse(AuthResponse),
+    AclCreate(CreateAcls),
     Empty,
     Error(ErrorBody),
 }
@@ -130,6 +134,18 @@ fn vectors() -> Vec<Vector> {
     let mut payload = BytesMut::new();
     auth_response().encode(&mut payload);
     let auth_ok = Frame::response(&auth_frame, payload.freeze());
+    let acl_create = CreateAcls {
+        acls: vec![WireAcl {
+            principal: "User:alice".into(),
+            host: "*".into(),
+            resource_type: AclResource::Stream,
+            name: "orders-".into(),
+            pattern_type: AclPattern::Prefixed,
+            operation: AclOperation::Write,
+            permission: AclPermission::Allow,
+        }],
+    };
+    let acl_create_frame = Request::CreateAcls(acl_create.clone()).to_frame(3);
     vec![
         Vector {
             name: "hello-request",
@@ -155,6 +171,11 @@ fn vectors() -> Vec<Vector> {
             name: "auth-response",
             frame: auth_ok,
             body: Body::AuthResponse(auth_response()),
+        },
+        Vector {
+            name: "acl-create-request",
+            frame: acl_create_frame,
+            body: Body::AclCreate(acl_create),
         },
         Vector {
             name: "ping-request",
@@ -376,6 +397,17 @@ fn annotated_block(v: &Vector) -> String {
             );
             data32_fields(&mut out, &payload[1..], "data");
         }
+        Body::AclCreate(_) => {
+            let (count, rest) = payload.split_at(2);
+            field(&mut out, count, "count 1");
+            let rest = str16_fields(&mut out, rest, "principal");
+            let rest = str16_fields(&mut out, rest, "host");
+            field(&mut out, &rest[0..1], "resource_type 1 stream");
+            let rest = str16_fields(&mut out, &rest[1..], "name");
+            field(&mut out, &rest[0..1], "pattern_type 2 prefixed");
+            field(&mut out, &rest[1..2], "operation 3 write");
+            field(&mut out, &rest[2..3], "permission 1 allow");
+        }
         Body::Error(body) => {
             let name = body.known_code().map_or("unknown", ErrorCode::name);
             field(
@@ -499,6 +531,12 @@ fn decoding_the_documented_bytes_gives_the_frames() {
             }
             Body::AuthResponse(r) => {
                 assert_eq!(AuthResponse::decode(&frame.payload).as_ref(), Ok(r));
+            }
+            Body::AclCreate(create) => {
+                assert_eq!(
+                    Request::decode(&frame),
+                    Ok(Request::CreateAcls(create.clone()))
+                );
             }
             Body::Empty => assert!(frame.payload.is_empty()),
             Body::Error(body) => {
