@@ -63,5 +63,6 @@ pub(crate) fn context(shared: &Arc<Shared>, listener: &KafkaListener) -> Arc<Con
         cluster_id: format!("memstream-{}", shared.info.node_id),
         bound,
         tls: shared.tls.kafka.clone(),
+        connections: shared.connections.clone(),
     })
 }

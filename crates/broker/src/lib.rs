@@ -9,7 +9,7 @@
 //!   `connection::writer` coalesces outbound frames.
 //! - `handler`: one module per request kind.
 //! - `subscription`: push subscriptions with credit-based flow control.
-//! - `admin`: the admin HTTP listener (`/metrics`, `/health`).
+//! - `admin`: the admin HTTP listener: the REST API (`/api/v1`), `/metrics`, `/health`.
 //! - `kafka`: starts the Kafka front-end (`memstream-kafka`) on the same engine.
 //! - [`config`]: configuration sources, validation, hot reload.
 //! - [`metrics`]: counters and gauges in the Prometheus text format.
@@ -24,6 +24,7 @@ mod handler;
 mod kafka;
 mod listener;
 pub mod metrics;
+mod rates;
 pub mod server;
 pub use memstream_engine::{groups, streams};
 mod state;
@@ -33,3 +34,9 @@ mod wire_errors;
 mod writer;
 
 pub use server::{Server, ServerError, ServerHandle, ShutdownReport};
+
+/// Every route of the admin listener, as (method, path) with OpenAPI's `{param}` paths:
+/// what `docs/api/openapi.yaml` documents (a test holds the two together).
+pub fn admin_routes() -> &'static [(&'static str, &'static str)] {
+    admin::ROUTES
+}

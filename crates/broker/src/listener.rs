@@ -95,14 +95,22 @@ impl Listener {
         tasks.spawn(async move {
             let _open = open;
             let _permit = permit;
-            let ip = stream.peer_addr().ok().map(|a| a.ip());
+            let addr = stream.peer_addr().ok();
+            let ip = addr.map(|a| a.ip());
+            let tls_on = shared.tls.native.is_some();
+            let registered = shared.connections.register(
+                memstream_net::registry::Protocol::Native,
+                addr,
+                tls_on,
+                crate::writer::now_ms(),
+            );
             let Some(tls) = shared.tls.native.clone() else {
                 let peer = connection::Peer {
                     ip,
                     ..connection::Peer::default()
                 };
                 let (reader, writer) = stream.into_split();
-                connection::serve(reader, writer, peer, shared).await;
+                connection::serve(reader, writer, peer, registered, shared).await;
                 return;
             };
             let limit = Duration::from_millis(shared.config.load().network.handshake_timeout_ms);
@@ -118,7 +126,7 @@ impl Listener {
                         cert_name,
                     };
                     let (reader, writer) = tokio::io::split(stream);
-                    connection::serve(reader, writer, peer, shared).await;
+                    connection::serve(reader, writer, peer, registered, shared).await;
                 }
                 Ok(Err(e)) => {
                     shared.metrics.handshake_failed();

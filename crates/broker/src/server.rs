@@ -205,6 +205,13 @@ impl Server {
                 name: "memstream",
                 version: env!("CARGO_PKG_VERSION"),
                 node_id: cfg.server.node_id,
+                started: std::time::Instant::now(),
+                started_ms: crate::writer::now_ms(),
+                listeners: crate::state::Listeners {
+                    native: listener.local_addr().ok(),
+                    kafka: kafka.as_ref().and_then(|k| k.local_addr().ok()),
+                    admin: admin.local_addr().ok(),
+                },
             },
             config,
             engine: Engine {
@@ -216,6 +223,8 @@ impl Server {
             kafka_metrics: Arc::new(memstream_kafka::KafkaMetrics::default()),
             shutdown: CancellationToken::new(),
             tls,
+            connections: Arc::default(),
+            rates: Default::default(),
         });
         Ok(Server {
             listener,
@@ -286,6 +295,7 @@ impl Server {
             });
         }
         tasks.spawn(retention(shared.clone()));
+        tasks.spawn(crate::rates::run(shared.clone()));
         tasks.spawn(expire_group_members(shared.clone()));
         tracing::info!(
             listen = %listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string()),

@@ -10,12 +10,26 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ConfigHandle;
 use crate::metrics::Metrics;
 
-/// Who this server is, as announced in HELLO.
+/// Who this server is, as announced in HELLO and by the admin API's `node`.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerInfo {
     pub name: &'static str,
     pub version: &'static str,
     pub node_id: u64,
+    /// When the server started (uptime).
+    pub started: std::time::Instant,
+    /// The same moment, in milliseconds since the epoch.
+    pub started_ms: u64,
+    /// The addresses the listeners are bound to.
+    pub listeners: Listeners,
+}
+
+/// The bound address of each listener (`None`: not listening).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Listeners {
+    pub native: Option<std::net::SocketAddr>,
+    pub kafka: Option<std::net::SocketAddr>,
+    pub admin: Option<std::net::SocketAddr>,
 }
 
 /// What every task of one server shares: the engine it fronts, and this server's own state
@@ -30,6 +44,10 @@ pub(crate) struct Shared {
     pub info: ServerInfo,
     /// Each listener's TLS, when its section sets a certificate.
     pub tls: TlsSet,
+    /// Every open native and Kafka connection (the admin API lists and closes them).
+    pub connections: Arc<memstream_net::registry::Registry>,
+    /// Produce and consume rates per stream.
+    pub rates: crate::rates::Rates,
 }
 
 /// The TLS of the three listeners.

@@ -126,11 +126,35 @@ impl WriteQueue {
 ///
 /// The writer finishes when every [`WriteQueue`] clone is dropped and the queue is empty: it
 /// then flushes and shuts down the write half (sending FIN). It returns early on an I/O error.
+#[cfg(test)]
 pub fn channel<W>(
     sink: W,
     max_write_queue_bytes: u64,
     write_coalesce_bytes: u32,
     metrics: Arc<Metrics>,
+) -> (
+    WriteQueue,
+    impl std::future::Future<Output = std::io::Result<()>>,
+)
+where
+    W: AsyncWrite + Unpin,
+{
+    channel_counted(
+        sink,
+        max_write_queue_bytes,
+        write_coalesce_bytes,
+        metrics,
+        None,
+    )
+}
+
+/// [`channel`], also counting the bytes written into the connection's registry entry.
+pub fn channel_counted<W>(
+    sink: W,
+    max_write_queue_bytes: u64,
+    write_coalesce_bytes: u32,
+    metrics: Arc<Metrics>,
+    conn: Option<Arc<memstream_net::registry::Conn>>,
 ) -> (
     WriteQueue,
     impl std::future::Future<Output = std::io::Result<()>>,
@@ -155,6 +179,7 @@ where
         budget,
         coalesce_bytes: write_coalesce_bytes as usize,
         metrics,
+        conn,
     };
     (queue, writer.run())
 }
@@ -166,6 +191,7 @@ struct Writer<W> {
     budget: Arc<Semaphore>,
     coalesce_bytes: usize,
     metrics: Arc<Metrics>,
+    conn: Option<Arc<memstream_net::registry::Conn>>,
 }
 
 impl<W: AsyncWrite + Unpin> Writer<W> {
@@ -202,6 +228,9 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
             }
             memstream_net::write_outbox(&mut self.sink, &mut outbox).await?;
             self.metrics.frames_out(frames, bytes as u64);
+            if let Some(conn) = &self.conn {
+                conn.wrote(bytes);
+            }
             self.budget.add_permits(permits as usize);
         }
         self.sink.flush().await?;

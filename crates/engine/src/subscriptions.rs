@@ -106,7 +106,10 @@ impl Cursor {
             return CursorRead::Idle;
         }
         let fetched = match read_off_runtime(log, self.next, budget.max(1) as usize).await {
-            Ok(fetched) => fetched,
+            Ok(fetched) => {
+                log.served(&fetched.batches);
+                fetched
+            }
             Err(LogError::OffsetOutOfRange { start, .. }) if self.next < start => {
                 self.next = start;
                 return CursorRead::Skipped;

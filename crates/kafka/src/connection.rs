@@ -64,6 +64,13 @@ async fn run<S: memstream_net::tls::Stream>(
         .max_frame_length(first_limit as usize)
         .new_codec();
     let mut requests = FramedRead::with_capacity(read, codec, 64 << 10);
+    let registered = ctx.connections.register(
+        memstream_net::registry::Protocol::Kafka,
+        Some(peer),
+        tls,
+        wall_ms(),
+    );
+    let entry = registered.conn().clone();
     let mut conn = Conn {
         peer,
         tls,
@@ -88,6 +95,8 @@ async fn run<S: memstream_net::tls::Stream>(
             .decoder_mut()
             .set_max_frame_length(cfg.max_request_bytes as usize);
     }
+    entry.set_principal(&conn.session.principal().to_string());
+    let mut named = false;
     let mut in_flight = FuturesOrdered::new();
     let max_in_flight = cfg.max_in_flight_requests.max(1) as usize;
     let mut out: VecDeque<Bytes> = VecDeque::new();
@@ -102,6 +111,10 @@ async fn run<S: memstream_net::tls::Stream>(
                 // Stop reading; answer what was asked (long polls end at shutdown).
                 reading = false;
             }
+            () = entry.closed(), if reading => {
+                tracing::info!(%peer, "kafka connection closed by an administrator");
+                reading = false;
+            }
             Some(response) = in_flight.next(), if !in_flight.is_empty() => {
                 queue(&mut out, response);
                 // Responses already finished behind this one share the write.
@@ -114,6 +127,7 @@ async fn run<S: memstream_net::tls::Stream>(
                     return "write failed";
                 }
                 ctx.metrics.bytes_out(bytes);
+                entry.wrote(bytes);
             }
             request = requests.next(), if reading && in_flight.len() < max_in_flight => {
                 match request {
@@ -135,6 +149,13 @@ async fn run<S: memstream_net::tls::Stream>(
                     }
                     Some(Ok(frame)) => {
                         let frame = frame.freeze();
+                        entry.request_in(frame.len() + 4);
+                        if !named {
+                            named = true;
+                            if let Some(client_id) = client_id(&frame) {
+                                entry.set_client(client_id);
+                            }
+                        }
                         match handler::dispatch(frame, ctx, &conn) {
                             Ok(Some(response)) => in_flight.push_back(response),
                             Ok(None) => {}
@@ -149,6 +170,20 @@ async fn run<S: memstream_net::tls::Stream>(
             }
         }
     }
+}
+
+/// The `client.id` of a request header (v1 and later: after the API key, version and
+/// correlation id, a nullable INT16-length string).
+fn client_id(frame: &[u8]) -> Option<&str> {
+    let len = i16::from_be_bytes(frame.get(8..10)?.try_into().ok()?);
+    let len = usize::try_from(len).ok()?;
+    std::str::from_utf8(frame.get(10..10 + len)?).ok()
+}
+
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn queue(out: &mut VecDeque<Bytes>, response: Option<Vec<Bytes>>) {

@@ -32,6 +32,8 @@ pub struct Context {
     pub bound: SocketAddr,
     /// `[kafka.tls]`, when it sets a certificate: the listener is SSL (or SASL_SSL).
     pub tls: Option<Arc<memstream_net::tls::ServerTls>>,
+    /// Every open connection of the server (the admin API lists and closes them).
+    pub connections: Arc<memstream_net::registry::Registry>,
 }
 
 impl Context {

@@ -30,6 +30,7 @@ mod recovery;
 mod retention;
 mod segment;
 mod syncer;
+mod traffic;
 mod walk;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -43,6 +44,7 @@ pub use partition::{
     AppendOutcome, Fetched, Partition, Read, SealedRead, LEADER_EPOCH, WRITE_RETRY_INTERVAL,
 };
 pub use syncer::Syncer;
+pub use traffic::{Traffic, TrafficTotals};
 
 /// Locks `m`, ignoring poisoning: every critical section leaves its state consistent before
 /// anything in it can panic, so a panic elsewhere does not make the data unusable.

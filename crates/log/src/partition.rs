@@ -166,6 +166,8 @@ pub(crate) struct Inner {
     pub disk: Option<Box<Disk>>,
     /// Corrupt batches found by recovery or reads.
     pub corrupt: Arc<CorruptRanges>,
+    /// Records and bytes in and out.
+    pub traffic: crate::traffic::Traffic,
 }
 
 /// Everything the append lock guards.
@@ -255,6 +257,7 @@ impl Partition {
                 state: Mutex::new(State::new(VecDeque::new(), limits)),
                 disk: None,
                 corrupt: Arc::default(),
+                traffic: Default::default(),
             }),
         }
     }
@@ -312,6 +315,7 @@ impl Partition {
             state: Mutex::new(state),
             disk: Some(Box::new(disk)),
             corrupt,
+            traffic: Default::default(),
         });
         syncer.register(&inner);
         Ok((Partition { inner }, report))
@@ -331,7 +335,9 @@ impl Partition {
         if header.total_len() != batch.len() {
             return Err(refused("batch length disagrees with its header".into()));
         }
+        let len = batch.len();
         let outcome = inner.append_locked(&mut lock(&inner.state), batch, &header, now_ms)?;
+        inner.traffic.appended(header.record_count, len);
         // The sync is requested after the append lock is released.
         if let Some(disk) = &inner.disk {
             match inner.config.fsync {

@@ -3,6 +3,7 @@
 //! writing.
 
 pub mod admission;
+pub mod registry;
 #[cfg(feature = "test-certs")]
 pub mod test_certs;
 pub mod tls;

@@ -102,6 +102,13 @@ pub struct AdminConfig {
     pub max_connections: u32,
     /// Time an admin request may take, reading included. Live.
     pub request_timeout_ms: u64,
+    /// Largest admin request body (a JSON document); larger is 413. Restart required.
+    pub max_request_body_bytes: u32,
+    /// Most records one page of `GET .../records` returns. Live.
+    pub max_page_records: u32,
+    /// Most bytes of batches one page of `GET .../records` reads (and so returns, about
+    /// twice that as JSON at most, four times as hex). Live.
+    pub max_page_bytes: u32,
     /// `[admin.tls]`: TLS on the admin listener.
     pub tls: TlsConfig,
 }
@@ -151,6 +158,9 @@ impl Default for AdminConfig {
             listen: "127.0.0.1:7879".to_owned(),
             max_connections: 64,
             request_timeout_ms: 5_000,
+            max_request_body_bytes: 1 << 20,
+            max_page_records: 500,
+            max_page_bytes: 4 << 20,
             tls: TlsConfig::default(),
         }
     }

@@ -28,6 +28,8 @@ pub struct ConfigHandle {
 #[derive(Debug)]
 struct Inner {
     current: ArcSwap<Config>,
+    /// Where each running value came from (`section.field` keys).
+    origins: ArcSwap<std::collections::BTreeMap<String, super::Origin>>,
     sources: ConfigSources,
     /// Made by [`ConfigHandle::fixed`]: there is nothing to reload from.
     fixed: bool,
@@ -77,20 +79,31 @@ impl ConfigHandle {
     /// A handle serving `loaded`, which reloads from `sources` (normally the ones `loaded` came
     /// from).
     pub fn new(loaded: Loaded, sources: ConfigSources) -> ConfigHandle {
-        ConfigHandle::build(loaded.config, sources, false)
+        ConfigHandle::build(loaded.config, loaded.origins, sources, false)
     }
 
     /// A handle with no sources: [`reload`](Self::reload) changes nothing. For tests.
     pub fn fixed(config: Config) -> ConfigHandle {
-        ConfigHandle::build(config, ConfigSources::default(), true)
+        ConfigHandle::build(
+            config,
+            std::collections::BTreeMap::new(),
+            ConfigSources::default(),
+            true,
+        )
     }
 
-    fn build(config: Config, sources: ConfigSources, fixed: bool) -> ConfigHandle {
+    fn build(
+        config: Config,
+        origins: std::collections::BTreeMap<String, super::Origin>,
+        sources: ConfigSources,
+        fixed: bool,
+    ) -> ConfigHandle {
         let config = Arc::new(config);
         let (changed, _) = watch::channel(Arc::clone(&config));
         ConfigHandle {
             inner: Arc::new(Inner {
                 current: ArcSwap::new(config),
+                origins: ArcSwap::from_pointee(origins),
                 sources,
                 fixed,
                 changed,
@@ -113,6 +126,27 @@ impl ConfigHandle {
     /// A snapshot of the running configuration; lock-free.
     pub fn load(&self) -> Arc<Config> {
         self.inner.current.load_full()
+    }
+
+    /// Where the running value of `key` (`section.field`) came from.
+    pub fn origin(&self, key: &str) -> super::Origin {
+        self.inner
+            .origins
+            .load()
+            .get(key)
+            .cloned()
+            .unwrap_or(super::Origin::Default)
+    }
+
+    /// Every key with its running value (as TOML) and whether it changes live, in schema
+    /// order.
+    pub fn entries(&self) -> Vec<(&'static str, toml::Value, bool)> {
+        let table = schema::to_table(&self.load());
+        KEYS.iter()
+            .filter_map(|k| {
+                schema::get(&table, k).map(|v| (k.name, v.clone(), k.apply == Apply::Live))
+            })
+            .collect()
     }
 
     /// A receiver notified after each reload that changed a value.
@@ -189,6 +223,16 @@ impl ConfigHandle {
         }
         if !report.applied.is_empty() {
             let next = Arc::new(next);
+            let mut origins = self.inner.origins.load().as_ref().clone();
+            for key in &report.applied {
+                let origin = loaded
+                    .origins
+                    .get(key)
+                    .cloned()
+                    .unwrap_or(super::Origin::Default);
+                origins.insert(key.clone(), origin);
+            }
+            self.inner.origins.store(Arc::new(origins));
             self.inner.current.store(Arc::clone(&next));
             self.inner.changed.send_replace(next);
         }
@@ -314,6 +358,7 @@ mod tests {
                 "kafka.tls.key_file",
                 "kafka.tls.client_ca_file",
                 "admin.listen",
+                "admin.max_request_body_bytes",
                 "admin.tls.cert_file",
                 "admin.tls.key_file",
                 "admin.tls.client_ca_file",

@@ -124,6 +124,24 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
         10_000,
     )?;
     timeout("admin.request_timeout_ms", admin.request_timeout_ms)?;
+    range(
+        "admin.max_request_body_bytes",
+        admin.max_request_body_bytes.into(),
+        1024,
+        64 << 20,
+    )?;
+    range(
+        "admin.max_page_records",
+        admin.max_page_records.into(),
+        1,
+        10_000,
+    )?;
+    range(
+        "admin.max_page_bytes",
+        admin.max_page_bytes.into(),
+        64 << 10,
+        64 << 20,
+    )?;
     security::tls(&security::ADMIN_TLS, &admin.tls)?;
     security::auth(config)?;
 
@@ -566,6 +584,24 @@ mod tests {
                 "admin.request_timeout_ms",
                 1,
                 MAX_TIMEOUT_MS,
+            ),
+            (
+                |c, v| c.admin.max_request_body_bytes = v as u32,
+                "admin.max_request_body_bytes",
+                1024,
+                64 << 20,
+            ),
+            (
+                |c, v| c.admin.max_page_records = v as u32,
+                "admin.max_page_records",
+                1,
+                10_000,
+            ),
+            (
+                |c, v| c.admin.max_page_bytes = v as u32,
+                "admin.max_page_bytes",
+                64 << 10,
+                64 << 20,
             ),
             (
                 |c, v| c.groups.initial_rebalance_delay_ms = v as u32,

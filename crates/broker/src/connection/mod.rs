@@ -43,6 +43,8 @@ enum End {
     Goodbye,
     /// The server is shutting down.
     Shutdown,
+    /// An administrator closed the connection (admin API).
+    Closed,
     /// The handshake or idle timeout expired.
     Timeout(ErrorCode),
     /// The writer stopped (the socket failed while writing).
@@ -61,8 +63,13 @@ pub(crate) struct Peer {
 }
 
 /// Serves one accepted connection until it closes. `reader` and `writer` are its two halves.
-pub(crate) async fn serve<R, W>(reader: R, writer: W, peer: Peer, shared: Arc<Shared>)
-where
+pub(crate) async fn serve<R, W>(
+    reader: R,
+    writer: W,
+    peer: Peer,
+    registered: memstream_net::registry::Registered,
+    shared: Arc<Shared>,
+) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -73,11 +80,13 @@ where
         max_write_queue_bytes: cfg.network.max_write_queue_bytes,
         idle_timeout_ms: cfg.network.idle_timeout_ms,
     };
-    let (queue, write_task) = writer::channel(
+    let entry = registered.conn().clone();
+    let (queue, write_task) = writer::channel_counted(
         writer,
         cfg.network.max_write_queue_bytes,
         cfg.network.write_coalesce_bytes,
         shared.metrics.clone(),
+        Some(entry.clone()),
     );
     // Aborted with the connection task, so a writer stuck on a dead peer never outlives it.
     let write_task = AbortOnDropHandle::new(tokio::spawn(write_task));
@@ -100,9 +109,11 @@ where
         },
         limits,
         shared,
+        entry,
     };
     let end = conn.run().await;
     conn.close(end, write_task).await;
+    drop(registered);
 }
 
 struct Connection<R> {
@@ -113,6 +124,8 @@ struct Connection<R> {
     session: Session,
     limits: ConnLimits,
     shared: Arc<Shared>,
+    /// This connection in the server's registry (the admin API's `connections`).
+    entry: Arc<memstream_net::registry::Conn>,
 }
 
 impl<R: AsyncRead + Unpin> Connection<R> {
@@ -131,6 +144,7 @@ impl<R: AsyncRead + Unpin> Connection<R> {
             tokio::select! {
                 biased;
                 () = &mut shutdown => return End::Shutdown,
+                () = self.entry.closed() => return End::Closed,
                 Some(sent) = self.in_flight.next(), if !self.in_flight.is_empty() => {
                     if sent.is_err() {
                         return End::WriterGone;
@@ -229,7 +243,24 @@ impl<R: AsyncRead + Unpin> Connection<R> {
             limits: &self.limits,
             queue: &self.queue,
         };
+        let opcode = Opcode::from_u8(frame.opcode);
+        self.entry.request_in(frame.encoded_len());
         let action = handler::apply(request, &frame, &mut self.session, &ctx);
+        match opcode {
+            Some(Opcode::Hello | Opcode::Auth) => {
+                self.entry.set_client(&self.session.client_name);
+                if let Some(principal) = &self.session.principal {
+                    self.entry.set_principal(&principal.principal().to_string());
+                }
+            }
+            Some(Opcode::Subscribe | Opcode::Unsubscribe) => {
+                let count = u32::try_from(self.session.subscriptions.len()).unwrap_or(u32::MAX);
+                self.entry
+                    .subscriptions
+                    .store(count, std::sync::atomic::Ordering::Relaxed);
+            }
+            _ => {}
+        }
         if !was_ready && self.session.ready() {
             // Logged in (or HELLO with security off): the full frame limit from now on.
             *self.frames.decoder_mut() = FrameCodec::new(self.limits.max_frame_bytes);
@@ -297,6 +328,16 @@ impl<R: AsyncRead + Unpin> Connection<R> {
                 )),
                 None,
             ),
+            End::Closed => {
+                tracing::info!(client = %session.client_name, peer = ?session.peer, "connection closed by an administrator");
+                (
+                    Some(Frame::goodbye(
+                        ErrorCode::ShuttingDown,
+                        "closed by an administrator (admin API)",
+                    )),
+                    None,
+                )
+            }
             End::Fatal(frame, code) => {
                 shared.metrics.protocol_error(code);
                 (None, Some(frame))
@@ -417,8 +458,13 @@ mod tests {
                 name: "memstream",
                 version: "test",
                 node_id: 1,
+                started: std::time::Instant::now(),
+                started_ms: 0,
+                listeners: crate::state::Listeners::default(),
             },
             tls: crate::state::TlsSet::default(),
+            connections: Arc::default(),
+            rates: Default::default(),
         })
     }
 
@@ -426,7 +472,11 @@ mod tests {
     fn start(shared: &Arc<Shared>, pipe_bytes: usize) -> DuplexStream {
         let (client, server) = tokio::io::duplex(pipe_bytes);
         let (r, w) = tokio::io::split(server);
-        tokio::spawn(serve(r, w, Peer::default(), shared.clone()));
+        let registered =
+            shared
+                .connections
+                .register(memstream_net::registry::Protocol::Native, None, false, 0);
+        tokio::spawn(serve(r, w, Peer::default(), registered, shared.clone()));
         client
     }
 

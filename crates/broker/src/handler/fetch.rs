@@ -47,7 +47,7 @@ pub(crate) fn apply(
             return Action::Later(Box::pin(async move {
                 Some(
                     match blocking(move || sealed.finish().map_err(StreamError::from)).await {
-                        Ok(fetched) => respond(&reply, fetch.partition, fetched, room),
+                        Ok(fetched) => respond(&reply, &log, fetch.partition, fetched, room),
                         Err(e) => stream_error(&reply, &e).into(),
                     },
                 )
@@ -56,7 +56,7 @@ pub(crate) fn apply(
         Err(e) => return Action::Reply(stream_error(frame, &e.into()).into()),
     };
     if !first.batches.is_empty() || wait.is_zero() {
-        return Action::Reply(respond(&reply, fetch.partition, first, room));
+        return Action::Reply(respond(&reply, &log, fetch.partition, first, room));
     }
     // Nothing yet: wait for the end offset to move, then read once more.
     Action::Later(Box::pin(async move {
@@ -64,7 +64,7 @@ pub(crate) fn apply(
         let from = first.next_offset;
         let _ = tokio::time::timeout(wait, changes.wait_for(|&end| end > from)).await;
         Some(match read_off_runtime(&log, from, max_bytes).await {
-            Ok(fetched) => respond(&reply, fetch.partition, fetched, room),
+            Ok(fetched) => respond(&reply, &log, fetch.partition, fetched, room),
             Err(e) => stream_error(&reply, &e.into()).into(),
         })
     }))
@@ -84,7 +84,13 @@ fn position(stream: &Stream, fetch: &FetchRequest) -> Result<(Partition, u64), S
 
 /// The response, or MESSAGE_TOO_LARGE when the first batch alone (the log returns at least
 /// one) would take the frame past the connection's limit of `room` bytes of batches.
-fn respond(reply: &Frame, partition: u32, fetched: Fetched, room: usize) -> Response {
+fn respond(
+    reply: &Frame,
+    log: &Partition,
+    partition: u32,
+    fetched: Fetched,
+    room: usize,
+) -> Response {
     let batches_len: usize = fetched.batches.iter().map(bytes::Bytes::len).sum();
     if batches_len > room {
         let offset = fetched
@@ -108,6 +114,7 @@ fn respond(reply: &Frame, partition: u32, fetched: Fetched, room: usize) -> Resp
         batches_len: batches_len as u32,
     }
     .encode(&mut payload);
+    log.served(&fetched.batches);
     Response {
         frame: Frame::response(reply, payload.freeze()),
         tail: fetched.batches,

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod admin_api;
 mod client_groups;
 mod client_producer;
 mod client_resilience;

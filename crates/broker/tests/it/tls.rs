@@ -168,7 +168,7 @@ async fn a_client_certificate_is_the_principal_with_mutual_tls() {
             let mut s = memstream_net::tls::connect(config, "localhost", tcp)
                 .await
                 .unwrap();
-            s.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
+            s.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
                 .await
                 .unwrap();
             let mut out = String::new();

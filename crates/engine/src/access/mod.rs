@@ -67,6 +67,8 @@ pub enum Action<'a> {
     DescribeSecurity,
     /// Change ACLs, users and tokens.
     AlterSecurity,
+    /// Change the node's running state: reload its configuration, close a connection.
+    AlterCluster,
 }
 
 /// A refused action: what was needed, on what.
@@ -312,6 +314,7 @@ fn requirement(action: Action<'_>) -> (Operation, ResourceType, &str) {
         Action::DescribeCluster => (Operation::Describe, Cluster, cluster),
         Action::DescribeSecurity => (Operation::Describe, Cluster, cluster),
         Action::AlterSecurity => (Operation::Alter, Cluster, cluster),
+        Action::AlterCluster => (Operation::Alter, Cluster, cluster),
     }
 }
 

@@ -180,14 +180,17 @@ async fn read_one(w: &Wanted, budget: usize) -> PartitionData {
         return empty(ErrorCode::NONE, Some(log));
     }
     match read_off_runtime(log, offset, budget).await {
-        Ok(fetched) => PartitionData {
-            partition_index: w.index,
-            error: ErrorCode::NONE,
-            high_watermark: fetched.end_offset as i64,
-            last_stable_offset: fetched.end_offset as i64,
-            log_start_offset: fetched.start_offset as i64,
-            records: fetched.batches,
-        },
+        Ok(fetched) => {
+            log.served(&fetched.batches);
+            PartitionData {
+                partition_index: w.index,
+                error: ErrorCode::NONE,
+                high_watermark: fetched.end_offset as i64,
+                last_stable_offset: fetched.end_offset as i64,
+                log_start_offset: fetched.start_offset as i64,
+                records: fetched.batches,
+            }
+        }
         Err(e) => {
             tracing::debug!(offset, error = %e, "kafka fetch read failed");
             empty(log_code(&e), Some(log))

@@ -63,6 +63,7 @@ pub(super) async fn server_with(kafka: KafkaConfig, access: Access, auth: AuthCo
         cluster_id: "test".into(),
         bound: addr,
         tls: None,
+        connections: Arc::default(),
     });
     tokio::spawn(async move {
         let mut tasks = tokio::task::JoinSet::new();

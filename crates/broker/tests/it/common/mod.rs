@@ -90,9 +90,11 @@ impl TestServer {
     /// GET `path` on the admin listener; returns (status line, body).
     pub async fn admin_get(&self, path: &str) -> (String, String) {
         let mut s = TcpStream::connect(self.admin).await.expect("admin connect");
-        s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
         let mut out = String::new();
         tokio::time::timeout(WAIT, s.read_to_string(&mut out))
             .await
@@ -332,4 +334,42 @@ impl Proxy {
             .accepted
             .load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// One HTTP/1.1 exchange with the admin listener (`connection: close`): the status code,
+/// the response head and the body.
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).await.expect("admin connect");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        request.push_str(&format!(
+            "content-type: application/json\r\ncontent-length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body.unwrap_or_default());
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut out))
+        .await
+        .expect("admin answers")
+        .expect("admin read");
+    let out = String::from_utf8(out).expect("utf-8 response");
+    let (head, body) = out.split_once("\r\n\r\n").expect("http response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status code");
+    (status, head.to_owned(), body.to_owned())
 }

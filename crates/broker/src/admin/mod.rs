@@ -1,0 +1,156 @@
+//! The admin HTTP listener: the REST API under `/api/v1` (JSON), `GET /metrics` (Prometheus
+//! text) and `GET /health`, on hyper (HTTP/1.1, keep-alive) with axum's router.
+//!
+//! The request path: [`run`] accepts a connection (TLS when `[admin.tls]` sets a
+//! certificate) and [`serve_connection`] hands each request, with the connection's
+//! [`Peer`] in its extensions, to the router of [`routes::router`]; a handler authenticates
+//! its caller ([`auth::Caller`]: bearer token, HTTP basic or the client certificate, with
+//! security on), checks the ACL its action needs, calls the engine, and answers JSON or an
+//! [`error::ApiError`].
+//!
+//! Limits: `admin.max_connections` connections at once (one more is answered 503 and
+//! closed, at most as many of those at once again; beyond that the socket is closed),
+//! `admin.request_timeout_ms` for reading a request head and for each handler,
+//! [`REQUEST_HEAD_BYTES_MAX`] for a request head (431) and `admin.max_request_body_bytes`
+//! for a body (413).
+
+mod auth;
+mod config;
+mod connections;
+mod error;
+mod groups;
+mod node;
+mod records;
+mod routes;
+mod security;
+mod streams;
+
+pub(crate) use routes::ROUTES;
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use axum::response::IntoResponse as _;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+
+use crate::state::Shared;
+
+/// Largest request head (request line plus headers) read from an admin client.
+pub const REQUEST_HEAD_BYTES_MAX: usize = 8192;
+
+/// Who is on the other end of a connection, put in every request's extensions.
+#[derive(Clone, Debug)]
+pub(crate) struct Peer {
+    /// The client's address.
+    pub ip: IpAddr,
+    /// The verified client certificate's name (mutual TLS).
+    pub cert_name: Option<String>,
+}
+
+/// Serves admin requests until shutdown.
+pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>) {
+    let app = routes::router(shared.clone());
+    let open = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
+    let shutdown = shared.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, addr)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let cfg = shared.config.load();
+        let max = cfg.admin.max_connections as usize;
+        let timeout = Duration::from_millis(cfg.admin.request_timeout_ms);
+        let over = open.load(Ordering::Relaxed) >= max;
+        let counter = match over {
+            false => open.clone(),
+            // Over the limit: answered 503 by a bounded number of refusal tasks.
+            true if refusing.load(Ordering::Relaxed) < max => refusing.clone(),
+            true => continue,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let app = match over {
+            false => app.clone(),
+            true => routes::refusal(),
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let work = async {
+                let ip = addr.ip();
+                match shared.tls.admin.clone() {
+                    None => {
+                        let peer = Peer {
+                            ip,
+                            cert_name: None,
+                        };
+                        serve_connection(stream, peer, app, timeout, &shared).await;
+                    }
+                    Some(tls) => match tokio::time::timeout(timeout, tls.accept(stream)).await {
+                        Ok(Ok((stream, cert_name))) => {
+                            let peer = Peer { ip, cert_name };
+                            serve_connection(stream, peer, app, timeout, &shared).await;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::warn!(peer = %addr, error = %e, "TLS refused on the admin listener (admin.tls): use https://");
+                        }
+                        Err(_) => tracing::debug!(peer = %addr, "admin TLS handshake timed out"),
+                    },
+                }
+            };
+            work.await;
+            counter.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}
+
+/// Serves one connection's requests (HTTP/1.1 keep-alive) until the client closes, a
+/// request head takes longer than `timeout`, or the server shuts down.
+async fn serve_connection<S>(
+    stream: S,
+    peer: Peer,
+    app: axum::Router,
+    timeout: Duration,
+    shared: &Shared,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(peer.clone());
+        let mut app = app.clone();
+        async move {
+            let response = tower_service::Service::call(&mut app, request);
+            match tokio::time::timeout(timeout, response).await {
+                Ok(Ok(response)) => Ok::<Response<Body>, std::convert::Infallible>(response),
+                Ok(Err(never)) => match never {},
+                Err(_) => Ok(error::ApiError::timeout(timeout).into_response()),
+            }
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout)
+        .max_buf_size(REQUEST_HEAD_BYTES_MAX)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "admin connection ended");
+            }
+        }
+        () = shared.shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(timeout, connection).await;
+        }
+    }
+}
