@@ -106,10 +106,7 @@ impl Cursor {
             return CursorRead::Idle;
         }
         let fetched = match read_off_runtime(log, self.next, budget.max(1) as usize).await {
-            Ok(fetched) => {
-                log.served(&fetched.batches);
-                fetched
-            }
+            Ok(fetched) => fetched,
             Err(LogError::OffsetOutOfRange { start, .. }) if self.next < start => {
                 self.next = start;
                 return CursorRead::Skipped;
@@ -152,6 +149,8 @@ impl Cursor {
             }
         };
         self.next = next_offset;
+        // Counted as served only now: what a read returned beyond the credit is read again.
+        log.served(&batches);
         CursorRead::Batches {
             batches,
             bytes,
