@@ -53,10 +53,10 @@ enum Command {
     Group(group_cmd::GroupCommand),
     /// Measure producers and consumers end to end.
     Bench(bench::BenchArgs),
-    /// Add, list, remove users and change passwords (a stopped server's data directory).
+    /// Add, list, remove users and change passwords (a stopped server's data directory, or --server).
     #[command(subcommand)]
     User(security_cmd::UserCommand),
-    /// Add, list and remove ACLs (a stopped server's data directory).
+    /// Add, list and remove ACLs (a stopped server's data directory, or --server).
     #[command(subcommand)]
     Acl(security_cmd::AclCommand),
     /// Create, list and revoke admin API tokens (a stopped server's data directory).

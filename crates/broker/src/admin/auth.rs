@@ -50,69 +50,80 @@ fn unauthorized(message: &str) -> ApiError {
 impl FromRequestParts<Arc<Shared>> for Caller {
     type Rejection = ApiError;
 
+    /// A script's request (`X-Requested-With`, as the console sends) gets its 401 without
+    /// the `WWW-Authenticate` challenge, so the browser does not open its own login dialog
+    /// over the console's.
     async fn from_request_parts(parts: &mut Parts, shared: &Arc<Shared>) -> ApiResult<Caller> {
-        let access = shared.engine.access.clone();
-        let peer = parts.extensions.get::<Peer>().cloned().ok_or_else(|| {
+        let scripted = parts.headers.contains_key("x-requested-with");
+        authenticate(parts, shared).await.map_err(|mut e| {
+            e.challenge &= !scripted;
+            e
+        })
+    }
+}
+
+async fn authenticate(parts: &mut Parts, shared: &Arc<Shared>) -> ApiResult<Caller> {
+    let access = shared.engine.access.clone();
+    let peer =
+        parts.extensions.get::<Peer>().cloned().ok_or_else(|| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "no peer")
         })?;
-        let caller = |principal: Option<Principal>| Caller {
-            session: access.session(principal, peer.ip),
-            access: access.clone(),
-            peer: peer.ip,
-        };
-        if !access.enabled() {
-            return Ok(caller(None));
+    let caller = |principal: Option<Principal>| Caller {
+        session: access.session(principal, peer.ip),
+        access: access.clone(),
+        peer: peer.ip,
+    };
+    if !access.enabled() {
+        return Ok(caller(None));
+    }
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().map(str::to_owned));
+    let value = match authorization {
+        None => {
+            // Mutual TLS: the client certificate is the login.
+            return match peer.cert_name.clone() {
+                Some(name) => Ok(caller(Some(Principal::user(name)))),
+                None => Err(unauthorized(
+                    "authentication required: a bearer token, basic credentials or a client certificate",
+                )),
+            };
         }
-        let authorization = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
-        let value = match authorization {
-            None => {
-                // Mutual TLS: the client certificate is the login.
-                return match peer.cert_name.clone() {
-                    Some(name) => Ok(caller(Some(Principal::user(name)))),
-                    None => Err(unauthorized(
-                        "authentication required: a bearer token, basic credentials or a client certificate",
-                    )),
-                };
+        Some(Ok(value)) => value,
+        Some(Err(_)) => String::new(),
+    };
+    let check = {
+        let access = access.clone();
+        let ip = peer.ip;
+        move || -> Result<Principal, String> {
+            let now = access.clock_ms();
+            if let Some(token) = value.strip_prefix("Bearer ") {
+                return access.check_token(token.trim(), ip, now, crate::writer::now_ms());
             }
-            Some(Ok(value)) => value,
-            Some(Err(_)) => String::new(),
-        };
-        let check = {
-            let access = access.clone();
-            let ip = peer.ip;
-            move || -> Result<Principal, String> {
-                let now = access.clock_ms();
-                if let Some(token) = value.strip_prefix("Bearer ") {
-                    return access.check_token(token.trim(), ip, now, crate::writer::now_ms());
-                }
-                let Some(basic) = value.strip_prefix("Basic ") else {
-                    return Err("an Authorization header that is neither Bearer nor Basic".into());
-                };
-                let decoded =
-                    base64_decode(basic.trim()).ok_or("Basic credentials not in base64")?;
-                let text = String::from_utf8(decoded).map_err(|_| "Basic credentials not UTF-8")?;
-                let (user, password) = text
-                    .split_once(':')
-                    .ok_or("Basic credentials without a colon")?;
-                access
-                    .check_password(user, password.as_bytes(), ip, now)
-                    .map_err(|f| f.to_string())
-            }
-        };
-        // A password costs a PBKDF2 derivation: off the runtime.
-        let checked = tokio::task::spawn_blocking(check)
-            .await
-            .unwrap_or_else(|_| Err("the check failed".into()));
-        match checked {
-            Ok(principal) => Ok(caller(Some(principal))),
-            Err(why) => {
-                tracing::warn!(peer = %peer.ip, reason = %why, "admin authentication failed");
-                tokio::time::sleep(access.failure_delay()).await;
-                Err(unauthorized("authentication failed"))
-            }
+            let Some(basic) = value.strip_prefix("Basic ") else {
+                return Err("an Authorization header that is neither Bearer nor Basic".into());
+            };
+            let decoded = base64_decode(basic.trim()).ok_or("Basic credentials not in base64")?;
+            let text = String::from_utf8(decoded).map_err(|_| "Basic credentials not UTF-8")?;
+            let (user, password) = text
+                .split_once(':')
+                .ok_or("Basic credentials without a colon")?;
+            access
+                .check_password(user, password.as_bytes(), ip, now)
+                .map_err(|f| f.to_string())
+        }
+    };
+    // A password costs a PBKDF2 derivation: off the runtime.
+    let checked = tokio::task::spawn_blocking(check)
+        .await
+        .unwrap_or_else(|_| Err("the check failed".into()));
+    match checked {
+        Ok(principal) => Ok(caller(Some(principal))),
+        Err(why) => {
+            tracing::warn!(peer = %peer.ip, reason = %why, "admin authentication failed");
+            tokio::time::sleep(access.failure_delay()).await;
+            Err(unauthorized("authentication failed"))
         }
     }
 }

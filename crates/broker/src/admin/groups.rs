@@ -26,11 +26,14 @@ fn state_name(s: GroupState) -> &'static str {
 
 /// A group in the list.
 #[derive(Serialize)]
-struct GroupItem {
+pub(crate) struct GroupItem {
     name: String,
     /// `consumer` for Kafka groups, empty for native ones.
     protocol_type: String,
     state: &'static str,
+    members: usize,
+    /// Summed over the committed partitions of streams the caller may describe.
+    pub total_lag: u64,
 }
 
 /// `GET /api/v1/groups`.
@@ -38,19 +41,36 @@ pub(crate) async fn list(
     State(shared): State<Arc<Shared>>,
     caller: Caller,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let groups: Vec<GroupItem> = shared
-        .engine
-        .groups
+    Ok(Json(
+        serde_json::json!({ "groups": items(&shared, &caller) }),
+    ))
+}
+
+/// The groups the caller may describe, by name, with their members and lag.
+pub(crate) fn items(shared: &Shared, caller: &Caller) -> Vec<GroupItem> {
+    let groups = &shared.engine.groups;
+    groups
         .list_summaries()
         .into_iter()
         .filter(|g| caller.may(Needs::DescribeGroup(&g.group)))
-        .map(|g| GroupItem {
-            name: g.group,
-            protocol_type: g.protocol_type,
-            state: state_name(g.state),
+        .filter_map(|g| {
+            // A group deleted since the listing is skipped.
+            let info = groups.describe(&g.group, &shared.engine.streams).ok()?;
+            let total_lag = info
+                .partitions
+                .iter()
+                .filter(|p| caller.may(Needs::DescribeStream(&p.stream)))
+                .map(|p| p.lag)
+                .sum();
+            Some(GroupItem {
+                name: g.group,
+                protocol_type: g.protocol_type,
+                state: state_name(g.state),
+                members: info.members.len(),
+                total_lag,
+            })
         })
-        .collect();
-    Ok(Json(serde_json::json!({ "groups": groups })))
+        .collect()
 }
 
 #[derive(Serialize)]

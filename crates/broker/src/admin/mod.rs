@@ -1,5 +1,6 @@
-//! The admin HTTP listener: the REST API under `/api/v1` (JSON), `GET /metrics` (Prometheus
-//! text) and `GET /health`, on hyper (HTTP/1.1, keep-alive) with axum's router.
+//! The admin HTTP listener: the REST API under `/api/v1` (JSON, and the live view as
+//! Server-Sent Events), `GET /metrics` (Prometheus text), `GET /health` and the web console
+//! (`/`, [`console`]), on hyper (HTTP/1.1, keep-alive) with axum's router.
 //!
 //! The request path: [`run`] accepts a connection (TLS when `[admin.tls]` sets a
 //! certificate) and [`serve_connection`] hands each request, with the connection's
@@ -17,7 +18,9 @@
 mod auth;
 mod config;
 mod connections;
+mod console;
 mod error;
+mod events;
 mod groups;
 mod node;
 mod records;

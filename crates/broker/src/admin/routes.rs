@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::ApiError;
-use super::{config, connections, groups, node, records, security, streams};
+use super::{config, connections, console, events, groups, node, records, security, streams};
 use crate::state::Shared;
 
 /// Every route: (method, path), paths in OpenAPI's `{param}` form.
@@ -41,6 +41,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/config"),
     ("POST", "/api/v1/config/reload"),
     ("GET", "/api/v1/cluster"),
+    ("GET", "/api/v1/events"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("GET", "/api/v1/users/{name}"),
@@ -54,10 +55,19 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/tokens/{name}"),
 ];
 
-/// The admin API.
+/// The admin API, and the console's pages and files.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let body_limit = shared.config.load().admin.max_request_body_bytes as usize;
-    Router::new()
+    let mut router = Router::new();
+    for page in console::PAGES {
+        router = router.route(page, get(console::page));
+    }
+    for (index, (path, _, _)) in console::ASSETS.iter().enumerate() {
+        let serve =
+            move |request: axum::http::HeaderMap| async move { console::asset(index, &request) };
+        router = router.route(path, get(serve));
+    }
+    router
         .route("/health", get(node::health))
         .route("/metrics", get(node::metrics))
         .route("/api/v1/node", get(node::node))
@@ -89,6 +99,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/config", get(config::show))
         .route("/api/v1/config/reload", post(config::reload))
         .route("/api/v1/cluster", get(node::cluster))
+        .route("/api/v1/events", get(events::events))
         .route(
             "/api/v1/users",
             get(security::users).post(security::add_user),

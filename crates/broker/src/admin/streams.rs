@@ -22,19 +22,19 @@ use crate::state::Shared;
 pub(crate) struct StreamItem {
     name: String,
     partitions: u32,
-    storage: memstream_engine::streams::Storage,
+    pub storage: memstream_engine::streams::Storage,
     /// Records held (end offset minus start offset, summed over partitions).
-    records: u64,
+    pub records: u64,
     /// Bytes held, in RAM or on disk.
-    bytes: u64,
+    pub bytes: u64,
     /// Records and bytes appended and served since the server started.
-    produced_records: u64,
+    pub produced_records: u64,
     produced_bytes: u64,
     consumed_records: u64,
     consumed_bytes: u64,
     /// Over the last couple of seconds.
     #[serde(flatten)]
-    rates: crate::rates::StreamRates,
+    pub rates: crate::rates::StreamRates,
 }
 
 /// `GET /api/v1/streams`.
@@ -42,8 +42,15 @@ pub(crate) async fn list(
     State(shared): State<Arc<Shared>>,
     caller: Caller,
 ) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        serde_json::json!({ "streams": items(&shared, &caller) }),
+    ))
+}
+
+/// The streams the caller may describe, by name.
+pub(crate) fn items(shared: &Shared, caller: &Caller) -> Vec<StreamItem> {
     let streams = &shared.engine.streams;
-    let items: Vec<StreamItem> = streams
+    streams
         .list()
         .into_iter()
         .filter(|s| caller.may(Needs::DescribeStream(&s.name)))
@@ -68,8 +75,7 @@ pub(crate) async fn list(
                 storage: s.storage,
             })
         })
-        .collect();
-    Ok(Json(serde_json::json!({ "streams": items })))
+        .collect()
 }
 
 /// A partition, described.

@@ -109,6 +109,8 @@ pub struct AdminConfig {
     /// Most bytes of batches one page of `GET .../records` reads (and so returns, about
     /// twice that as JSON at most, four times as hex). Live.
     pub max_page_bytes: u32,
+    /// How often the live view (`GET /api/v1/events`, the console) sends a snapshot. Live.
+    pub events_interval_ms: u32,
     /// `[admin.tls]`: TLS on the admin listener.
     pub tls: TlsConfig,
 }
@@ -161,6 +163,7 @@ impl Default for AdminConfig {
             max_request_body_bytes: 1 << 20,
             max_page_records: 500,
             max_page_bytes: 4 << 20,
+            events_interval_ms: 1_000,
             tls: TlsConfig::default(),
         }
     }

@@ -108,6 +108,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("admin.max_request_body_bytes", Kind::U32, Apply::Restart),
     key("admin.max_page_records", Kind::U32, Apply::Live),
     key("admin.max_page_bytes", Kind::U32, Apply::Live),
+    key("admin.events_interval_ms", Kind::U32, Apply::Live),
     key("admin.tls.cert_file", Kind::Path, Apply::Restart),
     key("admin.tls.key_file", Kind::Path, Apply::Restart),
     key("admin.tls.client_ca_file", Kind::Path, Apply::Restart),

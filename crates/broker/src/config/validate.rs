@@ -142,6 +142,12 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
         64 << 10,
         64 << 20,
     )?;
+    range(
+        "admin.events_interval_ms",
+        admin.events_interval_ms.into(),
+        100,
+        60_000,
+    )?;
     security::tls(&security::ADMIN_TLS, &admin.tls)?;
     security::auth(config)?;
 
@@ -602,6 +608,12 @@ mod tests {
                 "admin.max_page_bytes",
                 64 << 10,
                 64 << 20,
+            ),
+            (
+                |c, v| c.admin.events_interval_ms = v as u32,
+                "admin.events_interval_ms",
+                100,
+                60_000,
             ),
             (
                 |c, v| c.groups.initial_rebalance_delay_ms = v as u32,

@@ -3,6 +3,7 @@
 mod common;
 
 mod commands;
+mod console;
 mod crash;
 mod examples;
 mod footprint;
