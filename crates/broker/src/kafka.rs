@@ -15,6 +15,10 @@ impl Settings for ConfigHandle {
         self.load().kafka.clone()
     }
 
+    fn slow_request_ms(&self) -> u64 {
+        self.load().log.slow_request_ms
+    }
+
     fn streams(&self) -> StreamsConfig {
         self.load().streams.clone()
     }

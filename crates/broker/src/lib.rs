@@ -25,6 +25,7 @@ mod kafka;
 mod listener;
 pub mod metrics;
 mod rates;
+mod series;
 pub mod server;
 pub use memstream_engine::{groups, streams};
 mod state;

@@ -6,7 +6,8 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
-use memstream_protocol::ErrorCode;
+use memstream_metrics::ApiStats;
+use memstream_protocol::{ErrorCode, Opcode};
 
 /// All metrics of one server.
 #[derive(Debug)]
@@ -20,8 +21,19 @@ pub struct Metrics {
     bytes_out_total: AtomicU64,
     handshakes_total: AtomicU64,
     handshake_failures_total: AtomicU64,
+    credit_stalls_total: AtomicU64,
+    admin_connections: AtomicI64,
     /// Indexed like [`ErrorCode::ALL`].
     protocol_errors_total: Box<[AtomicU64]>,
+    /// Requests, errors and latency per opcode, indexed through `opcode_index`.
+    requests: ApiStats,
+    /// Opcode byte to index in `requests` (`u8::MAX`: not a request opcode).
+    opcode_index: [u8; 256],
+}
+
+/// Every opcode byte that names an opcode, in order.
+fn opcodes() -> Vec<Opcode> {
+    (0..=u8::MAX).filter_map(Opcode::from_u8).collect()
 }
 
 impl Default for Metrics {
@@ -36,7 +48,17 @@ impl Default for Metrics {
             bytes_out_total: AtomicU64::new(0),
             handshakes_total: AtomicU64::new(0),
             handshake_failures_total: AtomicU64::new(0),
+            credit_stalls_total: AtomicU64::new(0),
+            admin_connections: AtomicI64::new(0),
             protocol_errors_total: ErrorCode::ALL.iter().map(|_| AtomicU64::new(0)).collect(),
+            requests: ApiStats::new(opcodes().into_iter().map(Opcode::name).collect()),
+            opcode_index: {
+                let mut index = [u8::MAX; 256];
+                for (i, op) in opcodes().into_iter().enumerate() {
+                    index[usize::from(op.as_u8())] = u8::try_from(i).unwrap_or(u8::MAX);
+                }
+                index
+            },
         }
     }
 }
@@ -70,6 +92,21 @@ impl Metrics {
         self.bytes_out_total.fetch_add(bytes, Relaxed);
     }
 
+    /// A push subscription has data waiting and not enough credit for it.
+    pub fn credit_stall(&self) {
+        self.credit_stalls_total.fetch_add(1, Relaxed);
+    }
+
+    /// An admin (HTTP) connection opened (`1`) or closed (`-1`).
+    pub fn admin_connection(&self, delta: i64) {
+        self.admin_connections.fetch_add(delta, Relaxed);
+    }
+
+    /// Admin connections open now.
+    pub fn admin_connections(&self) -> i64 {
+        self.admin_connections.load(Relaxed)
+    }
+
     /// A handshake completed.
     pub fn handshake_ok(&self) {
         self.handshakes_total.fetch_add(1, Relaxed);
@@ -84,6 +121,14 @@ impl Metrics {
     pub fn protocol_error(&self, code: ErrorCode) {
         if let Some(i) = ErrorCode::ALL.iter().position(|&c| c == code) {
             self.protocol_errors_total[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A request with `opcode` was answered after `elapsed`, with an error frame or not.
+    pub fn request_done(&self, opcode: u8, elapsed: std::time::Duration, error: bool) {
+        let index = self.opcode_index[usize::from(opcode)];
+        if index != u8::MAX {
+            self.requests.record(usize::from(index), elapsed, error);
         }
     }
 
@@ -118,6 +163,11 @@ impl Metrics {
             "memstream_connections_total",
             "Connections accepted and admitted.",
             self.connections_total.load(Relaxed),
+        );
+        counter(
+            "memstream_subscription_credit_stalls_total",
+            "Times a push subscription had records waiting and not enough credit to send them.",
+            self.credit_stalls_total.load(Relaxed),
         );
         counter(
             "memstream_connections_rejected_total",
@@ -174,6 +224,12 @@ impl Metrics {
                 count.load(Relaxed)
             );
         }
+        self.requests.render(
+            &mut out,
+            "memstream",
+            "native",
+            "Native requests answered with an error frame, by API.",
+        );
         out
     }
 }

@@ -45,6 +45,8 @@ pub(crate) struct Spec {
     pub push_bytes_max: u64,
     /// The streams the subscriber may read (a pattern skips the others).
     pub readable: memstream_engine::subscriptions::Readable,
+    /// The server's counters (credit stalls).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 fn start_at(from: OffsetSpec) -> StartAt {
@@ -131,6 +133,7 @@ async fn run(
             Pass::Pushed => continue,
             Pass::Closed => return,
             Pass::NeedCredit(bytes) => {
+                spec.metrics.credit_stall();
                 tokio::select! {
                     () = credit.wait_for(bytes) => {}
                     Ok(()) = created.changed(), if watches => rescan = true,

@@ -72,6 +72,7 @@ async fn run<S: memstream_net::tls::Stream>(
     );
     let entry = registered.conn().clone();
     let mut conn = Conn {
+        id: entry.id,
         peer,
         tls,
         session: Arc::new(access.session(cert, peer.ip())),

@@ -2,6 +2,8 @@
 //! `/metrics`.
 
 use std::fmt::Write as _;
+
+use memstream_metrics::ApiStats;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use memstream_kafka_wire::api::SUPPORTED;
@@ -13,8 +15,8 @@ pub struct KafkaMetrics {
     connections_total: AtomicU64,
     connections_refused: AtomicU64,
     malformed_requests: AtomicU64,
-    /// Requests by position in [`SUPPORTED`].
-    requests: Vec<AtomicU64>,
+    /// Requests answered, errors and latency, by position in [`SUPPORTED`].
+    requests: ApiStats,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
 }
@@ -26,7 +28,7 @@ impl Default for KafkaMetrics {
             connections_total: AtomicU64::new(0),
             connections_refused: AtomicU64::new(0),
             malformed_requests: AtomicU64::new(0),
-            requests: SUPPORTED.iter().map(|_| AtomicU64::new(0)).collect(),
+            requests: ApiStats::new(SUPPORTED.iter().map(|s| s.name).collect()),
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
         }
@@ -52,15 +54,16 @@ impl KafkaMetrics {
         self.malformed_requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn request(&self, api_key: i16, bytes: usize) {
-        if let Some(counter) = SUPPORTED
-            .iter()
-            .position(|s| s.key == api_key)
-            .and_then(|i| self.requests.get(i))
-        {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
+    pub(crate) fn request(&self, _api_key: i16, bytes: usize) {
         self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// A request of `api_key` was answered after `elapsed` (`failed`: it got no answer, as
+    /// when its work could not finish).
+    pub(crate) fn answered(&self, api_key: i16, elapsed: std::time::Duration, failed: bool) {
+        if let Some(i) = SUPPORTED.iter().position(|s| s.key == api_key) {
+            self.requests.record(i, elapsed, failed);
+        }
     }
 
     pub(crate) fn bytes_out(&self, bytes: usize) {
@@ -127,18 +130,11 @@ impl KafkaMetrics {
             "counter",
             self.bytes_out.load(Ordering::Relaxed).to_string(),
         );
-        let _ = writeln!(
+        self.requests.render(
             out,
-            "# HELP memstream_kafka_requests_total Kafka requests by API.\n\
-             # TYPE memstream_kafka_requests_total counter"
+            "memstream_kafka",
+            "Kafka",
+            "Kafka requests that got no answer (their work failed; error codes inside answers are not counted here), by API.",
         );
-        for (spec, count) in SUPPORTED.iter().zip(&self.requests) {
-            let _ = writeln!(
-                out,
-                "memstream_kafka_requests_total{{api=\"{}\"}} {}",
-                spec.name,
-                count.load(Ordering::Relaxed)
-            );
-        }
     }
 }

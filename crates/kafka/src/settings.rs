@@ -11,6 +11,8 @@ use crate::config::KafkaConfig;
 pub trait Settings: Send + Sync + 'static {
     /// The `[kafka]` section.
     fn kafka(&self) -> KafkaConfig;
+    /// `log.slow_request_ms`: requests slower than this are logged (0: none).
+    fn slow_request_ms(&self) -> u64;
     /// The `[streams]` section (stream creation).
     fn streams(&self) -> StreamsConfig;
     /// The `[groups]` section (group limits).
@@ -47,6 +49,10 @@ pub struct StaticSettings {
 impl Settings for StaticSettings {
     fn kafka(&self) -> KafkaConfig {
         self.kafka.clone()
+    }
+    /// A fixed configuration logs no slow requests.
+    fn slow_request_ms(&self) -> u64 {
+        0
     }
     fn streams(&self) -> StreamsConfig {
         self.streams.clone()

@@ -89,12 +89,14 @@ impl Inner {
             files.extend(st.segments.back().and_then(|s| s.file.clone()));
             (st.end_offset, st.batches_appended, files)
         };
+        let started = std::time::Instant::now();
         for file in &files {
             if let Err(e) = file.sync() {
                 self.fence(format!("fsync failed: {e}"));
                 return;
             }
         }
+        crate::metrics::FSYNC_LATENCY_US.observe_duration(started.elapsed());
         {
             // Batches appended before the sync started are the ones it covered.
             let mut stats = lock(&disk.stats);

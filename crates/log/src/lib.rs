@@ -24,6 +24,7 @@ mod corrupt;
 mod durability;
 mod error;
 mod index;
+pub mod metrics;
 mod partition;
 mod read;
 mod recovery;

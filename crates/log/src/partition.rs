@@ -338,6 +338,8 @@ impl Partition {
         let len = batch.len();
         let outcome = inner.append_locked(&mut lock(&inner.state), batch, &header, now_ms)?;
         inner.traffic.appended(header.record_count, len);
+        crate::metrics::APPEND_BATCH_BYTES.observe(len as u64);
+        crate::metrics::APPEND_BATCH_RECORDS.observe(u64::from(header.record_count));
         // The sync is requested after the append lock is released.
         if let Some(disk) = &inner.disk {
             match inner.config.fsync {

@@ -109,7 +109,9 @@ pub(crate) async fn run(listener: TcpListener, shared: Arc<Shared>) {
                     },
                 }
             };
+            shared.metrics.admin_connection(1);
             work.await;
+            shared.metrics.admin_connection(-1);
             counter.fetch_sub(1, Ordering::Relaxed);
         });
     }

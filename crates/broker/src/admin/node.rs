@@ -92,6 +92,7 @@ pub(crate) async fn metrics(
         + &shared.engine.groups.render_metrics()
         + &shared.engine.access.render_metrics();
     shared.kafka_metrics.render(&mut text);
+    crate::series::render(&shared, &mut text);
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -111,6 +111,10 @@ pub struct AdminConfig {
     pub max_page_bytes: u32,
     /// How often the live view (`GET /api/v1/events`, the console) sends a snapshot. Live.
     pub events_interval_ms: u32,
+    /// Most partitions `/metrics` labels with their stream and partition. Live.
+    pub metrics_max_partitions: u32,
+    /// Most groups `/metrics` labels with their name. Live.
+    pub metrics_max_groups: u32,
     /// `[admin.tls]`: TLS on the admin listener.
     pub tls: TlsConfig,
 }
@@ -123,6 +127,8 @@ pub struct LogConfig {
     pub level: String,
     /// `text` or `json`. Restart required.
     pub format: String,
+    /// A request answered later than this is logged with its id (0: never). Live.
+    pub slow_request_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -164,6 +170,8 @@ impl Default for AdminConfig {
             max_page_records: 500,
             max_page_bytes: 4 << 20,
             events_interval_ms: 1_000,
+            metrics_max_partitions: 1_000,
+            metrics_max_groups: 1_000,
             tls: TlsConfig::default(),
         }
     }
@@ -174,6 +182,7 @@ impl Default for LogConfig {
         LogConfig {
             level: "info".to_owned(),
             format: "text".to_owned(),
+            slow_request_ms: 1_000,
         }
     }
 }

@@ -109,6 +109,8 @@ pub(crate) const KEYS: &[Key] = &[
     key("admin.max_page_records", Kind::U32, Apply::Live),
     key("admin.max_page_bytes", Kind::U32, Apply::Live),
     key("admin.events_interval_ms", Kind::U32, Apply::Live),
+    key("admin.metrics_max_partitions", Kind::U32, Apply::Live),
+    key("admin.metrics_max_groups", Kind::U32, Apply::Live),
     key("admin.tls.cert_file", Kind::Path, Apply::Restart),
     key("admin.tls.key_file", Kind::Path, Apply::Restart),
     key("admin.tls.client_ca_file", Kind::Path, Apply::Restart),
@@ -131,6 +133,7 @@ pub(crate) const KEYS: &[Key] = &[
     key("auth.max_cached_decisions", Kind::U32, Apply::Restart),
     key("log.level", Kind::Str, Apply::Live),
     key("log.format", Kind::Str, Apply::Restart),
+    key("log.slow_request_ms", Kind::U64, Apply::Live),
 ];
 
 const NOT_UNSIGNED: &str = "expected an unsigned integer";

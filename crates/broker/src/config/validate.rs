@@ -148,10 +148,28 @@ pub(crate) fn validate(config: &Config) -> Result<(), Violation> {
         100,
         60_000,
     )?;
+    range(
+        "admin.metrics_max_partitions",
+        admin.metrics_max_partitions.into(),
+        0,
+        100_000,
+    )?;
+    range(
+        "admin.metrics_max_groups",
+        admin.metrics_max_groups.into(),
+        0,
+        100_000,
+    )?;
     security::tls(&security::ADMIN_TLS, &admin.tls)?;
     security::auth(config)?;
 
     log_level(&config.log.level)?;
+    range(
+        "log.slow_request_ms",
+        config.log.slow_request_ms,
+        0,
+        MAX_TIMEOUT_MS,
+    )?;
     one_of("log.format", &config.log.format, &["text", "json"])
 }
 

@@ -25,10 +25,13 @@ use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 use tokio_util::task::AbortOnDropHandle;
 
+mod timing;
+
 use crate::handler::{self, Action, ConnLimits, Context, Response, Session};
 use crate::metrics::Metrics;
 use crate::state::Shared;
 use crate::writer::{self, Closed, WriteQueue};
+use timing::Done;
 
 type InFlight = Pin<Box<dyn Future<Output = Result<(), Closed>> + Send>>;
 
@@ -245,6 +248,12 @@ impl<R: AsyncRead + Unpin> Connection<R> {
         };
         let opcode = Opcode::from_u8(frame.opcode);
         self.entry.request_in(frame.encoded_len());
+        let started = Instant::now();
+        let done = Done {
+            opcode: frame.opcode,
+            request_id: (self.entry.id, frame.correlation_id),
+            started,
+        };
         let action = handler::apply(request, &frame, &mut self.session, &ctx);
         match opcode {
             Some(Opcode::Hello | Opcode::Auth) => {
@@ -267,25 +276,40 @@ impl<R: AsyncRead + Unpin> Connection<R> {
         }
         match action {
             Action::Reply(response) => {
+                done.finish(&self.shared, response.frame.is_error());
                 self.write_frame(response);
                 None
             }
             Action::Later(pending) => {
                 let queue = self.queue.clone();
+                let shared = self.shared.clone();
                 self.in_flight.push(Box::pin(async move {
                     match pending.await {
-                        Some(response) => queue.send(response).await,
-                        None => Ok(()),
+                        Some(response) => {
+                            done.finish(&shared, response.frame.is_error());
+                            queue.send(response).await
+                        }
+                        None => {
+                            done.finish(&shared, false);
+                            Ok(())
+                        }
                     }
                 }));
                 None
             }
-            Action::NoReply => None,
+            Action::NoReply => {
+                done.finish(&self.shared, false);
+                None
+            }
             Action::ReplyAndClose(response) => {
+                done.finish(&self.shared, response.is_error());
                 self.write_frame(response.into());
                 Some(End::Goodbye)
             }
-            Action::Fatal(error, code) => Some(End::Fatal(error, code)),
+            Action::Fatal(error, code) => {
+                done.finish(&self.shared, true);
+                Some(End::Fatal(error, code))
+            }
         }
     }
 

@@ -81,6 +81,7 @@ pub(crate) fn apply(
             .saturating_sub(HEADER_LEN as u64 + PUSH_HEADER_BYTES_MAX)
             .max(1),
         readable: readable(ctx, session),
+        metrics: ctx.shared.metrics.clone(),
     };
     let (subscription, positions) = Subscription::start(
         spec,

@@ -75,7 +75,7 @@ fn assert_invalid(err: ConfigError, key: &str, value: &str, reason: &str, origin
 fn defaults_validate() {
     let loaded = load(&ConfigSources::default()).expect("defaults are valid");
     assert_eq!(loaded.config, Config::default());
-    assert_eq!(loaded.origins.len(), 78);
+    assert_eq!(loaded.origins.len(), 81);
     assert!(loaded.origins.values().all(|o| *o == Origin::Default));
 }
 

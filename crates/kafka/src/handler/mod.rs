@@ -121,6 +121,8 @@ pub(crate) struct Client {
 /// One connection as handlers see it: who is on it, from where, over what.
 #[derive(Debug)]
 pub(crate) struct Conn {
+    /// Its id in the connection registry (as `GET /api/v1/connections` lists it).
+    pub id: u64,
     /// The client's address.
     pub peer: std::net::SocketAddr,
     /// Whether the connection is TLS.
@@ -202,7 +204,12 @@ pub(crate) fn dispatch(
         client_id: header.client_id.clone().unwrap_or_default(),
         host: format!("/{}", peer.ip()),
     };
-    Ok(match request {
+    let timed = Timed {
+        api_key: header.api_key,
+        request_id: (conn.id, header.correlation_id),
+        started: std::time::Instant::now(),
+    };
+    let pending = match request {
         Request::Produce(req) => produce::handle(req, ctx, conn, reply),
         Request::Fetch(req) => fetch::handle(req, ctx, conn, reply),
         Request::ListOffsets(req) => list_offsets::handle(req, ctx, conn, reply),
@@ -235,7 +242,42 @@ pub(crate) fn dispatch(
         Request::DescribeUserScramCredentials(req) => scram_users::describe(req, ctx, conn, reply),
         Request::AlterUserScramCredentials(req) => scram_users::alter(req, ctx, conn, reply),
         _ => return Err(DecodeError::UnknownApi(header.api_key)),
-    })
+    };
+    Ok(pending.map(|pending| timed.around(pending, ctx.clone())))
+}
+
+/// A request being answered: counted and timed when its answer is ready
+/// (`memstream_kafka_request_duration_seconds`), logged with its id when slower than
+/// `log.slow_request_ms`.
+struct Timed {
+    api_key: i16,
+    /// The connection's id and the request's correlation id: `k<conn>-<correlation>` in logs.
+    request_id: (u64, i32),
+    started: std::time::Instant,
+}
+
+impl Timed {
+    fn around(self, pending: Pending, ctx: Arc<Context>) -> Pending {
+        Box::pin(async move {
+            let answer = pending.await;
+            let elapsed = self.started.elapsed();
+            ctx.metrics
+                .answered(self.api_key, elapsed, answer.is_none());
+            let slow_ms = ctx.settings.slow_request_ms();
+            // Fetch long-polls and group joins wait by design; their time is not slowness.
+            let waits = matches!(self.api_key, key::FETCH | key::JOIN_GROUP | key::SYNC_GROUP);
+            if slow_ms > 0 && !waits && elapsed >= std::time::Duration::from_millis(slow_ms) {
+                let (conn, correlation) = self.request_id;
+                tracing::warn!(
+                    request_id = %format_args!("k{conn}-{correlation}"),
+                    api = api::spec(self.api_key).map_or("unknown", |s| s.name),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    "slow kafka request (log.slow_request_ms)"
+                );
+            }
+            answer
+        })
+    }
 }
 
 /// How many times each name appears (admin requests refuse a topic named twice).

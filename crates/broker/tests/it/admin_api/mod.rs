@@ -7,6 +7,8 @@ mod config;
 mod connections;
 mod console;
 mod groups;
+mod metrics;
+mod metrics_doc;
 mod security;
 mod streams;
 
