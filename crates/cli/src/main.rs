@@ -16,6 +16,7 @@ mod remote;
 mod security_cmd;
 mod serve;
 mod stream_cmd;
+mod top;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ enum Command {
     Group(group_cmd::GroupCommand),
     /// Measure producers and consumers end to end.
     Bench(bench::BenchArgs),
+    /// A live view of a server's rates, streams and group lag (from its admin listener).
+    Top(top::TopArgs),
     /// Add, list, remove users and change passwords (a stopped server's data directory, or --server).
     #[command(subcommand)]
     User(security_cmd::UserCommand),
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
         Command::Config(ConfigCommand::Show(args)) => config_cmd::show(&args),
         Command::Config(ConfigCommand::Check { file }) => config_cmd::check(&file),
         Command::Bench(args) => bench::run(args),
+        Command::Top(args) => top::run_blocking(args),
         Command::Stream(command) => stream_cmd::run(command),
         Command::Produce(args) => produce_cmd::run(args),
         Command::Consume(args) => consume_cmd::run(args),

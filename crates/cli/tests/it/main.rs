@@ -14,3 +14,4 @@ mod readme;
 mod security_online;
 mod security_store;
 mod serve;
+mod top;
