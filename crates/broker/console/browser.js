@@ -46,6 +46,8 @@ export async function stream(page, name) {
       { key: "durable_offset", label: "Durable", num: true },
       { key: "records", label: "Records", num: true },
       { key: "bytes", label: "Size", num: true, cell: (p) => bytes(p.bytes) },
+      { key: "segments", label: "Segments", num: true },
+      { key: "leader", label: "Leader", num: true },
       { key: "corrupt", label: "Corrupt ranges", cell: (p) => (p.corrupt.length ? p.corrupt.map((c) => `${c.segment}@${c.position}: ${c.reason}`).join("; ") : "none") },
     ], info.partitions, "Partitions"));
   };

@@ -506,6 +506,11 @@ impl Partition {
         lock(&self.inner.state).size_bytes
     }
 
+    /// Segments held (files on disk, or RAM segments), the active one included.
+    pub fn segment_count(&self) -> usize {
+        lock(&self.inner.state).segments.len()
+    }
+
     /// Watches the end offset: the value changes after every append. The sender goes away
     /// (`changed()` fails) when the partition is destroyed.
     pub fn subscribe(&self) -> watch::Receiver<u64> {

@@ -87,6 +87,11 @@ struct PartitionItem {
     durable_offset: u64,
     records: u64,
     bytes: u64,
+    /// Segments held, the active one included.
+    segments: usize,
+    /// The node that leads it and the replicas (this node alone until replication).
+    leader: u64,
+    replicas: Vec<u64>,
     /// Corrupt data found in this partition's segments (kept on disk, not served).
     corrupt: Vec<CorruptItem>,
 }
@@ -126,6 +131,9 @@ fn detail(shared: &Shared, name: &str) -> Result<StreamDetail, StreamError> {
                 durable_offset: p.durable_offset,
                 records: p.end_offset.saturating_sub(p.start_offset),
                 bytes: p.size_bytes,
+                segments: p.segments,
+                leader: shared.info.node_id,
+                replicas: vec![shared.info.node_id],
                 corrupt: p
                     .corrupt
                     .into_iter()

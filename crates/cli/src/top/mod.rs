@@ -157,3 +157,44 @@ pub async fn run(args: TopArgs) -> anyhow::Result<()> {
     follower.abort();
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        top: TopArgs,
+    }
+
+    #[test]
+    fn credentials_become_the_authorization_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "s3cret\n").unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "ms_abc\n").unwrap();
+        let pw = pw.to_str().unwrap();
+        let args = Cli::parse_from(["top", "--user", "ops", "--password-file", pw]).top;
+        // base64("ops:s3cret")
+        assert_eq!(
+            args.target().unwrap().authorization.as_deref(),
+            Some("Basic b3BzOnMzY3JldA==")
+        );
+        let args = Cli::parse_from(["top", "--token-file", token.to_str().unwrap()]).top;
+        assert_eq!(
+            args.target().unwrap().authorization.as_deref(),
+            Some("Bearer ms_abc")
+        );
+        let args = Cli::parse_from(["top"]).top;
+        let target = args.target().unwrap();
+        assert_eq!(
+            (target.admin.as_str(), target.authorization),
+            ("127.0.0.1:7879", None)
+        );
+        assert!(target.tls.is_none());
+    }
+}

@@ -311,6 +311,7 @@ impl Streams {
                     end_offset: p.log.end_offset(),
                     durable_offset: p.log.durable_offset(),
                     size_bytes: p.log.size_bytes(),
+                    segments: p.log.segment_count(),
                     corrupt: p.log.corrupt_ranges(),
                 })
                 .collect(),

@@ -124,6 +124,8 @@ pub struct PartitionState {
     pub end_offset: u64,
     pub durable_offset: u64,
     pub size_bytes: u64,
+    /// Segments it holds, the active one included.
+    pub segments: usize,
     /// Corrupt batches found in it.
     pub corrupt: Vec<CorruptRange>,
 }

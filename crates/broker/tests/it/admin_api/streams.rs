@@ -72,6 +72,8 @@ async fn streams_through_the_api_create_describe_change_and_delete() {
         (p1["start_offset"].clone(), p1["end_offset"].clone()),
         (0.into(), 3.into())
     );
+    assert!(p1["segments"].as_u64().unwrap() >= 1, "{p1}");
+    assert_eq!(p1["replicas"], serde_json::json!([p1["leader"]]), "{p1}");
 
     // HEAD where GET works: the same status, no body.
     let (status, head, body) = http(api, "HEAD", "/api/v1/streams/orders", &[], None).await;
