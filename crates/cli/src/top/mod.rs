@@ -30,8 +30,8 @@ pub struct TopArgs {
     /// File holding the password (its first line); else MEMSTREAM_PASSWORD.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
-    /// File holding an admin token (`memstream token create`), instead of a user.
-    #[arg(long, value_name = "FILE", conflicts_with = "user")]
+    /// File holding an admin token (`memstream token create`), used instead of --user.
+    #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// Connect with TLS (the admin listener's [admin.tls]).
     #[arg(long, env = "MEMSTREAM_TLS")]
