@@ -31,7 +31,7 @@ mod streams;
 pub(crate) use routes::ROUTES;
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +45,33 @@ use crate::state::Shared;
 
 /// Largest request head (request line plus headers) read from an admin client.
 pub const REQUEST_HEAD_BYTES_MAX: usize = 8192;
+
+/// The header that carries a request's id, both ways.
+const REQUEST_ID: &str = "x-request-id";
+
+/// Longest request id taken from a client; a longer or odd one is replaced by ours.
+const REQUEST_ID_BYTES_MAX: usize = 64;
+
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// The client's `X-Request-Id` when it is short printable ASCII (a proxy's, to correlate
+/// logs), else `a<n>`, unique for the process's life. Answered in the same header, and
+/// logged with failed and slow requests.
+fn request_id<B>(request: &Request<B>) -> String {
+    let given = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= REQUEST_ID_BYTES_MAX
+                && v.bytes().all(|b| b.is_ascii_graphic())
+        });
+    match given {
+        Some(id) => id.to_owned(),
+        None => format!("a{}", NEXT_REQUEST.fetch_add(1, Ordering::Relaxed)),
+    }
+}
 
 /// Who is on the other end of a connection, put in every request's extensions.
 #[derive(Clone, Debug)]
@@ -128,17 +155,32 @@ async fn serve_connection<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let slow_ms = shared.config.load().log.slow_request_ms;
     let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(peer.clone());
+        let id = request_id(&request);
+        let (method, path) = (request.method().clone(), request.uri().path().to_owned());
         let mut app = app.clone();
+        let started = std::time::Instant::now();
         async move {
             let response = tower_service::Service::call(&mut app, request);
-            match tokio::time::timeout(timeout, response).await {
-                Ok(Ok(response)) => Ok::<Response<Body>, std::convert::Infallible>(response),
+            let mut response = match tokio::time::timeout(timeout, response).await {
+                Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
-                Err(_) => Ok(error::ApiError::timeout(timeout).into_response()),
+                Err(_) => error::ApiError::timeout(timeout).into_response(),
+            };
+            let elapsed = started.elapsed();
+            let status = response.status();
+            if status.is_server_error()
+                || (slow_ms > 0 && elapsed >= Duration::from_millis(slow_ms))
+            {
+                tracing::warn!(request_id = %id, %method, path, status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "admin request failed or slow");
             }
+            if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            Ok::<Response<Body>, std::convert::Infallible>(response)
         }
     });
     let connection = hyper::server::conn::http1::Builder::new()

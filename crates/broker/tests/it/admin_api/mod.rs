@@ -187,3 +187,34 @@ async fn the_openapi_document_lists_exactly_the_routes_served() {
     }
     server.stop().await;
 }
+
+/// Every answer carries a request id: the client's own when it is short printable ASCII
+/// (a proxy's, to correlate logs), else one of the server's.
+#[tokio::test]
+async fn every_answer_carries_a_request_id() {
+    let server = TestServer::start(|_| {}).await;
+    let id_of = |head: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix("x-request-id: "))
+            .map(str::to_owned)
+    };
+    let (_, head, _) = http(server.admin, "GET", "/api/v1/node", &[], None).await;
+    let first = id_of(&head).expect("an id");
+    let (_, head, _) = http(server.admin, "GET", "/nope", &[], None).await;
+    let second = id_of(&head).expect("an id on errors too");
+    assert_ne!(first, second);
+    let given = [("x-request-id", "lb-7f3a")];
+    let (_, head, _) = http(server.admin, "GET", "/api/v1/node", &given, None).await;
+    assert_eq!(id_of(&head).as_deref(), Some("lb-7f3a"));
+    let long = "x".repeat(65);
+    let (_, head, _) = http(
+        server.admin,
+        "GET",
+        "/api/v1/node",
+        &[("x-request-id", &long)],
+        None,
+    )
+    .await;
+    assert_ne!(id_of(&head).as_deref(), Some(long.as_str()));
+    server.stop().await;
+}
