@@ -32,7 +32,7 @@ pub fn decode(r: &mut Reader, version: i16) -> Result<ApiVersionsRequest> {
 
 /// Encodes the response in `version` (v0 for the UNSUPPORTED_VERSION answer).
 pub fn encode(w: &mut Writer, version: i16, error: ErrorCode, apis: &[ApiSpec]) {
-    w.i16(error.0);
+    w.error_code(error);
     w.array(apis, |w, api| {
         w.i16(api.key);
         w.i16(api.min);

@@ -298,6 +298,8 @@ pub struct Writer {
     done: Vec<Bytes>,
     buf: BytesMut,
     flexible: bool,
+    /// Error codes other than NONE written with [`Writer::error_code`].
+    errors: u32,
 }
 
 impl Writer {
@@ -307,7 +309,22 @@ impl Writer {
             done: Vec::new(),
             buf: BytesMut::with_capacity(256),
             flexible,
+            errors: 0,
         }
+    }
+
+    /// An error code field (INT16), counted when it is not NONE.
+    pub fn error_code(&mut self, code: crate::ErrorCode) {
+        if code != crate::ErrorCode::NONE {
+            self.errors = self.errors.saturating_add(1);
+        }
+        self.i16(code.0);
+    }
+
+    /// How many error codes other than NONE were written: a response's entries (topics,
+    /// partitions, groups) that failed.
+    pub fn errors(&self) -> u32 {
+        self.errors
     }
 
     /// Whether this writer uses compact types and tagged fields.

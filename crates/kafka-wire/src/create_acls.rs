@@ -47,7 +47,7 @@ pub struct CreateAclsResponse {
 pub fn encode(w: &mut Writer, _version: i16, resp: &CreateAclsResponse) {
     w.i32(resp.throttle_time_ms);
     w.array(&resp.results, |w, res| {
-        w.i16(res.error_code.0);
+        w.error_code(res.error_code);
         w.nullable_string(res.error_message.as_deref());
         w.tagged_fields();
     });

@@ -86,7 +86,7 @@ pub fn encode(w: &mut Writer, _version: i16, resp: &CreatePartitionsResponse) {
     w.i32(resp.throttle_time_ms);
     w.array(&resp.results, |w, t| {
         w.string(&t.name);
-        w.i16(t.error_code.0);
+        w.error_code(t.error_code);
         w.nullable_string(t.error_message.as_deref());
         w.tagged_fields();
     });

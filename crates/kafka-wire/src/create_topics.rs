@@ -171,7 +171,7 @@ fn encode_topic(w: &mut Writer, version: i16, t: &TopicResult) {
     if version >= 7 {
         w.uuid(t.topic_id);
     }
-    w.i16(t.error_code.0);
+    w.error_code(t.error_code);
     if version >= 1 {
         w.nullable_string(t.error_message.as_deref());
     }
@@ -196,7 +196,7 @@ fn encode_topic(w: &mut Writer, version: i16, t: &TopicResult) {
             w.uvarint(1);
             w.uvarint(0);
             w.uvarint(2);
-            w.i16(t.topic_config_error_code.0);
+            w.error_code(t.topic_config_error_code);
         }
     }
 }

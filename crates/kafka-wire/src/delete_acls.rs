@@ -65,10 +65,10 @@ pub struct DeleteAclsResponse {
 pub fn encode(w: &mut Writer, version: i16, resp: &DeleteAclsResponse) {
     w.i32(resp.throttle_time_ms);
     w.array(&resp.filter_results, |w, res| {
-        w.i16(res.error_code.0);
+        w.error_code(res.error_code);
         w.nullable_string(res.error_message.as_deref());
         w.array(&res.matching_acls, |w, m| {
-            w.i16(m.error_code.0);
+            w.error_code(m.error_code);
             w.nullable_string(m.error_message.as_deref());
             let a = &m.acl;
             acl::encode_resource(

@@ -45,7 +45,7 @@ pub fn encode(w: &mut Writer, _version: i16, resp: &DeleteGroupsResponse) {
     w.i32(resp.throttle_time_ms);
     w.array(&resp.results, |w, g| {
         w.string(&g.group_id);
-        w.i16(g.error_code.0);
+        w.error_code(g.error_code);
         w.tagged_fields();
     });
     w.tagged_fields();

@@ -95,7 +95,7 @@ pub fn encode(w: &mut Writer, _version: i16, resp: &DeleteRecordsResponse) {
         w.array(&t.partitions, |w, p| {
             w.i32(p.partition_index);
             w.i64(p.low_watermark);
-            w.i16(p.error_code.0);
+            w.error_code(p.error_code);
             w.tagged_fields();
         });
         w.tagged_fields();

@@ -101,7 +101,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &DeleteTopicsResponse) {
         } else {
             w.string(t.name.as_deref().unwrap_or_default());
         }
-        w.i16(t.error_code.0);
+        w.error_code(t.error_code);
         if version >= 5 {
             w.nullable_string(t.error_message.as_deref());
         }

@@ -65,7 +65,7 @@ pub struct AclEntry {
 /// Encodes the response in `version`.
 pub fn encode(w: &mut Writer, version: i16, resp: &DescribeAclsResponse) {
     w.i32(resp.throttle_time_ms);
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.nullable_string(resp.error_message.as_deref());
     w.array(&resp.resources, |w, res| {
         acl::encode_resource(

@@ -81,7 +81,7 @@ pub struct Broker {
 /// Encodes the response in `version`.
 pub fn encode(w: &mut Writer, version: i16, resp: &DescribeClusterResponse) {
     w.i32(resp.throttle_time_ms);
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.nullable_string(resp.error_message.as_deref());
     if version >= 1 {
         w.i8(resp.endpoint_type);

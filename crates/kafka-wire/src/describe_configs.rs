@@ -176,7 +176,7 @@ pub struct Synonym {
 pub fn encode(w: &mut Writer, version: i16, resp: &DescribeConfigsResponse) {
     w.i32(resp.throttle_time_ms);
     w.array(&resp.results, |w, res| {
-        w.i16(res.error_code.0);
+        w.error_code(res.error_code);
         w.nullable_string(res.error_message.as_deref());
         w.i8(res.resource_type);
         w.string(&res.resource_name);

@@ -109,7 +109,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &DescribeGroupsResponse) {
         w.i32(resp.throttle_time_ms);
     }
     w.array(&resp.groups, |w, g| {
-        w.i16(g.error_code.0);
+        w.error_code(g.error_code);
         w.string(&g.group_id);
         w.string(&g.group_state);
         w.string(&g.protocol_type);

@@ -154,14 +154,14 @@ pub struct TopicData {
 pub fn encode(w: &mut Writer, version: i16, error: ErrorCode, topics: &[TopicData]) {
     w.i32(0);
     if version >= 7 {
-        w.i16(error.0);
+        w.error_code(error);
         w.i32(0);
     }
     w.array(topics, |w, topic| {
         w.string(&topic.topic);
         w.array(&topic.partitions, |w, p| {
             w.i32(p.partition_index);
-            w.i16(p.error.0);
+            w.error_code(p.error);
             w.i64(p.high_watermark);
             w.i64(p.last_stable_offset);
             if version >= 5 {

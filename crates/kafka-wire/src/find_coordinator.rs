@@ -84,7 +84,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &FindCoordinatorResponse) {
             w.i32(c.node_id);
             w.string(&c.host);
             w.i32(c.port);
-            w.i16(c.error_code.0);
+            w.error_code(c.error_code);
             w.nullable_string(c.error_message.as_deref());
             w.tagged_fields();
         });
@@ -98,7 +98,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &FindCoordinatorResponse) {
             error_message: None,
         };
         let c = resp.coordinators.first().unwrap_or(&none);
-        w.i16(c.error_code.0);
+        w.error_code(c.error_code);
         if version >= 1 {
             w.nullable_string(c.error_message.as_deref());
         }

@@ -55,7 +55,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &HeartbeatResponse) {
     if version >= 1 {
         w.i32(resp.throttle_time_ms);
     }
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.tagged_fields();
 }
 

@@ -137,7 +137,7 @@ pub struct ResourceResult {
 pub fn encode(w: &mut Writer, _version: i16, resp: &IncrementalAlterConfigsResponse) {
     w.i32(resp.throttle_time_ms);
     w.array(&resp.responses, |w, res| {
-        w.i16(res.error_code.0);
+        w.error_code(res.error_code);
         w.nullable_string(res.error_message.as_deref());
         w.i8(res.resource_type);
         w.string(&res.resource_name);

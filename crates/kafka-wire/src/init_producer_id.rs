@@ -43,7 +43,7 @@ pub fn decode(r: &mut Reader, version: i16) -> Result<InitProducerIdRequest> {
 /// Encodes the response.
 pub fn encode(w: &mut Writer, error: ErrorCode, producer_id: i64, producer_epoch: i16) {
     w.i32(0);
-    w.i16(error.0);
+    w.error_code(error);
     w.i64(producer_id);
     w.i16(producer_epoch);
     w.tagged_fields();

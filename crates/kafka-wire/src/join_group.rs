@@ -127,7 +127,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &JoinGroupResponse) {
     if version >= 2 {
         w.i32(resp.throttle_time_ms);
     }
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.i32(resp.generation_id);
     if version >= 7 {
         w.nullable_string(resp.protocol_type.as_deref());

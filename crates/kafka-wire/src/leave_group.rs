@@ -99,13 +99,13 @@ pub fn encode(w: &mut Writer, version: i16, resp: &LeaveGroupResponse) {
             Some(e) if resp.error_code == ErrorCode::NONE => e,
             _ => resp.error_code,
         };
-        w.i16(error.0);
+        w.error_code(error);
     } else {
-        w.i16(resp.error_code.0);
+        w.error_code(resp.error_code);
         w.array(&resp.members, |w, m| {
             w.string(&m.member_id);
             w.nullable_string(m.group_instance_id.as_deref());
-            w.i16(m.error_code.0);
+            w.error_code(m.error_code);
             w.tagged_fields();
         });
     }

@@ -54,7 +54,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &ListGroupsResponse) {
     if version >= 1 {
         w.i32(resp.throttle_time_ms);
     }
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.array(&resp.groups, |w, g| {
         w.string(&g.group_id);
         w.string(&g.protocol_type);

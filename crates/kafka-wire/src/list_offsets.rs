@@ -101,7 +101,7 @@ pub fn encode(w: &mut Writer, version: i16, topics: &[TopicOffsets]) {
         w.string(&t.name);
         w.array(&t.partitions, |w, p| {
             w.i32(p.index);
-            w.i16(p.error.0);
+            w.error_code(p.error);
             w.i64(p.timestamp);
             w.i64(p.offset);
             if version >= 4 {

@@ -172,7 +172,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &MetadataResponse) {
         w.i32(resp.controller_id);
     }
     w.array(&resp.topics, |w, t| {
-        w.i16(t.error.0);
+        w.error_code(t.error);
         w.string(&t.name);
         if version >= 10 {
             w.uuid([0; 16]);
@@ -181,7 +181,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &MetadataResponse) {
             w.bool(false);
         }
         w.array(&t.partitions, |w, p| {
-            w.i16(p.error.0);
+            w.error_code(p.error);
             w.i32(p.index);
             w.i32(p.leader_id);
             if version >= 7 {

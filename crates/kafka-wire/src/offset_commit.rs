@@ -137,7 +137,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &OffsetCommitResponse) {
         w.string(&t.name);
         w.array(&t.partitions, |w, p| {
             w.i32(p.partition_index);
-            w.i16(p.error_code.0);
+            w.error_code(p.error_code);
             w.tagged_fields();
         });
         w.tagged_fields();

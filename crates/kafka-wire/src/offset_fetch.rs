@@ -145,7 +145,7 @@ fn topics(w: &mut Writer, version: i16, group: &OffsetFetchGroupResult) {
             } else {
                 p.error_code
             };
-            w.i16(error.0);
+            w.error_code(error);
             w.tagged_fields();
         });
         w.tagged_fields();
@@ -161,7 +161,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &OffsetFetchResponse) {
         w.array(&resp.groups, |w, g| {
             w.string(&g.group_id);
             topics(w, version, g);
-            w.i16(g.error_code.0);
+            w.error_code(g.error_code);
             w.tagged_fields();
         });
     } else {
@@ -169,7 +169,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &OffsetFetchResponse) {
         let group = resp.groups.first().unwrap_or(&empty);
         topics(w, version, group);
         if version >= 2 {
-            w.i16(group.error_code.0);
+            w.error_code(group.error_code);
         }
     }
     w.tagged_fields();

@@ -102,7 +102,7 @@ pub fn encode(w: &mut Writer, version: i16, topics: &[TopicResponse]) {
         w.string(&topic.name);
         w.array(&topic.partitions, |w, p| {
             w.i32(p.index);
-            w.i16(p.error.0);
+            w.error_code(p.error);
             w.i64(p.base_offset);
             w.i64(p.log_append_time_ms);
             if version >= 5 {

@@ -50,7 +50,7 @@ pub struct SaslAuthenticateResponse {
 
 /// Encodes the response in `version`.
 pub fn encode(w: &mut Writer, version: i16, resp: &SaslAuthenticateResponse) {
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.nullable_string(resp.error_message.as_deref());
     w.bytes(&resp.auth_bytes);
     if version >= 1 {

@@ -33,7 +33,7 @@ pub struct SaslHandshakeResponse {
 
 /// Encodes the response in `version` (the same fields in every version).
 pub fn encode(w: &mut Writer, _version: i16, resp: &SaslHandshakeResponse) {
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.array(&resp.mechanisms, |w, m| w.string(m));
 }
 

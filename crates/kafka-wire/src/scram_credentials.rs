@@ -77,11 +77,11 @@ pub struct DescribeResponse {
 /// Encodes a DescribeUserScramCredentials response.
 pub fn encode_describe(w: &mut Writer, _version: i16, resp: &DescribeResponse) {
     w.i32(0);
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     w.nullable_string(resp.error_message.as_deref());
     w.array(&resp.results, |w, u| {
         w.string(&u.user);
-        w.i16(u.error_code.0);
+        w.error_code(u.error_code);
         w.nullable_string(u.error_message.as_deref());
         w.array(&u.credential_infos, |w, c| {
             w.i8(c.mechanism);
@@ -187,7 +187,7 @@ pub fn encode_alter(w: &mut Writer, _version: i16, results: &[AlterResult]) {
     w.i32(0);
     w.array(results, |w, r| {
         w.string(&r.user);
-        w.i16(r.error_code.0);
+        w.error_code(r.error_code);
         w.nullable_string(r.error_message.as_deref());
         w.tagged_fields();
     });

@@ -102,7 +102,7 @@ pub fn encode(w: &mut Writer, version: i16, resp: &SyncGroupResponse) {
     if version >= 1 {
         w.i32(resp.throttle_time_ms);
     }
-    w.i16(resp.error_code.0);
+    w.error_code(resp.error_code);
     if version >= 5 {
         w.nullable_string(resp.protocol_type.as_deref());
         w.nullable_string(resp.protocol_name.as_deref());

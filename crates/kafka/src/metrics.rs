@@ -58,8 +58,8 @@ impl KafkaMetrics {
         self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
-    /// A request of `api_key` was answered after `elapsed` (`failed`: it got no answer, as
-    /// when its work could not finish).
+    /// A request of `api_key` was answered after `elapsed` (`failed`: it got no answer, or
+    /// its answer carries an error code).
     pub(crate) fn answered(&self, api_key: i16, elapsed: std::time::Duration, failed: bool) {
         if let Some(i) = SUPPORTED.iter().position(|s| s.key == api_key) {
             self.requests.record(i, elapsed, failed);
@@ -134,7 +134,7 @@ impl KafkaMetrics {
             out,
             "memstream_kafka",
             "Kafka",
-            "Kafka requests that got no answer (their work failed; error codes inside answers are not counted here), by API.",
+            "Kafka requests whose answer carries an error code (for the request or any of its topics, partitions or groups) or that got no answer, by API.",
         );
     }
 }

@@ -36,11 +36,13 @@ pub(crate) use memstream_engine::access::{Action, Session};
 pub(crate) type Pending = Pin<Box<dyn Future<Output = Option<Vec<Bytes>>> + Send>>;
 
 /// How to frame the response to one request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Reply {
     spec: &'static ApiSpec,
     version: i16,
     correlation_id: i32,
+    /// Error codes (other than NONE) the answer carries, for the request's metrics.
+    errors: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl Reply {
@@ -50,6 +52,7 @@ impl Reply {
             spec,
             version,
             correlation_id,
+            errors: Arc::default(),
         }
     }
 
@@ -65,6 +68,8 @@ impl Reply {
 
     /// The framed response.
     pub(crate) fn finish(&self, body: Writer) -> Vec<Bytes> {
+        self.errors
+            .fetch_add(body.errors(), std::sync::atomic::Ordering::Relaxed);
         header::frame_response(self.spec, self.version, self.correlation_id, body.finish())
     }
 
@@ -195,16 +200,13 @@ pub(crate) fn dispatch(
         }
     })?;
     ctx.metrics.request(header.api_key, len);
-    let reply = Reply {
-        spec,
-        version: header.api_version,
-        correlation_id: header.correlation_id,
-    };
+    let reply = Reply::new(spec, header.api_version, header.correlation_id);
     let client = || Client {
         client_id: header.client_id.clone().unwrap_or_default(),
         host: format!("/{}", peer.ip()),
     };
     let timed = Timed {
+        errors: reply.errors.clone(),
         api_key: header.api_key,
         request_id: (conn.id, header.correlation_id),
         started: std::time::Instant::now(),
@@ -250,6 +252,8 @@ pub(crate) fn dispatch(
 /// (`memstream_kafka_request_duration_seconds`), logged with its id when slower than
 /// `log.slow_request_ms`.
 struct Timed {
+    /// Shared with the request's [`Reply`]: the error codes its answer carries.
+    errors: Arc<std::sync::atomic::AtomicU32>,
     api_key: i16,
     /// The connection's id and the request's correlation id: `k<conn>-<correlation>` in logs.
     request_id: (u64, i32),
@@ -261,8 +265,10 @@ impl Timed {
         Box::pin(async move {
             let answer = pending.await;
             let elapsed = self.started.elapsed();
+            // Failed: no answer, or an answer carrying an error code for one of its entries.
+            let errors = self.errors.load(std::sync::atomic::Ordering::Relaxed);
             ctx.metrics
-                .answered(self.api_key, elapsed, answer.is_none());
+                .answered(self.api_key, elapsed, answer.is_none() || errors > 0);
             let slow_ms = ctx.settings.slow_request_ms();
             // Fetch long-polls and group joins wait by design; their time is not slowness.
             let waits = matches!(self.api_key, key::FETCH | key::JOIN_GROUP | key::SYNC_GROUP);

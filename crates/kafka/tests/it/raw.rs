@@ -504,3 +504,42 @@ async fn acl_requests_are_security_disabled() {
     assert_eq!(response(&mut conn).await.0, 5, "Metadata is answered after");
     assert_eq!(s.metrics.malformed_requests(), 0);
 }
+
+/// Requests per API are counted with their latency, and an answer that carries an error
+/// code (here a Produce to a topic that does not exist) counts as an error of its API.
+#[tokio::test]
+async fn requests_and_answers_with_error_codes_are_counted_per_api() {
+    let s = server(KafkaConfig::default()).await;
+    let mut conn = connect_with_topic(&s, "present").await;
+    let batch = idempotent_batch(-1, -1, 1);
+    conn.write_all(&request(0, 3, 2, &produce_v3("present", &batch)))
+        .await
+        .unwrap();
+    let (_, body) = response(&mut conn).await;
+    assert_eq!(produce_result(body).0, ErrorCode::NONE);
+    conn.write_all(&request(0, 3, 3, &produce_v3("absent", &batch)))
+        .await
+        .unwrap();
+    let (_, body) = response(&mut conn).await;
+    assert_ne!(produce_result(body).0, ErrorCode::NONE);
+    let mut text = String::new();
+    s.metrics.render(&mut text);
+    let value = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{series} missing:\n{text}"))
+            .to_owned()
+    };
+    assert_eq!(
+        value("memstream_kafka_requests_total{api=\"Produce\"}"),
+        "2"
+    );
+    assert_eq!(
+        value("memstream_kafka_request_errors_total{api=\"Produce\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("memstream_kafka_request_duration_seconds_count{api=\"Produce\"}"),
+        "2"
+    );
+}
