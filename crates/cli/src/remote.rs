@@ -99,15 +99,9 @@ impl ServerArg {
             key_file: self.key.clone(),
         };
         let config = memstream_net::tls::client_config(&files)?;
-        // The host of host:port (brackets off an IPv6 address).
-        let host = self
-            .server
-            .rsplit_once(':')
-            .map_or(self.server.as_str(), |(h, _)| h)
-            .trim_matches(['[', ']']);
         Ok(Some(ClientTls {
             config,
-            server_name: Some(host.to_owned()),
+            server_name: Some(host_of(&self.server).to_owned()),
         }))
     }
 
@@ -118,6 +112,15 @@ impl ServerArg {
             .map(Arc::new)
             .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", self.server))
     }
+}
+
+/// The host of `host:port`, brackets off an IPv6 address: the name a TLS certificate must
+/// carry.
+pub fn host_of(address: &str) -> &str {
+    address
+        .rsplit_once(':')
+        .map_or(address, |(h, _)| h)
+        .trim_matches(['[', ']'])
 }
 
 /// The password `user` logs in with: the first line of `file`, else MEMSTREAM_PASSWORD.

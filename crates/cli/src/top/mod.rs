@@ -74,13 +74,7 @@ impl TopArgs {
                 key_file: self.key.clone(),
             };
             let config = memstream_net::tls::client_config(&files)?;
-            let host = self
-                .admin
-                .rsplit_once(':')
-                .map_or(self.admin.as_str(), |(h, _)| h)
-                .trim_matches(['[', ']'])
-                .to_owned();
-            Some((config, host))
+            Some((config, crate::remote::host_of(&self.admin).to_owned()))
         } else {
             None
         };
@@ -196,5 +190,11 @@ mod tests {
             ("127.0.0.1:7879", None)
         );
         assert!(target.tls.is_none());
+        // The name TLS checks: the host of host:port.
+        assert_eq!(
+            crate::remote::host_of("broker.example:7879"),
+            "broker.example"
+        );
+        assert_eq!(crate::remote::host_of("[::1]:7879"), "::1");
     }
 }
