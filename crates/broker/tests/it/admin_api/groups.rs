@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use memstream_client::{Client, Commit, GroupConsumer, GroupEvent, GroupOptions, Partitioner};
+use memstream_client::{Client, Partitioner};
 use memstream_protocol::message::StreamSettings;
 
-use super::{json, produce};
-use crate::common::{http, TestServer, WAIT};
+use super::{json, member_that_committed, produce};
+use crate::common::{http, TestServer};
 
 #[tokio::test]
 async fn a_group_shows_its_members_and_lag_and_is_deleted_once_empty() {
@@ -19,21 +19,7 @@ async fn a_group_shows_its_members_and_lag_and_is_deleted_once_empty() {
         .await
         .unwrap();
     produce(&client, "jobs", Partitioner::RoundRobin, 5).await;
-    let options = GroupOptions {
-        commit: Commit::Manual,
-        ..GroupOptions::default()
-    };
-    let mut member = GroupConsumer::join(client.clone(), "workers", &["jobs"], options)
-        .await
-        .unwrap();
-    let mut read = 0;
-    while read < 2 {
-        let event = tokio::time::timeout(WAIT, member.next()).await.unwrap();
-        if let Some(Ok(GroupEvent::Record(_))) = event {
-            read += 1;
-        }
-    }
-    member.commit().await.unwrap();
+    let member = member_that_committed(&client, "workers", "jobs", 2).await;
 
     let (_, _, body) = http(api, "GET", "/api/v1/groups", &[], None).await;
     assert_eq!(json(&body)["groups"][0]["name"], "workers");

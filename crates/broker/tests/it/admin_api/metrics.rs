@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use memstream_client::{Client, Commit, GroupConsumer, GroupEvent, GroupOptions, Partitioner};
+use memstream_client::{Client, Partitioner};
 use memstream_protocol::message::StreamSettings;
 
-use super::produce;
-use crate::common::{http, TestServer, WAIT};
+use super::{member_that_committed, produce};
+use crate::common::{http, TestServer};
 
 /// The value of the sample `series` (name and labels exactly as rendered).
 fn value(text: &str, series: &str) -> Option<f64> {
@@ -31,21 +31,7 @@ async fn metrics_label_partitions_and_groups_within_their_bounds() {
         .await
         .unwrap();
     produce(&client, "a.jobs", Partitioner::Explicit(1), 5).await;
-    let options = GroupOptions {
-        commit: Commit::Manual,
-        ..GroupOptions::default()
-    };
-    let mut member = GroupConsumer::join(client.clone(), "workers", &["a.jobs"], options)
-        .await
-        .unwrap();
-    let mut read = 0;
-    while read < 2 {
-        let event = tokio::time::timeout(WAIT, member.next()).await.unwrap();
-        if let Some(Ok(GroupEvent::Record(_))) = event {
-            read += 1;
-        }
-    }
-    member.commit().await.unwrap();
+    let member = member_that_committed(&client, "workers", "a.jobs", 2).await;
 
     let (status, _, text) = http(server.admin, "GET", "/metrics", &[], None).await;
     assert_eq!(status, 200);

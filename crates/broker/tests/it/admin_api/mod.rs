@@ -14,10 +14,13 @@ mod streams;
 
 use std::sync::Arc;
 
-use memstream_client::{Client, Partitioner, Producer, ProducerOptions, Record};
+use memstream_client::{
+    Client, Commit, GroupConsumer, GroupEvent, GroupOptions, Partitioner, Producer,
+    ProducerOptions, Record,
+};
 use serde_json::Value;
 
-use crate::common::{http, TestServer};
+use crate::common::{http, TestServer, WAIT};
 
 /// `count` records into `stream`, acknowledged.
 pub(crate) async fn produce(
@@ -40,6 +43,32 @@ pub(crate) async fn produce(
     for r in receipts {
         r.await.unwrap();
     }
+}
+
+/// A member of `group` on `stream` that has read `records` records and committed them
+/// (manual commits), still in the group.
+pub(crate) async fn member_that_committed(
+    client: &Arc<Client>,
+    group: &str,
+    stream: &str,
+    records: usize,
+) -> GroupConsumer {
+    let options = GroupOptions {
+        commit: Commit::Manual,
+        ..GroupOptions::default()
+    };
+    let mut member = GroupConsumer::join(client.clone(), group, &[stream], options)
+        .await
+        .unwrap();
+    let mut read = 0;
+    while read < records {
+        let event = tokio::time::timeout(WAIT, member.next()).await.unwrap();
+        if let Some(Ok(GroupEvent::Record(_))) = event {
+            read += 1;
+        }
+    }
+    member.commit().await.unwrap();
+    member
 }
 
 pub(crate) fn json(body: &str) -> Value {
